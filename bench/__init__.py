@@ -1,0 +1,1 @@
+"""Benchmarks and the attack suite they (and the tests) share."""

@@ -1,0 +1,130 @@
+"""Agency private keys on disk, one PEM file per key, readable by the owner only.
+
+Layout under the data directory:
+    keys/<agency>/<key_id>.pem   PKCS#8 Ed25519 private key, mode 0600 (dir 0700)
+    trust.json                   the public trust list (see trust.py)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from realmark.errors import BadInput, KeyProblem
+from realmark.manifest.model import AGENCY, utc_now
+
+from .trust import KeyEntry, TrustList
+
+PASSPHRASE_ENV = "REALMARK_KEY_PASSPHRASE"
+
+
+def key_id_for(public_raw: bytes) -> str:
+    """Key ids are derived from the key, so nobody can claim an id for another key."""
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def check_agency(name: str) -> str:
+    if not isinstance(name, str) or not AGENCY.fullmatch(name):
+        raise BadInput("agency names are 1-64 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit")
+    return name
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    agency: str
+    key_id: str
+    private: Ed25519PrivateKey
+
+
+class Keyring:
+    def __init__(self, home: Path):
+        self.home = Path(home)
+        self.trust_path = self.home / "trust.json"
+
+    def trust(self) -> TrustList:
+        return TrustList.load(self.trust_path)
+
+    def _key_path(self, agency: str, key_id: str) -> Path:
+        return self.home / "keys" / agency / f"{key_id}.pem"
+
+    def active_entry(self, agency: str) -> KeyEntry | None:
+        live = [e for e in self.trust().entries if e.agency == agency and e.revoked_at is None and e.not_after is None]
+        return live[-1] if live else None
+
+    def agencies(self) -> list[str]:
+        """Agencies that hold an active private key in this data directory."""
+        return sorted({e.agency for e in self.trust().entries if e.not_after is None and e.revoked_at is None and self._key_path(e.agency, e.key_id).exists()})
+
+    def create(self, agency: str, *, rotate: bool = False, passphrase: bytes | None = None) -> KeyEntry:
+        """Create the agency's signing key; with rotate=True retire the current one."""
+        check_agency(agency)
+        trust = self.trust()
+        current = self.active_entry(agency)
+        if current is not None and not rotate:
+            raise BadInput(f"{agency} already has signing key {current.key_id}; use --rotate to replace it")
+        private = Ed25519PrivateKey.generate()
+        raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        key_id = key_id_for(raw)
+        encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        path = self._key_path(agency, key_id)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)
+        # O_EXCL + mode 0600 at creation: the key is never readable by others, not even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+        now = utc_now()
+        if current is not None:
+            trust.retire(current.key_id, now)
+        entry = KeyEntry(agency=agency, key_id=key_id, public_key=base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), not_before=now)
+        trust.add(entry)
+        trust.save(self.trust_path)
+        return entry
+
+    def revoke(self, key_id: str, reason: str) -> KeyEntry:
+        trust = self.trust()
+        entry = trust.find(key_id)
+        if entry is None:
+            raise BadInput(f"no key {key_id} on the trust list")
+        revoked = replace(entry, revoked_at=entry.revoked_at or utc_now(), revocation_reason=reason or None)
+        trust.update(revoked)
+        trust.save(self.trust_path)
+        return revoked
+
+    def signing_key(self, agency: str | None, passphrase: bytes | None = None) -> SigningKey:
+        """The active key of `agency` (or of the only agency here, when None)."""
+        if agency is None:
+            names = self.agencies()
+            if not names:
+                raise KeyProblem("no signing key here: run `realmark keys init --agency NAME` first")
+            if len(names) > 1:
+                raise KeyProblem(f"several agencies have keys here ({', '.join(names)}); pass --agency")
+            agency = names[0]
+        check_agency(agency)
+        entry = self.active_entry(agency)
+        path = self._key_path(agency, entry.key_id) if entry else None
+        if entry is None or not path.exists():
+            raise KeyProblem(f"no active signing key for {agency}: run `realmark keys init --agency {agency}`")
+        if passphrase is None and os.environ.get(PASSPHRASE_ENV):
+            passphrase = os.environ[PASSPHRASE_ENV].encode()
+        pem = path.read_bytes()
+        if b"ENCRYPTED" not in pem:
+            passphrase = None  # an unprotected key ignores a passphrase set for other keys
+        try:
+            private = serialization.load_pem_private_key(pem, password=passphrase)
+        except TypeError:
+            raise KeyProblem(f"the key of {agency} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
+        except ValueError:
+            raise KeyProblem(f"cannot unlock the key of {agency}: wrong passphrase in {PASSPHRASE_ENV}, or a damaged key file") from None
+        if not isinstance(private, Ed25519PrivateKey):
+            raise KeyProblem(f"{path} is not an Ed25519 key")
+        return SigningKey(agency, entry.key_id, private)

@@ -1,0 +1,184 @@
+"""Manifest v1: the fields, their rules, and a strict parser.
+
+The parser fails closed: an unknown field, a missing field or a value of the wrong shape
+makes the manifest invalid. Documented field by field in README ("Manifest v1")."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from realmark.errors import InvalidManifest
+
+from .canonical import canonical_json
+
+FORMAT = "realmark.manifest/1"
+MAX_MANIFEST_BYTES = 64 * 1024
+
+_ID = re.compile(r"rm-[a-z2-7]{24}")
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_WM_ID = re.compile(r"[0-9a-f]{12}")
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+AGENCY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    type: str
+    width: int
+    height: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    manifest_id: str
+    agency: str
+    key_id: str
+    title: str
+    artists: tuple[str, ...]
+    published_at: str
+    media: MediaInfo
+    fingerprint_alg: str
+    fingerprint_hash: str
+    fingerprint_quality: int
+    watermark_codec: str
+    watermark_version: int
+    watermark_id: str
+    signature: str = ""  # base64url Ed25519 signature; empty while unsigned
+
+    def payload(self) -> dict:
+        """The signed content: everything but the signature, as plain JSON values."""
+        return {
+            "format": FORMAT,
+            "manifest_id": self.manifest_id,
+            "agency": self.agency,
+            "key_id": self.key_id,
+            "title": self.title,
+            "artists": list(self.artists),
+            "published_at": self.published_at,
+            "media": {
+                "type": self.media.type,
+                "width": self.media.width,
+                "height": self.media.height,
+                "sha256": self.media.sha256,
+            },
+            "fingerprint": {
+                "alg": self.fingerprint_alg,
+                "hash": self.fingerprint_hash,
+                "quality": self.fingerprint_quality,
+            },
+            "watermark": {
+                "codec": self.watermark_codec,
+                "version": self.watermark_version,
+                "id": self.watermark_id,
+            },
+        }
+
+    def to_dict(self) -> dict:
+        return {**self.payload(), "signature": {"alg": "Ed25519", "value": self.signature}}
+
+    def to_json(self) -> bytes:
+        """Stored form: canonical JSON, so that any changed byte is detectable."""
+        return canonical_json(self.to_dict())
+
+
+def _fields(obj, names: set[str], where: str) -> dict:
+    if not isinstance(obj, dict):
+        raise InvalidManifest(f"{where} is not an object")
+    missing = names - obj.keys()
+    extra = obj.keys() - names
+    if missing:
+        raise InvalidManifest(f"{where} lacks field(s): {', '.join(sorted(missing))}")
+    if extra:
+        raise InvalidManifest(f"{where} has unknown field(s): {', '.join(sorted(extra))}")
+    return obj
+
+
+def _text(value, where: str, limit: int = 500, pattern: re.Pattern | None = None) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidManifest(f"{where} must be a non-empty string of at most {limit} characters")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise InvalidManifest(f"{where} is malformed")
+    if any(ord(c) < 0x20 for c in value):
+        raise InvalidManifest(f"{where} holds control characters")
+    return value
+
+
+def _int(value, where: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidManifest(f"{where} must be an integer from {low} to {high}")
+    return value
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """Parse and schema-check stored manifest bytes; raises InvalidManifest."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise InvalidManifest("manifest is too large")
+    try:
+        obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: None)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidManifest(f"manifest is not valid JSON ({exc})") from None
+    top = _fields(
+        obj,
+        {"format", "manifest_id", "agency", "key_id", "title", "artists", "published_at", "media", "fingerprint", "watermark", "signature"},
+        "manifest",
+    )
+    try:
+        canonical = canonical_json(obj)
+    except ValueError as exc:
+        raise InvalidManifest(f"manifest holds a value JSON cannot carry exactly ({exc})") from None
+    if canonical != data:
+        raise InvalidManifest("manifest bytes are not in canonical form (edited after signing?)")
+    if top["format"] != FORMAT:
+        raise InvalidManifest(f"unsupported manifest format {top['format']!r}")
+    artists = top["artists"]
+    if not isinstance(artists, list) or not 1 <= len(artists) <= 50:
+        raise InvalidManifest("artists must be a list of 1 to 50 names")
+    published_at = _text(top["published_at"], "published_at", 20, _TIME)
+    try:
+        parse_time(published_at)
+    except ValueError:
+        raise InvalidManifest("published_at is not a valid UTC time") from None
+    media = _fields(top["media"], {"type", "width", "height", "sha256"}, "media")
+    if media["type"] not in MEDIA_TYPES:
+        raise InvalidManifest("media.type is not a supported media type")
+    fp = _fields(top["fingerprint"], {"alg", "hash", "quality"}, "fingerprint")
+    wm = _fields(top["watermark"], {"codec", "version", "id"}, "watermark")
+    sig = _fields(top["signature"], {"alg", "value"}, "signature")
+    if sig["alg"] != "Ed25519":
+        raise InvalidManifest("signature.alg must be Ed25519")
+    return Manifest(
+        manifest_id=_text(top["manifest_id"], "manifest_id", 27, _ID),
+        agency=_text(top["agency"], "agency", 64, AGENCY),
+        key_id=_text(top["key_id"], "key_id", 16, _KEY_ID),
+        title=_text(top["title"], "title"),
+        artists=tuple(_text(a, "artist", 200) for a in artists),
+        published_at=published_at,
+        media=MediaInfo(
+            type=media["type"],
+            width=_int(media["width"], "media.width", 1, 1_000_000),
+            height=_int(media["height"], "media.height", 1, 1_000_000),
+            sha256=_text(media["sha256"], "media.sha256", 64, _HEX64),
+        ),
+        fingerprint_alg=_text(fp["alg"], "fingerprint.alg", 40),
+        fingerprint_hash=_text(fp["hash"], "fingerprint.hash", 64, _HEX64),
+        fingerprint_quality=_int(fp["quality"], "fingerprint.quality", 0, 100),
+        watermark_codec=_text(wm["codec"], "watermark.codec", 40),
+        watermark_version=_int(wm["version"], "watermark.version", 1, 1000),
+        watermark_id=_text(wm["id"], "watermark.id", 12, _WM_ID),
+        signature=_text(sig["value"], "signature.value", 100, _B64URL),
+    )

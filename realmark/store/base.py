@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Protocol
+
+from realmark.errors import StoreError
+
+# Keys are relative paths of safe segments: no "..", no absolute paths, no odd bytes.
+_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}(/[a-z0-9][a-z0-9._-]{0,127}){0,4}")
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str) or not _KEY.fullmatch(key) or ".." in key:
+        raise StoreError(f"invalid store key {key!r}")
+    return key
+
+
+class Store(Protocol):
+    """A flat namespace of immutable objects."""
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Write data under key unless the key exists. True if written, False if it existed."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None if there is none."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys that start with prefix (a folder such as "manifests/"), in no set order."""

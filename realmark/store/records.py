@@ -1,0 +1,50 @@
+"""The objects Realmark keeps in a store, and their keys.
+
+    manifests/<manifest_id>.json   the signed manifest, canonical JSON, immutable
+    watermarks/<wm_id>.json        {"manifest_id": ...}: claims a watermark id for one manifest
+
+A watermark id is claimed with put-if-absent before its manifest is written, which is
+what makes ids unique in a store even with several signers at once."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from realmark.errors import StoreError
+from realmark.watermark.codec import ID_BITS
+
+from .base import Store
+
+
+class Records:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def manifest_bytes(self, manifest_id: str) -> bytes | None:
+        return self.store.get(f"manifests/{manifest_id}.json")
+
+    def put_manifest(self, manifest_id: str, data: bytes) -> bool:
+        return self.store.put_if_absent(f"manifests/{manifest_id}.json", data)
+
+    def manifest_ids(self):
+        for key in self.store.list("manifests/"):
+            yield key.removeprefix("manifests/").removesuffix(".json")
+
+    @staticmethod
+    def new_watermark_id() -> int:
+        return secrets.randbits(ID_BITS)
+
+    def claim_watermark_id(self, wm_id: int, manifest_id: str) -> bool:
+        """Claim wm_id for manifest_id; False if another manifest already holds it."""
+        body = json.dumps({"manifest_id": manifest_id}).encode()
+        return self.store.put_if_absent(f"watermarks/{wm_id:012x}.json", body)
+
+    def manifest_id_for_watermark(self, wm_id: int) -> str | None:
+        data = self.store.get(f"watermarks/{wm_id:012x}.json")
+        if data is None:
+            return None
+        try:
+            return str(json.loads(data)["manifest_id"])
+        except (ValueError, KeyError, TypeError):
+            raise StoreError(f"the store's record for watermark {wm_id:012x} is damaged") from None

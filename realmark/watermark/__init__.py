@@ -1,0 +1,5 @@
+"""Invisible watermark carrying a 48-bit id: `embed` and `extract`."""
+
+from .codec import CODEC, VERSION, Reading, embed, extract
+
+__all__ = ["CODEC", "VERSION", "Reading", "embed", "extract"]
