@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from realmark.errors import BadInput
+
 from . import ecc
 
 CODEC = "realmark-wm"
@@ -147,7 +149,7 @@ def embed(rgb: np.ndarray, wm_id: int) -> np.ndarray:
         raise ValueError("watermark id out of range")
     height, width = rgb.shape[:2]
     if min(width, height) < MIN_EMBED_SHORT_SIDE:
-        raise ValueError(f"image is {width}x{height}; the watermark needs a short side of at least {MIN_EMBED_SHORT_SIDE} px")
+        raise BadInput(f"image is {width}x{height}; the watermark needs a short side of at least {MIN_EMBED_SHORT_SIDE} px")
     ww, wh = working_size(width, height)
     reps = (-(-wh // TILE), -(-ww // TILE))
     pattern = np.tile(_tile(wm_id), reps)[:wh, :ww]
@@ -214,7 +216,7 @@ def extract(rgb: np.ndarray) -> Reading:
     """Read the watermark id from an RGB uint8 image, or report that none is there."""
     height, width = rgb.shape[:2]
     if min(width, height) < MIN_EXTRACT_SHORT_SIDE:
-        raise ValueError(f"image is {width}x{height}; too small to read a watermark (short side under {MIN_EXTRACT_SHORT_SIDE} px)")
+        raise BadInput(f"image is {width}x{height}; too small to read a watermark (short side under {MIN_EXTRACT_SHORT_SIDE} px)")
     ww, wh = working_size(width, height)
     white = _whiten(_work_luma(rgb, (ww, wh)))
     best = Reading(None, 0.0, None)

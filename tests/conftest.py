@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from realmark.cli import main
+
+
+class CLI:
+    """Runs `realmark ...` in-process against one REALMARK_HOME; returns (exit, stdout, stderr)."""
+
+    def __init__(self, home: Path, capsys, monkeypatch):
+        self.home = home
+        self._capsys = capsys
+        monkeypatch.setenv("REALMARK_HOME", str(home))
+        monkeypatch.delenv("REALMARK_KEY_PASSPHRASE", raising=False)
+
+    def __call__(self, *argv: str):
+        self._capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out = self._capsys.readouterr()
+        return code, out.out, out.err
+
+    def json(self, *argv: str):
+        code, out, err = self(*argv, "--json")
+        return code, json.loads(out)
+
+    def stored_files(self) -> dict[str, bytes]:
+        root = self.home / "store"
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()} if root.exists() else {}
+
+
+@pytest.fixture
+def cli(tmp_path, capsys, monkeypatch) -> CLI:
+    return CLI(tmp_path / "home", capsys, monkeypatch)
+
+
+@pytest.fixture
+def agency_cli(cli) -> CLI:
+    """A CLI whose home holds a signing key for the agency "YG"."""
+    code, _, err = cli("keys", "init", "--agency", "YG")
+    assert code == 0, err
+    return cli

@@ -1,0 +1,55 @@
+"""Real photos for tests and benchmarks: scikit-image ships them inside its wheel."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import numpy as np
+from PIL import Image
+
+# Colour photographs of real scenes (skimage.data), largest first.
+REAL = ["hubble_deep_field", "rocket", "astronaut", "coffee", "chelsea", "immunohistochemistry", "retina", "motorcycle_left", "motorcycle_right"]
+
+
+@cache
+def real(name: str) -> np.ndarray:
+    import skimage.data
+    from skimage import io as skio
+
+    loader = getattr(skimage.data, name, None)
+    if loader is not None:
+        img = loader()
+    else:  # stereo pair files have no loader function
+        from pathlib import Path
+
+        img = skio.imread(Path(skimage.data.__file__).parent / f"{name}.png")
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.stack([img] * 3, axis=-1)
+    return np.ascontiguousarray(img[..., :3].astype(np.uint8))
+
+
+def fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize and centre-crop to exactly width x height (how a 1080p test photo is made)."""
+    im = Image.fromarray(rgb)
+    s = max(width / im.width, height / im.height)
+    im = im.resize((round(im.width * s), round(im.height * s)), Image.LANCZOS)
+    left, top = (im.width - width) // 2, (im.height - height) // 2
+    return np.asarray(im.crop((left, top, left + width, top + height)))
+
+
+def hd(name: str) -> np.ndarray:
+    return fit(real(name), 1920, 1080)
+
+
+def encode(rgb: np.ndarray, fmt: str = "JPEG", **options) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        options.setdefault("quality", 92)
+    Image.fromarray(rgb).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))

@@ -1,0 +1,196 @@
+"""The issue's acceptance cases, through the `realmark` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import attacks
+from tests import photos
+
+
+@pytest.fixture
+def signed(agency_cli, tmp_path):
+    """A 1080p official photo signed by YG: (cli, original path, signed path, manifest id)."""
+    original = tmp_path / "official.jpg"
+    original.write_bytes(photos.encode(photos.hd("astronaut")))
+    out = tmp_path / "signed.jpg"
+    code, body = agency_cli.json("sign", original, "-o", out, "--title", "Press photo", "--artist", "Jisoo", "--artist", "Jennie")
+    assert code == 0, body
+    return agency_cli, original, out, body["manifest_id"]
+
+
+def _write(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_signed_photo_is_authentic_with_citable_json(signed):
+    cli, _, out, manifest_id = signed
+    code, body = cli.json("verify", out)
+    assert code == 0
+    assert body["verdict"] == "authentic"
+    assert set(body) == {"verdict", "message", "manifest", "evidence"}
+    assert body["manifest"]["manifest_id"] == manifest_id
+    assert body["manifest"]["artists"] == ["Jisoo", "Jennie"]
+    assert body["evidence"]["content"]["exact_match"] is True
+    assert body["evidence"]["watermark"]["found"] is True
+    assert body["evidence"]["signature"]["valid"] is True
+    assert body["message"].count(".") >= 1 and "\n" not in body["message"]
+
+
+def test_signed_output_keeps_format_and_size(signed):
+    from PIL import Image
+
+    _, original, out, _ = signed
+    a, b = Image.open(original), Image.open(out)
+    assert (b.format, b.size) == (a.format, a.size)
+
+
+def test_unsigned_original_is_unknown_and_says_it_is_not_proof_of_fake(signed):
+    cli, original, _, _ = signed
+    code, body = cli.json("verify", original)
+    assert code == 1
+    assert body["verdict"] == "unknown"
+    assert body["manifest"] is None
+    assert "not prove" in body["message"]
+
+
+@pytest.mark.parametrize("attack", ["jpeg_q75", "scale_50", "scale_25", "upscale_150", "scale_50_jpeg_q75"])
+def test_reencoded_and_resized_copies_are_authentic(signed, tmp_path, attack):
+    cli, _, out, manifest_id = signed
+    copy = attacks.PHOTO_ATTACKS[attack](photos.decode(out.read_bytes()))
+    # A platform strips metadata and re-encodes: write the copy as a fresh file.
+    path = _write(tmp_path, f"{attack}.jpg", photos.encode(copy, quality=95) if attack != "jpeg_q75" else photos.encode(copy, quality=75))
+    code, body = cli.json("verify", path)
+    assert body["verdict"] == "authentic", body
+    assert code == 0
+    assert body["manifest"]["manifest_id"] == manifest_id
+    assert body["evidence"]["content"]["exact_match"] is False
+    assert body["evidence"]["content"]["fingerprint_distance"] <= body["evidence"]["content"]["max_distance"]
+
+
+def test_png_copy_of_jpeg_is_authentic(signed, tmp_path):
+    cli, _, out, _ = signed
+    path = _write(tmp_path, "copy.png", photos.encode(photos.decode(out.read_bytes()), "PNG"))
+    assert cli.json("verify", path)[1]["verdict"] == "authentic"
+
+
+def test_quarter_replaced_is_altered(signed, tmp_path):
+    cli, _, out, manifest_id = signed
+    fake = attacks.replace_quarter(photos.decode(out.read_bytes()), photos.hd("coffee"))
+    code, body = cli.json("verify", _write(tmp_path, "fake.jpg", photos.encode(fake)))
+    assert code == 1
+    assert body["verdict"] == "altered"
+    assert body["manifest"]["manifest_id"] == manifest_id
+    assert body["evidence"]["content"]["fingerprint_distance"] > body["evidence"]["content"]["max_distance"]
+
+
+def test_one_byte_changed_in_stored_manifest_is_invalid(signed):
+    cli, _, out, manifest_id = signed
+    path = cli.home / "store" / "manifests" / f"{manifest_id}.json"
+    original = path.read_bytes()
+    offsets = [original.index(b'"title":"Press photo"') + 9, original.index(b'"width":') + 8, 0, len(original) - 1, original.index(b",")]
+    for offset in offsets:
+        data = bytearray(original)
+        data[offset] = data[offset] ^ 0x01
+        path.write_bytes(bytes(data))
+        code, body = cli.json("verify", out)
+        assert (code, body["verdict"]) == (1, "invalid"), (offset, body)
+        assert body["evidence"]["signature"]["reason"]
+    path.write_bytes(original)
+    assert cli.json("verify", out)[1]["verdict"] == "authentic"
+
+
+def test_revoked_key_makes_manifest_invalid(signed):
+    cli, _, out, _ = signed
+    key_id = cli.json("verify", out)[1]["manifest"]["key_id"]
+    assert cli("keys", "revoke", key_id, "--reason", "laptop stolen")[0] == 0
+    code, body = cli.json("verify", out)
+    assert body["verdict"] == "invalid"
+    assert "revoked" in body["evidence"]["signature"]["reason"]
+
+
+def test_key_rotation_keeps_old_photos_authentic(signed, tmp_path):
+    cli, _, out, _ = signed
+    old_key = cli.json("verify", out)[1]["manifest"]["key_id"]
+    code, body = cli.json("keys", "init", "--agency", "YG", "--rotate")
+    assert code == 0 and body["key_id"] != old_key
+    assert cli.json("verify", out)[1]["verdict"] == "authentic"
+    new_photo = _write(tmp_path, "new.jpg", photos.encode(photos.hd("rocket")))
+    code, signed_new = cli.json("sign", new_photo, "-o", tmp_path / "new-signed.jpg", "--title", "t", "--artist", "a")
+    assert signed_new["manifest"]["key_id"] == body["key_id"]
+
+
+def test_untrusted_verifier_says_invalid(signed, tmp_path):
+    """A verifier whose trust list lacks the agency key must not say authentic."""
+    cli, _, out, _ = signed
+    trust = cli.home / "trust.json"
+    body = json.loads(trust.read_text())
+    body["keys"] = []
+    trust.write_text(json.dumps(body))
+    code, result = cli.json("verify", out)
+    assert result["verdict"] == "invalid"
+    assert "not on the trust list" in result["evidence"]["signature"]["reason"]
+
+
+def test_signing_same_input_twice_returns_the_same_record(signed, tmp_path):
+    cli, original, out, manifest_id = signed
+    before = cli.stored_files()
+    out2 = tmp_path / "again.jpg"
+    code, body = cli.json("sign", original, "-o", out2, "--title", "Press photo", "--artist", "Jisoo", "--artist", "Jennie")
+    assert code == 0
+    assert body["manifest_id"] == manifest_id and body["created"] is False
+    assert out2.read_bytes() == out.read_bytes()
+    assert cli.stored_files() == before
+
+
+def test_signing_same_input_with_other_details_is_refused(signed, tmp_path):
+    cli, original, _, manifest_id = signed
+    before = cli.stored_files()
+    code, out, err = cli("sign", original, "-o", tmp_path / "x.jpg", "--title", "Another title", "--artist", "Jisoo")
+    assert code == 2
+    assert manifest_id in err and "never changed" in err
+    assert cli.stored_files() == before
+    assert not (tmp_path / "x.jpg").exists()
+
+
+def test_agency_is_required_when_several_have_keys(agency_cli, tmp_path):
+    assert agency_cli("keys", "init", "--agency", "Cube")[0] == 0
+    src = _write(tmp_path, "p.jpg", photos.encode(photos.hd("coffee")))
+    code, _, err = agency_cli("sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a")
+    assert code == 2 and "--agency" in err
+    code, body = agency_cli.json("sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a", "--agency", "Cube")
+    assert code == 0 and body["manifest"]["agency"] == "Cube"
+
+
+@pytest.mark.parametrize("fmt,ext", [("PNG", "png"), ("WEBP", "webp")])
+def test_png_and_webp_round_trip(agency_cli, tmp_path, fmt, ext):
+    from PIL import Image
+
+    src = _write(tmp_path, f"p.{ext}", photos.encode(photos.fit(photos.real("coffee"), 800, 600), fmt, **({"lossless": True} if fmt == "WEBP" else {})))
+    out = tmp_path / f"signed.{ext}"
+    code, body = agency_cli.json("sign", src, "-o", out, "--title", "t", "--artist", "a")
+    assert code == 0, body
+    assert Image.open(out).format == fmt and Image.open(out).size == (800, 600)
+    assert agency_cli.json("verify", out)[1]["verdict"] == "authentic"
+
+
+def test_exif_orientation_is_honoured(agency_cli, tmp_path):
+    from PIL import Image
+
+    upright = photos.fit(photos.real("astronaut"), 600, 800)  # portrait as the viewer sees it
+    stored = np.ascontiguousarray(np.rot90(upright, 1))  # camera stored it sideways...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ...and says "rotate 90 degrees clockwise to view"
+    src = _write(tmp_path, "rotated.jpg", photos.encode(stored, exif=exif.tobytes()))
+    out = tmp_path / "signed.jpg"
+    code, body = agency_cli.json("sign", src, "-o", out, "--title", "t", "--artist", "a")
+    assert code == 0
+    assert (body["manifest"]["media"]["width"], body["manifest"]["media"]["height"]) == (600, 800)
+    signed = Image.open(out)
+    assert signed.size == (600, 800) and signed.getexif().get(0x0112, 1) == 1
+    assert np.abs(photos.decode(out.read_bytes()).astype(int) - upright.astype(int)).mean() < 4

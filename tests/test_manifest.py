@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from realmark.errors import InvalidManifest
+from realmark.manifest import Manifest, MediaInfo, canonical_json, parse_manifest, sign_manifest, verify_manifest
+
+
+def test_canonical_json_matches_rfc8785_rules():
+    # Keys sort by UTF-16 code units: U+10000 (surrogates D800...) sorts before U+FB33.
+    value = {"\ufb33": 1, "\U00010000": 2, "b": [True, None, "é\n\u001f"], "a": {"z": 0, "y": -5}}
+    assert canonical_json(value) == '{"a":{"y":-5,"z":0},"b":[true,null,"é\\n\\u001f"],"\U00010000":2,"\ufb33":1}'.encode()
+
+
+@pytest.mark.parametrize("bad", [1.5, float("nan"), 2**60, {1: "x"}, "\ud800", b"bytes"])
+def test_canonical_json_refuses_what_it_cannot_serialize_exactly(bad):
+    with pytest.raises(ValueError):
+        canonical_json({"v": bad})
+
+
+def _manifest(**changes) -> Manifest:
+    base = dict(
+        manifest_id="rm-" + "a" * 24,
+        agency="YG",
+        key_id="0123456789abcdef",
+        title="Official photo",
+        artists=("Lisa", "Rosé"),
+        published_at="2026-11-21T00:00:00Z",
+        media=MediaInfo("image/jpeg", 1920, 1080, "0" * 64),
+        fingerprint_alg="realmark-pdq-1",
+        fingerprint_hash="f" * 64,
+        fingerprint_quality=100,
+        watermark_codec="realmark-wm",
+        watermark_version=1,
+        watermark_id="00000000abcd",
+    )
+    base.update(changes)
+    return Manifest(**base)
+
+
+def test_sign_parse_verify_round_trip():
+    key = Ed25519PrivateKey.generate()
+    signed = sign_manifest(_manifest(), key)
+    parsed = parse_manifest(signed.to_json())
+    assert parsed == signed
+    verify_manifest(parsed, key.public_key())
+    with pytest.raises(InvalidManifest, match="does not match"):
+        verify_manifest(parsed, Ed25519PrivateKey.generate().public_key())
+
+
+def _tamper(edit) -> bytes:
+    body = json.loads(sign_manifest(_manifest(), Ed25519PrivateKey.generate()).to_json())
+    edit(body)
+    return canonical_json(body)
+
+
+@pytest.mark.parametrize(
+    "edit,reason",
+    [
+        (lambda b: b.update(extra="x"), "unknown field"),
+        (lambda b: b.pop("title"), "lacks field"),
+        (lambda b: b["media"].update(codec="h264"), "unknown field"),
+        (lambda b: b["watermark"].pop("version"), "lacks field"),
+        (lambda b: b.update(format="realmark.manifest/9"), "unsupported manifest format"),
+        (lambda b: b["media"].update(width="1920"), "integer"),
+        (lambda b: b.update(artists=[]), "artists"),
+        (lambda b: b.update(published_at="yesterday"), "published_at"),
+        (lambda b: b["signature"].update(alg="none"), "Ed25519"),
+    ],
+)
+def test_parser_fails_closed(edit, reason):
+    with pytest.raises(InvalidManifest, match=reason):
+        parse_manifest(_tamper(edit))
+
+
+def test_non_canonical_bytes_are_refused():
+    data = sign_manifest(_manifest(), Ed25519PrivateKey.generate()).to_json()
+    pretty = json.dumps(json.loads(data), indent=2).encode()
+    with pytest.raises(InvalidManifest, match="canonical"):
+        parse_manifest(pretty)
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xfe", b"[]", b"null", b"{" * 10000, b"x" * 70000])
+def test_garbage_is_invalid_not_a_crash(data):
+    with pytest.raises(InvalidManifest):
+        parse_manifest(data)

@@ -1,0 +1,73 @@
+"""The image watermark codec: invisibility, robustness, and no false ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import attacks
+from realmark import watermark
+from realmark.watermark import ecc
+from realmark.watermark.codec import CODED_BITS, MESSAGE_BITS, luma
+from tests import photos
+
+PHOTOS = ["astronaut", "coffee", "rocket", "hubble_deep_field"]
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((luma(a) - luma(b)) ** 2))
+    return 10 * np.log10(255.0**2 / mse)
+
+
+@pytest.fixture(scope="module")
+def marked():
+    rng = np.random.default_rng(7)
+    out = []
+    for name in PHOTOS:
+        wm_id = int(rng.integers(0, 2**48))
+        cover = photos.hd(name)
+        out.append((name, cover, watermark.embed(cover, wm_id), wm_id))
+    return out
+
+
+def test_invisible_at_1080p(marked):
+    for name, cover, mark, _ in marked:
+        assert _psnr(cover, mark) >= 40.0, name
+        # The mark is added to luma only: chroma stays within rounding of the original.
+        assert np.abs(cover.astype(int) - mark.astype(int)).max() <= 40
+
+
+@pytest.mark.parametrize("attack", ["none", "jpeg_q75", "scale_50", "scale_25", "upscale_150", "scale_50_jpeg_q75"])
+def test_survives_issue_attacks(marked, attack):
+    for name, _, mark, wm_id in marked:
+        reading = watermark.extract(attacks.PHOTO_ATTACKS[attack](mark))
+        assert reading.wm_id == wm_id, (name, attack, reading)
+
+
+def test_survives_mirroring(marked):
+    _, _, mark, wm_id = marked[0]
+    reading = watermark.extract(np.ascontiguousarray(mark[:, ::-1]))
+    assert reading.wm_id == wm_id and reading.mirrored
+
+
+def test_quarter_replaced_still_reads(marked):
+    _, _, mark, wm_id = marked[0]
+    assert watermark.extract(attacks.replace_quarter(mark, photos.hd("coffee"))).wm_id == wm_id
+
+
+def test_small_images_and_odd_aspect_ratios():
+    rng = np.random.default_rng(3)
+    for w, h in [(256, 256), (300, 1200), (2000, 300), (4000, 3000)]:
+        wm_id = int(rng.integers(0, 2**48))
+        cover = photos.fit(photos.real("coffee"), w, h)
+        assert watermark.extract(attacks.jpeg(watermark.embed(cover, wm_id), 85)).wm_id == wm_id, (w, h)
+
+
+def test_ecc_corrects_noisy_soft_values():
+    rng = np.random.default_rng(1)
+    message = rng.integers(0, 2, MESSAGE_BITS).astype(np.uint8)
+    coded = ecc.encode(message)
+    assert coded.size == CODED_BITS
+    soft = (2.0 * coded - 1.0) + rng.normal(0, 0.8, coded.size)
+    assert (soft > 0).astype(np.uint8).tolist() != coded.tolist()  # there are raw errors...
+    assert ecc.decode(soft, MESSAGE_BITS).tolist() == message.tolist()  # ...and all are fixed
