@@ -24,6 +24,12 @@ def scale(rgb: np.ndarray, factor: float) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
 
 
+def crop_side(rgb: np.ndarray, fraction: float) -> np.ndarray:
+    """Cut `fraction` of the width off the right-hand side."""
+    w = rgb.shape[1]
+    return np.ascontiguousarray(rgb[:, : w - round(w * fraction)])
+
+
 def replace_quarter(rgb: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Paste another picture over the top-left quarter of the area."""
     h, w = rgb.shape[:2]
@@ -40,5 +46,6 @@ PHOTO_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "scale_50": lambda x: scale(x, 0.5),
     "scale_25": lambda x: scale(x, 0.25),
     "upscale_150": lambda x: scale(x, 1.5),
+    "crop_10": lambda x: crop_side(x, 0.10),
     "scale_50_jpeg_q75": lambda x: jpeg(scale(x, 0.5), 75),
 }

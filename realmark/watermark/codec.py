@@ -19,7 +19,7 @@ matches with probability 2**-40 per decoding attempt. `extract` makes at most
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -176,6 +176,12 @@ class Reading:
     coded_bits: int = CODED_BITS
     mirrored: bool = False
     attempts: int = 0
+    raw_bits: np.ndarray | None = field(default=None, repr=False, compare=False)  # hard coded-bit decisions of the best attempt
+
+
+def coded_bits_for(wm_id: int) -> np.ndarray:
+    """The CODED_BITS channel bits that carry wm_id (to measure raw bit accuracy)."""
+    return _coded_bits(wm_id)
 
 
 def _whiten(work: np.ndarray) -> np.ndarray:
@@ -197,7 +203,7 @@ def _fold(plane: np.ndarray) -> np.ndarray:
     return padded.reshape(ph // TILE, TILE, pw // TILE, TILE).sum(axis=(0, 2))
 
 
-def _decode_folded(folded: np.ndarray) -> tuple[int | None, float, int | None]:
+def _decode_folded(folded: np.ndarray) -> tuple[int | None, float, int | None, np.ndarray]:
     corr = np.fft.irfft2(np.fft.rfft2(folded) * _PILOT_FFT_CONJ, s=folded.shape)
     peak = np.unravel_index(int(np.argmax(corr)), corr.shape)
     score = float((corr[peak] - corr.mean()) / (corr.std() + 1e-9))
@@ -206,10 +212,10 @@ def _decode_folded(folded: np.ndarray) -> tuple[int | None, float, int | None]:
     soft = np.bincount(_BIT_OF_CHIP, weights=chips, minlength=CODED_BITS)
     message = ecc.decode(soft, MESSAGE_BITS) ^ _SCRAMBLE
     wm_id = _bits_int(message[:ID_BITS])
+    raw = (soft > 0).astype(np.uint8)
     if _bits_int(message[ID_BITS:]) != _check(wm_id):
-        return None, score, None
-    errors = int(np.count_nonzero((soft > 0) != _coded_bits(wm_id).astype(bool)))
-    return wm_id, score, errors
+        return None, score, None, raw
+    return wm_id, score, int(np.count_nonzero(raw != _coded_bits(wm_id))), raw
 
 
 def extract(rgb: np.ndarray) -> Reading:
@@ -224,9 +230,9 @@ def extract(rgb: np.ndarray) -> Reading:
     for mirrored in (False, True):
         plane = white[:, ::-1] if mirrored else white
         attempts += 1
-        wm_id, score, errors = _decode_folded(_fold(plane))
+        wm_id, score, errors, raw = _decode_folded(_fold(plane))
         if wm_id is not None:
-            return Reading(wm_id, score, errors, mirrored=mirrored, attempts=attempts)
-        if score > best.pilot_score:
-            best = Reading(None, score, None, mirrored=mirrored)
-    return Reading(None, best.pilot_score, None, mirrored=best.mirrored, attempts=attempts)
+            return Reading(wm_id, score, errors, mirrored=mirrored, attempts=attempts, raw_bits=raw)
+        if best.raw_bits is None or score > best.pilot_score:
+            best = Reading(None, score, None, mirrored=mirrored, raw_bits=raw)
+    return Reading(None, best.pilot_score, None, mirrored=best.mirrored, attempts=attempts, raw_bits=best.raw_bits)
