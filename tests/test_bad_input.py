@@ -124,3 +124,16 @@ def test_sign_without_any_key_explains_what_to_do(cli, tmp_path):
     src.write_bytes(photos.encode(photos.hd("coffee")))
     code, _, err = cli("sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a")
     assert code == 2 and "keys init" in err
+
+
+def test_huge_file_is_refused_before_reading(agency_cli, baseline_store, tmp_path):
+    from realmark.media.image import MAX_FILE_BYTES
+
+    huge = tmp_path / "huge.jpg"
+    with open(huge, "wb") as f:
+        f.write(b"\xff\xd8\xff")
+        f.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    for argv in (("verify", huge), ("sign", huge, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a")):
+        code, _, err = agency_cli(*argv)
+        assert code == 2 and "limit" in err
+    assert agency_cli.stored_files() == baseline_store

@@ -194,3 +194,40 @@ def test_exif_orientation_is_honoured(agency_cli, tmp_path):
     signed = Image.open(out)
     assert signed.size == (600, 800) and signed.getexif().get(0x0112, 1) == 1
     assert np.abs(photos.decode(out.read_bytes()).astype(int) - upright.astype(int)).mean() < 4
+
+
+def test_large_generated_photo(agency_cli, tmp_path):
+    """A 24 MP camera-sized photo: textured noise over gradients, signed and verified."""
+    rng = np.random.default_rng(5)
+    h, w = 4000, 6000
+    yy, xx = np.mgrid[0:h:8, 0:w:8]
+    base = np.stack([(xx / w * 255), (yy / h * 255), ((xx + yy) / (w + h) * 255)], axis=-1)
+    small = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+    big = np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(small).resize((w, h)))
+    src = _write(tmp_path, "big.jpg", photos.encode(big))
+    out = tmp_path / "big-signed.jpg"
+    code, body = agency_cli.json("sign", src, "-o", out, "--title", "t", "--artist", "a")
+    assert code == 0 and (body["manifest"]["media"]["width"], body["manifest"]["media"]["height"]) == (w, h)
+    copy = _write(tmp_path, "big-copy.jpg", photos.encode(attacks.scale(photos.decode(out.read_bytes()), 0.25), quality=80))
+    assert agency_cli.json("verify", copy)[1]["verdict"] == "authentic"
+
+
+def test_installed_console_script_in_a_real_process(agency_cli, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("realmark", path=os.path.dirname(sys.executable)) or shutil.which("realmark")
+    assert exe, "the realmark console script is not installed"
+    env = {**os.environ, "REALMARK_HOME": str(agency_cli.home)}
+    src = _write(tmp_path, "p.jpg", photos.encode(photos.hd("chelsea")))
+    run = lambda *a: subprocess.run([exe, *map(str, a)], env=env, capture_output=True, text=True, timeout=60)
+    signed = run("sign", src, "-o", tmp_path / "s.jpg", "--title", "t", "--artist", "a", "--json")
+    assert signed.returncode == 0, signed.stderr
+    assert json.loads(signed.stdout)["manifest_id"].startswith("rm-")
+    assert run("verify", tmp_path / "s.jpg").returncode == 0
+    unknown = run("verify", src)
+    assert unknown.returncode == 1 and unknown.stdout.startswith("UNKNOWN:")
+    bad = run("verify", tmp_path / "missing.jpg")
+    assert bad.returncode == 2 and bad.stderr.startswith("realmark: error:")

@@ -12,18 +12,28 @@ from realmark.errors import StoreError
 from .base import check_key
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace path with data so that readers see the old or the new file, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def _durable_temp(folder: Path, data: bytes) -> Path:
+    """Write data to a new temporary file in folder and fsync it; the caller moves it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace path with data so that readers see the old or the new file, never a part."""
+    tmp = _durable_temp(path.parent, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -37,15 +47,10 @@ class LocalStore:
     def put_if_absent(self, key: str, data: bytes) -> bool:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            tmp = _durable_temp(path.parent, data)
         except OSError as exc:
             raise StoreError(f"cannot write to the store at {self.root} ({exc.strerror})") from None
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
             # link() fails if the name exists: an atomic create-if-absent of a complete file.
             os.link(tmp, path)
             return True
@@ -54,7 +59,7 @@ class LocalStore:
         except OSError as exc:
             raise StoreError(f"cannot write to the store at {self.root} ({exc.strerror})") from None
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
     def get(self, key: str) -> bytes | None:
         try:
