@@ -71,3 +71,10 @@ def test_ecc_corrects_noisy_soft_values():
     soft = (2.0 * coded - 1.0) + rng.normal(0, 0.8, coded.size)
     assert (soft > 0).astype(np.uint8).tolist() != coded.tolist()  # there are raw errors...
     assert ecc.decode(soft, MESSAGE_BITS).tolist() == message.tolist()  # ...and all are fixed
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_survives_quarter_turns(marked, turns):
+    _, _, mark, wm_id = marked[1]
+    reading = watermark.extract(attacks.jpeg(np.ascontiguousarray(np.rot90(mark, turns)), 85))
+    assert reading.wm_id == wm_id and reading.turns == (4 - turns) % 4

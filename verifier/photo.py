@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from realmark import watermark
 from realmark.errors import InvalidManifest
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
@@ -16,7 +18,7 @@ from realmark.keys import TrustList
 from realmark.manifest import Manifest, parse_manifest, verify_manifest
 from realmark.media.image import load_photo
 from realmark.store import Records, Store
-from realmark.watermark.codec import CHECK_BITS, MAX_ATTEMPTS
+from realmark.watermark.codec import CHECK_BITS, MAX_ATTEMPTS, orient
 
 from .result import Verdict, Verification
 
@@ -46,6 +48,7 @@ def verify(data: bytes, *, store: Store, trust: TrustList) -> Verification:
             "coded_bits": reading.coded_bits,
             "pilot_score": round(reading.pilot_score, 2),
             "mirrored": reading.mirrored,
+            "quarter_turns": reading.turns,
             "false_positive_bound": FALSE_POSITIVE_BOUND,
         }
     }
@@ -73,8 +76,8 @@ def verify(data: bytes, *, store: Store, trust: TrustList) -> Verification:
         evidence["signature"] = {**evidence.get("signature", {}), "valid": False, "reason": str(exc)}
         return Verification(Verdict.INVALID, f"The official-looking mark leads to a record that fails verification: {exc}.", None, evidence)
     evidence["signature"] = {"key_id": manifest.key_id, "valid": True}
-    # A mirrored re-upload is compared as mirrored back: the picture itself is the same.
-    return _compare_content(data, photo.rgb[:, ::-1] if reading.mirrored else photo.rgb, manifest, evidence)
+    # A mirrored or turned re-upload is compared turned back: the picture is the same.
+    return _compare_content(data, np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns)), manifest, evidence)
 
 
 def _compare_content(data: bytes, rgb, manifest: Manifest, evidence: dict) -> Verification:

@@ -8,12 +8,12 @@ upsampled to full resolution and added to luma. Because the mark lives at the wo
 scale, any resize maps it back onto the same grid (resolution independence, as in
 TrustMark); because it is periodic, the decoder folds all tiles into one (averaging away
 the picture) and finds the tile's offset by correlating with the pilot, which also makes
-crops and mirror images decodable. Soft Viterbi decoding and the 40-bit check turn the
+crops, mirror images and quarter turns decodable. Soft Viterbi decoding and the 40-bit check turn the
 correlations into an id or into "no watermark".
 
 False positives: an unmarked image yields effectively random decoded bits, so the check
 matches with probability 2**-40 per decoding attempt. `extract` makes at most
-`MAX_ATTEMPTS` attempts, so P(false id) <= MAX_ATTEMPTS * 2**-40 (about 1.8e-12).
+`MAX_ATTEMPTS` (8) attempts, so P(false id) <= 8 * 2**-40 (about 7.3e-12).
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ TARGET_PSNR_DB = 42.0  # luma PSNR of the mark before rounding
 MIN_EMBED_SHORT_SIDE = 256  # pixels; smaller images cannot carry the mark at full strength
 MIN_EXTRACT_SHORT_SIDE = 96  # pixels; below this there is too little left to read
 
-# Decoding attempts made by extract(): each (orientation) candidate is one attempt.
-MAX_ATTEMPTS = 2
+# The orientations the decoder tries: (mirrored, quarter turns). Each is one decoding
+# attempt, so the false-positive bound is len(ORIENTATIONS) * 2**-CHECK_BITS.
+ORIENTATIONS = tuple((mirrored, turns) for mirrored in (False, True) for turns in range(4))
+MAX_ATTEMPTS = len(ORIENTATIONS)
 
 _DOMAIN = b"realmark watermark v1"
 
@@ -144,27 +146,65 @@ def _texture_mask(work_luma: np.ndarray) -> np.ndarray:
     return mask / mask.mean()
 
 
+class Embedder:
+    """Marks pictures of one size with one id; video frames reuse the upsampled pattern.
+
+    The delta is (upsampled tiled pattern) x (upsampled texture mask), scaled to the
+    target PSNR. Only the mask depends on the picture, and it is computed on the small
+    working grid."""
+
+    def __init__(self, width: int, height: int, wm_id: int):
+        if not 0 <= wm_id < 1 << ID_BITS:
+            raise ValueError("watermark id out of range")
+        if min(width, height) < MIN_EMBED_SHORT_SIDE:
+            raise BadInput(f"image is {width}x{height}; the watermark needs a short side of at least {MIN_EMBED_SHORT_SIDE} px")
+        self.size = (width, height)
+        self.work_size = working_size(width, height)
+        ww, wh = self.work_size
+        pattern = np.tile(_tile(wm_id), (-(-wh // TILE), -(-ww // TILE)))[:wh, :ww]
+        up = _resize(pattern, self.size, Image.BICUBIC)
+        self._pattern = up / float(np.sqrt(np.mean(up * up)))  # unit RMS at full size
+        self._rms_target = 255.0 / 10 ** (TARGET_PSNR_DB / 20)
+        # Which working-grid cell each full-size row / column falls in (mask upsampling).
+        self._rows = np.minimum((np.arange(height) + 0.5) * wh / height, wh - 1).astype(np.intp)
+        self._cols = np.minimum((np.arange(width) + 0.5) * ww / width, ww - 1).astype(np.intp)
+
+    def delta(self, luma_u8: np.ndarray) -> np.ndarray:
+        """The int16 amount to add to each luma sample of this picture."""
+        work = np.asarray(Image.fromarray(luma_u8).resize(self.work_size, Image.BOX), dtype=np.float32)
+        mask = _texture_mask(work)
+        # Pattern and mask are independent, so RMS(pattern x mask) = RMS(mask): the
+        # target PSNR needs no full-size reduction.
+        mask *= self._rms_target / float(np.sqrt(np.mean(mask * mask)))
+        # The mask is smooth (box-filtered), so nearest-cell upsampling is enough, and it
+        # stays in numpy: converting full-size images out of Pillow costs a copy per frame.
+        scaled = np.take(mask[self._rows], self._cols, axis=1)
+        scaled *= self._pattern
+        return np.rint(scaled, out=scaled).astype(np.int16)
+
+    def mark_luma(self, luma_u8: np.ndarray) -> None:
+        """Add the mark to an 8-bit luma plane in place (a video frame's Y plane)."""
+        plane = luma_u8.astype(np.int16)
+        plane += self.delta(luma_u8)
+        np.clip(plane, 0, 255, out=plane)
+        luma_u8[...] = plane
+
+    def mark_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """A marked copy of an RGB uint8 picture.
+
+        Adding the same amount to R, G and B changes luma by exactly that amount and leaves
+        chroma untouched, so 4:2:0 chroma subsampling cannot hurt the mark."""
+        delta = self.delta(np.asarray(Image.fromarray(rgb).convert("L")))
+        out = rgb.astype(np.int16)
+        out += delta[..., None]
+        np.clip(out, 0, 255, out=out)
+        return out.astype(np.uint8)
+
+
 def embed(rgb: np.ndarray, wm_id: int) -> np.ndarray:
     """Return a copy of an RGB uint8 image carrying wm_id (0 <= wm_id < 2**48)."""
-    if not 0 <= wm_id < 1 << ID_BITS:
-        raise ValueError("watermark id out of range")
     height, width = rgb.shape[:2]
-    if min(width, height) < MIN_EMBED_SHORT_SIDE:
-        raise BadInput(f"image is {width}x{height}; the watermark needs a short side of at least {MIN_EMBED_SHORT_SIDE} px")
-    ww, wh = working_size(width, height)
-    reps = (-(-wh // TILE), -(-ww // TILE))
-    pattern = np.tile(_tile(wm_id), reps)[:wh, :ww]
-    pattern *= _texture_mask(_work_luma(rgb, (ww, wh)))
-    delta = _resize(pattern, (width, height), Image.BICUBIC)
-    rms_target = 255.0 / 10 ** (TARGET_PSNR_DB / 20)
-    delta *= rms_target / float(np.sqrt(np.mean(delta * delta)))
-    # Adding the same amount to R, G and B changes luma by exactly that amount and leaves
-    # chroma untouched, so 4:2:0 chroma subsampling cannot hurt the mark. Integer
-    # arithmetic: half the memory traffic of float, and the result is 8-bit anyway.
-    out = rgb.astype(np.int16)
-    out += np.rint(delta).astype(np.int16)[..., None]
-    np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    return Embedder(width, height, wm_id).mark_rgb(rgb)
 
 
 @dataclass(frozen=True)
@@ -176,6 +216,7 @@ class Reading:
     bit_errors: int | None  # coded bits that disagreed with the decoded id (of CODED_BITS)
     coded_bits: int = CODED_BITS
     mirrored: bool = False
+    turns: int = 0  # quarter turns (np.rot90) that bring the picture back to how it was signed
     attempts: int = 0
     raw_bits: np.ndarray | None = field(default=None, repr=False, compare=False)  # hard coded-bit decisions of the best attempt
 
@@ -219,21 +260,50 @@ def _decode_folded(folded: np.ndarray) -> tuple[int | None, float, int | None, n
     return wm_id, score, int(np.count_nonzero(raw != _coded_bits(wm_id))), raw
 
 
+def orient(picture: np.ndarray, mirrored: bool, turns: int) -> np.ndarray:
+    """Undo a mirror and/or quarter turns found by the Reader (any array, H x W first)."""
+    if mirrored:
+        picture = picture[:, ::-1]
+    return np.rot90(picture, turns) if turns else picture
+
+
+class Reader:
+    """Accumulates evidence from one or many pictures of the same mark, then decodes.
+
+    Each added picture (on the working grid) is whitened and folded into one tile, in
+    each of the 8 orientations (mirror x quarter turns); tiles add up across video
+    frames, so noise averages out while the mark, identical in every frame, adds up."""
+
+    def __init__(self) -> None:
+        self._folded = {o: np.zeros((TILE, TILE), np.float64) for o in ORIENTATIONS}
+        self.pictures = 0
+
+    def add(self, work_luma: np.ndarray) -> None:
+        white = _whiten(np.asarray(work_luma, dtype=np.float32))
+        for o in ORIENTATIONS:
+            self._folded[o] += _fold(orient(white, *o))
+        self.pictures += 1
+
+    def read(self) -> Reading:
+        best = Reading(None, 0.0, None)
+        for attempts, (mirrored, turns) in enumerate(ORIENTATIONS, start=1):
+            wm_id, score, errors, raw = _decode_folded(self._folded[(mirrored, turns)])
+            if wm_id is not None:
+                return Reading(wm_id, score, errors, mirrored=mirrored, turns=turns, attempts=attempts, raw_bits=raw)
+            if best.raw_bits is None or score > best.pilot_score:
+                best = Reading(None, score, None, mirrored=mirrored, turns=turns, raw_bits=raw)
+        return Reading(None, best.pilot_score, None, attempts=MAX_ATTEMPTS, raw_bits=best.raw_bits)
+
+
+def check_readable_size(width: int, height: int) -> None:
+    if min(width, height) < MIN_EXTRACT_SHORT_SIDE:
+        raise BadInput(f"image is {width}x{height}; too small to read a watermark (short side under {MIN_EXTRACT_SHORT_SIDE} px)")
+
+
 def extract(rgb: np.ndarray) -> Reading:
     """Read the watermark id from an RGB uint8 image, or report that none is there."""
     height, width = rgb.shape[:2]
-    if min(width, height) < MIN_EXTRACT_SHORT_SIDE:
-        raise BadInput(f"image is {width}x{height}; too small to read a watermark (short side under {MIN_EXTRACT_SHORT_SIDE} px)")
-    ww, wh = working_size(width, height)
-    white = _whiten(_work_luma(rgb, (ww, wh)))
-    best = Reading(None, 0.0, None)
-    attempts = 0
-    for mirrored in (False, True):
-        plane = white[:, ::-1] if mirrored else white
-        attempts += 1
-        wm_id, score, errors, raw = _decode_folded(_fold(plane))
-        if wm_id is not None:
-            return Reading(wm_id, score, errors, mirrored=mirrored, attempts=attempts, raw_bits=raw)
-        if best.raw_bits is None or score > best.pilot_score:
-            best = Reading(None, score, None, mirrored=mirrored, raw_bits=raw)
-    return Reading(None, best.pilot_score, None, mirrored=best.mirrored, attempts=attempts, raw_bits=best.raw_bits)
+    check_readable_size(width, height)
+    reader = Reader()
+    reader.add(_work_luma(rgb, working_size(width, height)))
+    return reader.read()
