@@ -76,6 +76,7 @@ def cmd_sign(args, settings: Settings) -> int:
     # Prove the output can be written *before* anything is stored.
     try:
         fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".part")
+        os.fchmod(fd, 0o644)  # a published file: readable like any other
     except OSError as exc:
         raise RealmarkError(f"{args.output}: cannot write there ({exc.strerror})") from None
     try:
@@ -146,10 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, Settings.from_env())
     except RealmarkError as exc:
         message = str(exc)
-        if getattr(args, "json", False):
-            print(json.dumps({"error": message}, ensure_ascii=False))
-        print(f"realmark: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        message = "interrupted; nothing half-written was kept"
+    except Exception as exc:  # a bug: still one line and exit 2, never a traceback
+        message = f"unexpected {type(exc).__name__}: {exc}"
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    print(f"realmark: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

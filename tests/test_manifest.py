@@ -33,6 +33,7 @@ def _manifest(**changes) -> Manifest:
         fingerprint_alg="realmark-pdq-1",
         fingerprint_hash="f" * 64,
         fingerprint_quality=100,
+        fingerprint_grid="A" * 1366,
         watermark_codec="realmark-wm",
         watermark_version=1,
         watermark_id="00000000abcd",

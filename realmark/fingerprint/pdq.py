@@ -50,7 +50,12 @@ class Fingerprint:
 
 def fingerprint(rgb: np.ndarray) -> Fingerprint:
     """Fingerprint an RGB uint8 image (any size)."""
-    gray = Image.fromarray(rgb).convert("L").convert("F")
+    return fingerprint_luma(np.asarray(Image.fromarray(rgb).convert("L")))
+
+
+def fingerprint_luma(luma: np.ndarray) -> Fingerprint:
+    """Fingerprint an 8-bit luma plane (a video frame's Y plane, any size)."""
+    gray = Image.fromarray(np.ascontiguousarray(luma)).convert("F")
     small = np.asarray(gray.resize((64, 64), Image.BILINEAR), dtype=np.float64)
     # PDQ's quality metric: summed absolute gradients, in percent of full scale.
     grad = np.abs(np.diff(small, axis=0)).astype(np.int64) * 100 // 255

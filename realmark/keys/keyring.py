@@ -8,6 +8,8 @@ Layout under the data directory:
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import hashlib
 import os
 from dataclasses import dataclass, replace
@@ -50,6 +52,17 @@ class Keyring:
     def trust(self) -> TrustList:
         return TrustList.load(self.trust_path)
 
+    @contextlib.contextmanager
+    def _editing_trust(self):
+        """Load, change and save the trust list under an exclusive lock, so a revocation
+        can never be lost to a concurrent rotation."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.home / ".trust.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            trust = self.trust()
+            yield trust
+            trust.save(self.trust_path)
+
     def _key_path(self, agency: str, key_id: str) -> Path:
         return self.home / "keys" / agency / f"{key_id}.pem"
 
@@ -64,8 +77,12 @@ class Keyring:
     def create(self, agency: str, *, rotate: bool = False, passphrase: bytes | None = None) -> KeyEntry:
         """Create the agency's signing key; with rotate=True retire the current one."""
         check_agency(agency)
-        trust = self.trust()
-        current = self.active_entry(agency)
+        with self._editing_trust() as trust:
+            return self._create(trust, agency, rotate, passphrase)
+
+    def _create(self, trust: TrustList, agency: str, rotate: bool, passphrase: bytes | None) -> KeyEntry:
+        live = [e for e in trust.entries if e.agency == agency and e.revoked_at is None and e.not_after is None]
+        current = live[-1] if live else None
         if current is not None and not rotate:
             raise BadInput(f"{agency} already has signing key {current.key_id}; use --rotate to replace it")
         private = Ed25519PrivateKey.generate()
@@ -87,18 +104,16 @@ class Keyring:
             trust.retire(current.key_id, now)
         entry = KeyEntry(agency=agency, key_id=key_id, public_key=base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), not_before=now)
         trust.add(entry)
-        trust.save(self.trust_path)
         return entry
 
     def revoke(self, key_id: str, reason: str) -> KeyEntry:
-        trust = self.trust()
-        entry = trust.find(key_id)
-        if entry is None:
-            raise BadInput(f"no key {key_id} on the trust list")
-        revoked = replace(entry, revoked_at=entry.revoked_at or utc_now(), revocation_reason=reason or None)
-        trust.update(revoked)
-        trust.save(self.trust_path)
-        return revoked
+        with self._editing_trust() as trust:
+            entry = trust.find(key_id)
+            if entry is None:
+                raise BadInput(f"no key {key_id} on the trust list")
+            revoked = replace(entry, revoked_at=entry.revoked_at or utc_now(), revocation_reason=reason or None)
+            trust.update(revoked)
+            return revoked
 
     def signing_key(self, agency: str | None, passphrase: bytes | None = None) -> SigningKey:
         """The active key of `agency` (or of the only agency here, when None)."""

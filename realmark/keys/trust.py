@@ -6,8 +6,9 @@ It holds only public keys, so it can be published (the service serves it at
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from realmark.manifest.model import parse_time
 from realmark.store.local import atomic_write
 
 FORMAT = "realmark.trust/1"
-_KEY_ID = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,11 @@ class KeyEntry:
     revocation_reason: str | None = None
     alg: str = "Ed25519"
 
-    def public(self) -> Ed25519PublicKey:
+    def public(self) -> Ed25519PublicKey:  # checked by TrustList.from_json
         return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(self.public_key + "=" * (-len(self.public_key) % 4)))
+
+
+_ENTRY_FIELDS = {f.name for f in dataclasses.fields(KeyEntry)}
 
 
 class TrustList:
@@ -45,16 +48,44 @@ class TrustList:
         if not path.exists():
             return cls()
         try:
-            obj = json.loads(path.read_text("utf-8"))
-            if obj.get("format") != FORMAT:
-                raise ValueError(f"format is {obj.get('format')!r}, expected {FORMAT!r}")
-            entries = [KeyEntry(**e) for e in obj["keys"]]
-            for e in entries:
-                if not _KEY_ID.fullmatch(e.key_id) or e.alg != "Ed25519":
-                    raise ValueError(f"bad key entry {e.key_id!r}")
-                e.public()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise RealmarkError(f"the trust list {path} is unreadable ({exc})") from None
+            return cls.from_json(path.read_bytes())
+        except OSError as exc:
+            raise RealmarkError(f"the trust list {path} is unreadable ({exc.strerror})") from None
+        except ValueError as exc:
+            raise RealmarkError(f"the trust list {path} is invalid ({exc})") from None
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "TrustList":
+        """Parse and check a trust list; raises ValueError saying what is wrong."""
+        try:
+            obj = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT or not isinstance(obj.get("keys"), list):
+            raise ValueError(f"expected an object with format {FORMAT!r} and a list of keys")
+        entries = []
+        for raw in obj["keys"]:
+            if not isinstance(raw, dict) or set(raw) != _ENTRY_FIELDS:
+                raise ValueError("a key entry has missing or unknown fields")
+            e = KeyEntry(**raw)
+            if e.alg != "Ed25519" or not isinstance(e.public_key, str) or not isinstance(e.agency, str):
+                raise ValueError(f"key entry {e.key_id!r} is malformed")
+            try:
+                raw_key = base64.urlsafe_b64decode(e.public_key + "=" * (-len(e.public_key) % 4))
+                Ed25519PublicKey.from_public_bytes(raw_key)
+            except (ValueError, TypeError):
+                raise ValueError(f"key entry {e.key_id!r} has an invalid public key") from None
+            if not isinstance(e.key_id, str) or e.key_id != hashlib.sha256(raw_key).hexdigest()[:16]:
+                raise ValueError(f"key id {e.key_id!r} does not match its public key")
+            for name in ("not_before", "not_after", "revoked_at"):
+                value = getattr(e, name)
+                if value is None and name != "not_before":
+                    continue
+                try:
+                    parse_time(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"key entry {e.key_id}: {name} is not a UTC time like 2026-01-31T00:00:00Z") from None
+            entries.append(e)
         return cls(entries)
 
     def save(self, path: Path) -> None:

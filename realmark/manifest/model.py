@@ -15,16 +15,21 @@ from realmark.errors import InvalidManifest
 from .canonical import canonical_json
 
 FORMAT = "realmark.manifest/1"
-MAX_MANIFEST_BYTES = 64 * 1024
+MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # a 4-hour video's timeline is about 1 MB
 
 _ID = re.compile(r"rm-[a-z2-7]{24}")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _WM_ID = re.compile(r"[0-9a-f]{12}")
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_GRID = re.compile(r"[A-Za-z0-9_-]{1366}")  # base64url of 32 x 32 bytes, unpadded
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 AGENCY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
-MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/x-matroska")
+MEDIA_TYPES = PHOTO_TYPES + VIDEO_TYPES
+TIMELINE_INTERVAL_MS = 1000
+_RATE = re.compile(r"[1-9][0-9]{0,6}/[1-9][0-9]{0,6}")
 
 
 def utc_now() -> str:
@@ -41,6 +46,21 @@ class MediaInfo:
     width: int
     height: int
     sha256: str
+    # Videos only:
+    duration_ms: int | None = None
+    frame_rate: str | None = None  # exact rational, e.g. "30000/1001"
+    frames: int | None = None
+    rotation: int | None = None  # display rotation in degrees (0, 90, 180, 270)
+
+    @property
+    def is_video(self) -> bool:
+        return self.type in VIDEO_TYPES
+
+    def to_dict(self) -> dict:
+        out = {"type": self.type, "width": self.width, "height": self.height, "sha256": self.sha256}
+        if self.is_video:
+            out.update(duration_ms=self.duration_ms, frame_rate=self.frame_rate, frames=self.frames, rotation=self.rotation)
+        return out
 
 
 @dataclass(frozen=True)
@@ -55,14 +75,16 @@ class Manifest:
     fingerprint_alg: str
     fingerprint_hash: str
     fingerprint_quality: int
+    fingerprint_grid: str | None  # photos: base64url of the 32x32 luma grid (1024 bytes)
     watermark_codec: str
     watermark_version: int
     watermark_id: str
+    timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame at each whole second
     signature: str = ""  # base64url Ed25519 signature; empty while unsigned
 
     def payload(self) -> dict:
         """The signed content: everything but the signature, as plain JSON values."""
-        return {
+        out = {
             "format": FORMAT,
             "manifest_id": self.manifest_id,
             "agency": self.agency,
@@ -70,16 +92,12 @@ class Manifest:
             "title": self.title,
             "artists": list(self.artists),
             "published_at": self.published_at,
-            "media": {
-                "type": self.media.type,
-                "width": self.media.width,
-                "height": self.media.height,
-                "sha256": self.media.sha256,
-            },
+            "media": self.media.to_dict(),
             "fingerprint": {
                 "alg": self.fingerprint_alg,
                 "hash": self.fingerprint_hash,
                 "quality": self.fingerprint_quality,
+                **({"grid": self.fingerprint_grid} if not self.media.is_video else {}),
             },
             "watermark": {
                 "codec": self.watermark_codec,
@@ -87,6 +105,9 @@ class Manifest:
                 "id": self.watermark_id,
             },
         }
+        if self.media.is_video:
+            out["timeline"] = {"interval_ms": TIMELINE_INTERVAL_MS, "fingerprints": list(self.timeline or ())}
+        return out
 
     def to_dict(self) -> dict:
         return {**self.payload(), "signature": {"alg": "Ed25519", "value": self.signature}}
@@ -132,11 +153,12 @@ def parse_manifest(data: bytes) -> Manifest:
         obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: None)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidManifest(f"manifest is not valid JSON ({exc})") from None
-    top = _fields(
-        obj,
-        {"format", "manifest_id", "agency", "key_id", "title", "artists", "published_at", "media", "fingerprint", "watermark", "signature"},
-        "manifest",
-    )
+    if not isinstance(obj, dict):
+        raise InvalidManifest("manifest is not an object")
+    media_type = obj.get("media", {}).get("type") if isinstance(obj.get("media"), dict) else None
+    video = media_type in VIDEO_TYPES
+    top_fields = {"format", "manifest_id", "agency", "key_id", "title", "artists", "published_at", "media", "fingerprint", "watermark", "signature"}
+    top = _fields(obj, top_fields | ({"timeline"} if video else set()), "manifest")
     try:
         canonical = canonical_json(obj)
     except ValueError as exc:
@@ -153,10 +175,21 @@ def parse_manifest(data: bytes) -> Manifest:
         parse_time(published_at)
     except ValueError:
         raise InvalidManifest("published_at is not a valid UTC time") from None
-    media = _fields(top["media"], {"type", "width", "height", "sha256"}, "media")
+    video_fields = {"duration_ms", "frame_rate", "frames", "rotation"}
+    media = _fields(top["media"], {"type", "width", "height", "sha256"} | (video_fields if video else set()), "media")
     if media["type"] not in MEDIA_TYPES:
         raise InvalidManifest("media.type is not a supported media type")
-    fp = _fields(top["fingerprint"], {"alg", "hash", "quality"}, "fingerprint")
+    timeline = None
+    if video:
+        tl = _fields(top["timeline"], {"interval_ms", "fingerprints"}, "timeline")
+        if tl["interval_ms"] != TIMELINE_INTERVAL_MS:
+            raise InvalidManifest(f"timeline.interval_ms must be {TIMELINE_INTERVAL_MS}")
+        if not isinstance(tl["fingerprints"], list) or not 1 <= len(tl["fingerprints"]) <= 4 * 3600 + 1:
+            raise InvalidManifest("timeline.fingerprints must be a list of 1 to 14401 hashes")
+        timeline = tuple(_text(h, "timeline fingerprint", 64, _HEX64) for h in tl["fingerprints"])
+        if media["rotation"] not in (0, 90, 180, 270):
+            raise InvalidManifest("media.rotation must be 0, 90, 180 or 270")
+    fp = _fields(top["fingerprint"], {"alg", "hash", "quality"} | (set() if video else {"grid"}), "fingerprint")
     wm = _fields(top["watermark"], {"codec", "version", "id"}, "watermark")
     sig = _fields(top["signature"], {"alg", "value"}, "signature")
     if sig["alg"] != "Ed25519":
@@ -173,12 +206,18 @@ def parse_manifest(data: bytes) -> Manifest:
             width=_int(media["width"], "media.width", 1, 1_000_000),
             height=_int(media["height"], "media.height", 1, 1_000_000),
             sha256=_text(media["sha256"], "media.sha256", 64, _HEX64),
+            duration_ms=_int(media["duration_ms"], "media.duration_ms", 1, 4 * 3600 * 1000) if video else None,
+            frame_rate=_text(media["frame_rate"], "media.frame_rate", 15, _RATE) if video else None,
+            frames=_int(media["frames"], "media.frames", 1, 10_000_000) if video else None,
+            rotation=media["rotation"] if video else None,
         ),
         fingerprint_alg=_text(fp["alg"], "fingerprint.alg", 40),
         fingerprint_hash=_text(fp["hash"], "fingerprint.hash", 64, _HEX64),
         fingerprint_quality=_int(fp["quality"], "fingerprint.quality", 0, 100),
+        fingerprint_grid=None if video else _text(fp["grid"], "fingerprint.grid", 1366, _GRID),
         watermark_codec=_text(wm["codec"], "watermark.codec", 40),
         watermark_version=_int(wm["version"], "watermark.version", 1, 1000),
         watermark_id=_text(wm["id"], "watermark.id", 12, _WM_ID),
+        timeline=timeline,
         signature=_text(sig["value"], "signature.value", 100, _B64URL),
     )

@@ -16,6 +16,8 @@ from realmark.errors import BadInput
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: bigger than any camera output an agency publishes
+MAX_ASPECT = 10  # long side / short side; wider strips would blow up the watermark grid
+_8BIT_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "La", "RGBa"}
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 JPEG_QUALITY = 95  # published photos: high quality, full-resolution chroma
 
@@ -76,6 +78,12 @@ def load_photo(data: bytes) -> Photo:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise BadInput(f"the image is {width}x{height} pixels; the limit is {MAX_PIXELS} pixels")
+            if min(width, height) == 0 or max(width, height) > MAX_ASPECT * min(width, height):
+                raise BadInput(f"the image is {width}x{height}; aspect ratios beyond {MAX_ASPECT}:1 are not supported")
+            if getattr(im, "n_frames", 1) > 1:
+                raise BadInput("animated images are not supported; sign each frame as a photo or the clip as a video")
+            if im.mode not in _8BIT_MODES:
+                raise BadInput(f"{im.mode} images (more than 8 bits per channel) are not supported; export an 8-bit file")
             im.load()
             exif = im.getexif()
             oriented = ImageOps.exif_transpose(im)
@@ -91,7 +99,7 @@ def load_photo(data: bytes) -> Photo:
         exif[0x0112] = 1  # the pixels are now upright
     alpha = None
     grayscale = oriented.mode in ("L", "LA", "I", "I;16", "F", "1")
-    if "A" in oriented.getbands() or (oriented.mode == "P" and "transparency" in oriented.info):
+    if "A" in oriented.getbands() or "transparency" in oriented.info:
         rgba = oriented.convert("RGBA")
         alpha = np.asarray(rgba)[..., 3].copy()
         rgb = np.asarray(rgba.convert("RGB"))
@@ -125,5 +133,13 @@ def encode_photo(photo: Photo, rgb: np.ndarray) -> bytes:
     elif photo.format == "WEBP":
         options.update(quality=JPEG_QUALITY, method=4)
     buf = io.BytesIO()
-    im.save(buf, photo.format, **options)
+    try:
+        im.save(buf, photo.format, **options)
+    except (ValueError, OSError) as exc:
+        raise BadInput(f"cannot write this photo back as {photo.format} with its metadata ({exc})") from None
     return buf.getvalue()
+
+
+def luma8(rgb: np.ndarray) -> np.ndarray:
+    """8-bit BT.601 luma of RGB pixels (the channel fingerprints use)."""
+    return np.asarray(Image.fromarray(rgb).convert("L"))

@@ -11,12 +11,24 @@ from realmark.errors import StoreError
 
 from .base import check_key
 
+PUBLIC_FILE_MODE = 0o644
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a directory, so a new name in it survives a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
 
 def _durable_temp(folder: Path, data: bytes) -> Path:
     """Write data to a new temporary file in folder and fsync it; the caller moves it."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
+        os.fchmod(fd, PUBLIC_FILE_MODE)  # mkstemp makes 0600; stored objects are public data
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -32,6 +44,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     tmp = _durable_temp(path.parent, data)
     try:
         os.replace(tmp, path)
+        _sync_folder(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -53,6 +66,7 @@ class LocalStore:
         try:
             # link() fails if the name exists: an atomic create-if-absent of a complete file.
             os.link(tmp, path)
+            _sync_folder(path.parent)
             return True
         except FileExistsError:
             return False

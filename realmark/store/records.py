@@ -45,6 +45,9 @@ class Records:
         if data is None:
             return None
         try:
-            return str(json.loads(data)["manifest_id"])
+            value = json.loads(data)["manifest_id"]
+            if not isinstance(value, str):
+                raise TypeError
+            return value
         except (ValueError, KeyError, TypeError):
             raise StoreError(f"the store's record for watermark {wm_id:012x} is damaged") from None

@@ -1,0 +1,74 @@
+"""A 32x32 luma grid of the signed picture, to find *where* a copy differs.
+
+A global perceptual hash barely moves when a headline is pasted on or a face replaced
+(a few bits of 256). The grid catches local changes: the copy's grid is mapped onto the
+signed one by the best monotone (isotonic) curve, which absorbs re-encoding, resizing,
+brightness, contrast and gamma, and any cell that stays far from the curve is a change.
+Measured on 1080p photos: re-encodes and resizes stay within 9 levels (of 255), colour
+adjustments mostly within 20 (clipped highlights can reach ~30); pasted text reaches
+35-95, a covered region 50-215."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+SIZE = 32
+MAX_CELL_DIFFERENCE = 24  # levels of 255
+
+
+def grid(luma: np.ndarray) -> np.ndarray:
+    """The SIZE x SIZE cell means of an 8-bit luma plane, as uint8."""
+    return np.asarray(Image.fromarray(np.ascontiguousarray(luma)).resize((SIZE, SIZE), Image.BOX), dtype=np.uint8)
+
+
+def _isotonic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares non-decreasing fit of y on x (pool adjacent violators)."""
+    order = np.argsort(x, kind="stable")
+    values: list[float] = []
+    weights: list[int] = []
+    for v in y[order].astype(np.float64):
+        values.append(v)
+        weights.append(1)
+        while len(values) > 1 and values[-2] > values[-1]:
+            w = weights[-2] + weights[-1]
+            values[-2] = (values[-2] * weights[-2] + values[-1] * weights[-1]) / w
+            weights[-2] = w
+            values.pop()
+            weights.pop()
+    fit = np.repeat(values, weights)
+    out = np.empty_like(fit)
+    out[order] = fit
+    return out
+
+
+def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """Per-cell distance (levels) of a copy's grid from the signed grid, after the best
+    monotone tone mapping."""
+    a = signed.astype(np.float64).ravel()
+    b = copy.astype(np.float64).ravel()
+    return np.abs(b - _isotonic(a, b)).reshape(SIZE, SIZE)
+
+
+def changed_regions(differences: np.ndarray, width: int, height: int) -> list[dict]:
+    """Bounding boxes, in pixels of a width x height picture, of connected changed cells."""
+    changed = differences > MAX_CELL_DIFFERENCE
+    seen = np.zeros_like(changed)
+    boxes = []
+    for y0, x0 in zip(*np.nonzero(changed)):
+        if seen[y0, x0]:
+            continue
+        stack, cells = [(y0, x0)], []
+        seen[y0, x0] = True
+        while stack:
+            y, x = stack.pop()
+            cells.append((y, x))
+            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+                if 0 <= ny < SIZE and 0 <= nx < SIZE and changed[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        ys, xs = zip(*cells)
+        left, top = min(xs) * width // SIZE, min(ys) * height // SIZE
+        right, bottom = (max(xs) + 1) * width // SIZE, (max(ys) + 1) * height // SIZE
+        boxes.append({"x": int(left), "y": int(top), "width": int(right - left), "height": int(bottom - top)})
+    return sorted(boxes, key=lambda b: -b["width"] * b["height"])

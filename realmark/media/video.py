@@ -1,0 +1,135 @@
+"""Videos in and out through PyAV (FFmpeg's libraries, bundled in the `av` wheel).
+
+Why PyAV and not ffmpeg-python: signing must keep every frame's timestamp (variable
+frame rates), copy audio packets untouched, and write each marked frame without pipes
+or a second process; PyAV does all three in-process, and probes streams, which the
+pip-installed ffmpeg binary (no ffprobe) cannot. ffmpeg-python only builds command lines.
+
+Safety: FFmpeg can be talked into opening other files and URLs (HLS and DASH playlists,
+concat lists, image sequences, MOV external data references). So the container is
+sniffed from its magic bytes and only the MP4/MOV and Matroska/WebM demuxers are ever
+used, with nested I/O limited to the local file and those demuxers, and external
+references off."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from realmark.errors import BadInput
+
+MAX_FILE_BYTES = 4 * 1024**3
+MAX_SIDE = 8192
+MAX_DURATION_S = 4 * 3600
+MIN_SHORT_SIDE = 96
+
+# container -> (FFmpeg demuxer, MIME type, FFmpeg muxer for signed output)
+CONTAINERS = {
+    "mp4": ("mov", "video/mp4", "mp4"),
+    "mov": ("mov", "video/quicktime", "mov"),
+    "webm": ("matroska", "video/webm", "webm"),
+    "mkv": ("matroska", "video/x-matroska", "matroska"),
+}
+MEDIA_TYPES = tuple(v[1] for v in CONTAINERS.values())
+
+_OPEN_OPTIONS = {
+    "protocol_whitelist": "file",
+    "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
+    "enable_drefs": "0",
+    "use_absolute_path": "0",
+}
+
+
+def sniff(head: bytes) -> str | None:
+    """Container named by a file's first bytes: "mp4", "mov", "webm", "mkv" or None."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return "mov" if head[8:12] == b"qt  " else "mp4"
+    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free") :
+        return "mov"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm" if b"webm" in head[:64] else "mkv"
+    return None
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    container: str
+    width: int
+    height: int
+    frame_rate: Fraction
+    duration_s: float
+    rotation: int  # display rotation in degrees, from the first frame's display matrix
+    has_audio: bool
+    codec: str
+
+    @property
+    def mime_type(self) -> str:
+        return CONTAINERS[self.container][1]
+
+
+def is_video(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return sniff(f.read(64)) is not None
+
+
+def _open(path: Path):
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            kind = sniff(f.read(64))
+    except OSError as exc:
+        raise BadInput(f"cannot read the video ({exc.strerror})") from None
+    if size == 0:
+        raise BadInput("the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise BadInput(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
+    if kind is None:
+        raise BadInput("not a supported video: expected MP4, MOV, WebM or Matroska content")
+    try:
+        container = av.open(str(path), format=CONTAINERS[kind][0], options=dict(_OPEN_OPTIONS), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise BadInput(f"the {kind.upper()} file is damaged or truncated ({exc})") from None
+    return container, kind
+
+
+def open_video(path: Path):
+    """Open a video for reading, safely (see the module note). Raises BadInput."""
+    return _open(path)[0]
+
+
+def probe(path: Path) -> VideoInfo:
+    """Check a video before any work is done on it; decodes its first frame."""
+    container, kind = _open(path)
+    with container:
+        info = _probe(container, kind)
+        first = next(frames(container, threads=False), None)
+        if first is None:
+            raise BadInput("the video has no decodable frames")
+        rotation = int(first.rotation or 0) % 360
+        if rotation not in (0, 90, 180, 270):
+            raise BadInput(f"unsupported display rotation {rotation} degrees")
+    return dataclasses.replace(info, rotation=rotation)
+
+
+def frames(container, *, threads: bool = True) -> Iterator[av.VideoFrame]:
+    """Decode the first video stream, raising BadInput on corrupt data."""
+    stream = container.streams.video[0]
+    if threads:
+        stream.thread_type = "AUTO"
+    try:
+        yield from container.decode(stream)
+    except av.FFmpegError as exc:
+        raise BadInput(f"the video is damaged or truncated ({exc})") from None
+
+
+def luma_view(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's Y plane as a writable (height, width) uint8 view (8-bit YUV only)."""
+    plane = frame.planes[0]
+    return np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]

@@ -1,0 +1,104 @@
+"""What photo and video signing share: metadata checks, record ids, the store commit."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from realmark.errors import BadInput, Conflict, InvalidManifest, StoreError
+from realmark.keys import SigningKey
+from realmark.manifest import Manifest, parse_manifest, sign_manifest
+from realmark.store import Records, Store
+
+MAX_TITLE = 500
+MAX_ARTIST = 200
+MAX_ARTISTS = 50
+# Bidi overrides and isolates can make a title display as something else in a verdict.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    artists: tuple[str, ...]
+
+
+def _check_text(value, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput(f"{what} must not be empty")
+    if len(value) > limit:
+        raise BadInput(f"{what} is longer than {limit} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{what} is not valid text (undecodable bytes)") from None
+    for c in value:
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS:
+            raise BadInput(f"{what} must not contain control characters (U+{ord(c):04X})")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def check_metadata(title, artists: Sequence[str]) -> Metadata:
+    title = _check_text(title, "the title", MAX_TITLE)
+    if isinstance(artists, str) or not artists:
+        raise BadInput("at least one artist is required")
+    if len(artists) > MAX_ARTISTS:
+        raise BadInput(f"at most {MAX_ARTISTS} artists")
+    return Metadata(title, tuple(_check_text(a, "an artist name", MAX_ARTIST) for a in artists))
+
+
+def manifest_id_for(key: SigningKey, source_sha256: str) -> str:
+    """Deterministic per (agency, signing key, input file): signing the same file twice
+    finds the first record instead of creating a second, conflicting one. A new key
+    (after rotation or revocation) deliberately issues a new record."""
+    digest = hashlib.sha256(f"realmark manifest id v2\0{key.agency}\0{key.key_id}\0{source_sha256}".encode()).digest()
+    return "rm-" + base64.b32encode(digest[:15]).decode().lower()
+
+
+def existing_manifest(records: Records, manifest_id: str, meta: Metadata) -> Manifest | None:
+    """The stored manifest for this input, checked against the requested metadata."""
+    data = records.manifest_bytes(manifest_id)
+    if data is None:
+        return None
+    try:
+        manifest = parse_manifest(data)
+    except InvalidManifest as exc:
+        raise StoreError(f"the stored manifest {manifest_id} is damaged ({exc})") from None
+    if (manifest.title, manifest.artists) != (meta.title, meta.artists):
+        raise Conflict(
+            f"this file was already signed as {manifest.manifest_id} "
+            f"(title {manifest.title!r}, artists {', '.join(manifest.artists)}); a manifest is never changed"
+        )
+    return manifest
+
+
+def commit(records: Records, key: SigningKey, wm_id: int, unsigned: Manifest) -> Manifest | None:
+    """Claim the watermark id and store the signed manifest, in that order.
+
+    Everything that can fail on bad input has happened before this point (the manifest
+    is built and serialized first), so a claim is only ever left behind by a store
+    failure. Returns None when the id was taken (draw another) or another signer stored
+    this input's manifest first (use theirs)."""
+    manifest = sign_manifest(unsigned, key.private)
+    body = manifest.to_json()
+    if not records.claim_watermark_id(wm_id, manifest.manifest_id):
+        return None
+    if not records.put_manifest(manifest.manifest_id, body):
+        return None
+    return manifest
+
+
+def sign_with_retries(records: Records, manifest_id: str, meta: Metadata, attempt: Callable[[], Manifest | None], resign: Callable[[Manifest], object]):
+    """Run `attempt` (draw an id, mark, commit) until it commits, or hand over to
+    `resign` when the input's manifest exists (idempotent re-signing)."""
+    for _ in range(8):
+        existing = existing_manifest(records, manifest_id, meta)
+        if existing is not None:
+            return resign(existing)
+        manifest = attempt()
+        if manifest is not None:
+            return manifest
+    raise StoreError("could not store the manifest after several attempts")

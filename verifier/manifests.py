@@ -1,0 +1,76 @@
+"""From a watermark reading to a trusted manifest, shared by photo and video checks."""
+
+from __future__ import annotations
+
+from realmark import watermark
+from realmark.errors import InvalidManifest, StoreError
+from realmark.keys import TrustList
+from realmark.manifest import Manifest, parse_manifest, verify_manifest
+from realmark.store import Records, Store
+from realmark.watermark.codec import CHECK_BITS, MAX_ATTEMPTS, Reading
+
+from .result import Verdict, Verification
+
+FALSE_POSITIVE_BOUND = MAX_ATTEMPTS * 2.0**-CHECK_BITS
+
+UNKNOWN_MESSAGE = (
+    "No official watermark was found. This does not prove it is fake: it may be "
+    "unofficial, or edited so heavily that the mark is gone."
+)
+
+
+def reading_evidence(reading: Reading, frames: int | None = None) -> dict:
+    out = {
+        "found": reading.wm_id is not None,
+        "id": f"{reading.wm_id:012x}" if reading.wm_id is not None else None,
+        "codec": watermark.CODEC,
+        "version": watermark.VERSION,
+        "bit_errors": reading.bit_errors,
+        "coded_bits": reading.coded_bits,
+        "pilot_score": round(reading.pilot_score, 2),
+        "mirrored": reading.mirrored,
+        "quarter_turns": reading.turns,
+        "false_positive_bound": FALSE_POSITIVE_BOUND,
+    }
+    if frames is not None:
+        out["frames_read"] = frames
+    return out
+
+
+def describe(manifest: Manifest) -> str:
+    return f"{manifest.agency}'s “{manifest.title}” ({', '.join(manifest.artists)}, published {manifest.published_at[:10]})"
+
+
+def find_manifest(reading: Reading, store: Store, trust: TrustList, evidence: dict) -> Manifest | Verification:
+    """The trusted manifest behind a reading, or the final Verification when there is none."""
+    if reading.wm_id is None:
+        return Verification(Verdict.UNKNOWN, UNKNOWN_MESSAGE, None, evidence)
+    records = Records(store)
+    wm_hex = f"{reading.wm_id:012x}"
+    damaged, stored, manifest_id = None, None, None
+    try:
+        manifest_id = records.manifest_id_for_watermark(reading.wm_id)
+        stored = records.manifest_bytes(manifest_id) if manifest_id else None
+    except StoreError as exc:
+        damaged = f"the store's record for this watermark is damaged ({exc})"
+    if damaged is None and stored is None:
+        return Verification(
+            Verdict.UNKNOWN,
+            f"A Realmark watermark ({wm_hex}) was found, but this verifier knows no manifest for it, so it cannot say who published it.",
+            None,
+            evidence,
+        )
+    evidence["signature"] = {"key_id": None, "valid": False}
+    try:
+        if damaged is not None:
+            raise InvalidManifest(damaged)
+        manifest = parse_manifest(stored)
+        evidence["signature"]["key_id"] = manifest.key_id
+        verify_manifest(manifest, trust.public_key_for(manifest.agency, manifest.key_id, manifest.published_at))
+        if manifest.watermark_id != wm_hex or manifest.manifest_id != manifest_id:
+            raise InvalidManifest("the manifest does not belong to this watermark")
+    except InvalidManifest as exc:
+        evidence["signature"]["reason"] = str(exc)
+        return Verification(Verdict.INVALID, f"The official-looking mark leads to a record that fails verification: {exc}.", None, evidence)
+    evidence["signature"]["valid"] = True
+    return manifest
