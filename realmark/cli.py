@@ -66,28 +66,73 @@ def cmd_keys_revoke(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_sign(args, settings: Settings) -> int:
-    from signer import sign
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only on a terminal and never with --json."""
 
-    data = _read_input(args.photo)
+    def __init__(self, label: str, enabled: bool):
+        self.label, self.enabled, self.shown = label, enabled and sys.stderr.isatty(), -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if self.enabled and percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r{self.label} [{bar:<25}] {percent:3d}%")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.shown >= 0:
+            sys.stderr.write("\n")
+
+
+def _is_video(path: str, head: bytes) -> bool:
+    from realmark.media.video import sniff
+
+    return sniff(head) is not None
+
+
+def _head(path: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise RealmarkError(f"{path}: no such file")
+    try:
+        with open(p, "rb") as f:
+            return f.read(64)
+    except OSError as exc:
+        raise RealmarkError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def cmd_sign(args, settings: Settings) -> int:
+    from signer import EncoderSettings, sign, sign_video
+
+    video = _is_video(args.photo, _head(args.photo))
+    data = None if video else _read_input(args.photo)
     out = Path(args.output)
     if out.resolve() == Path(args.photo).resolve():
         raise RealmarkError("the output must not overwrite the input")
+    encoder = EncoderSettings(crf=args.crf, preset=args.preset) if video else None
     # Prove the output can be written *before* anything is stored.
     try:
         fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".part")
         os.fchmod(fd, 0o644)  # a published file: readable like any other
     except OSError as exc:
         raise RealmarkError(f"{args.output}: cannot write there ({exc.strerror})") from None
+    bar = ProgressBar("signing", not args.json)
     try:
         key = settings.keyring().signing_key(args.agency)
-        result = sign(data, title=args.title, artists=args.artist, key=key, store=settings.store())
-        with os.fdopen(fd, "wb") as f:
-            f.write(result.data)
+        if video:
+            os.close(fd)
+            result = sign_video(Path(args.photo), Path(tmp), title=args.title, artists=args.artist, key=key, store=settings.store(), settings=encoder, progress=bar)
+        else:
+            result = sign(data, title=args.title, artists=args.artist, key=key, store=settings.store())
+            with os.fdopen(fd, "wb") as f:
+                f.write(result.data)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        bar.done()
     m = result.manifest
     _emit(
         args,
@@ -98,10 +143,20 @@ def cmd_sign(args, settings: Settings) -> int:
 
 
 def cmd_verify(args, settings: Settings) -> int:
-    from verifier import verify
+    from verifier import verify, verify_video
 
-    result = verify(_read_input(args.file), store=settings.store(), trust=settings.trust())
+    if _is_video(args.file, _head(args.file)):
+        bar = ProgressBar("verifying", not args.json)
+        try:
+            result = verify_video(Path(args.file), store=settings.store(), trust=settings.trust(), progress=bar)
+        finally:
+            bar.done()
+    else:
+        result = verify(_read_input(args.file), store=settings.store(), trust=settings.trust())
     text = f"{result.verdict.value.upper()}: {result.message}"
+    for r in result.evidence.get("content", {}).get("ranges", []):
+        mapped = f" = original {r['original_start']:.1f}-{r['original_end']:.1f} s" if "original_start" in r else ""
+        text += f"\n  {r['clip_start']:6.1f}-{r['clip_end']:.1f} s  {r['kind']}{mapped}"
     _emit(args, result.to_dict(), text)
     return result.exit_code
 
@@ -125,16 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_keys_revoke)
 
-    p = sub.add_parser("sign", help="watermark and sign an official photo")
-    p.add_argument("photo")
+    p = sub.add_parser("sign", help="watermark and sign an official photo or video")
+    p.add_argument("photo", metavar="FILE", help="JPEG, PNG, WebP, MP4, MOV, WebM or MKV")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--artist", action="append", required=True, help="repeat for each artist")
     p.add_argument("--agency", help="needed only when several agencies have keys here")
+    p.add_argument("--crf", type=int, default=18, help="videos: x264 CRF (default 18, visually lossless)")
+    p.add_argument("--preset", default="medium", help="videos: x264 preset (default medium)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sign)
 
-    p = sub.add_parser("verify", help="check whether a photo is official")
+    p = sub.add_parser("verify", help="check whether a photo or clip is official")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)

@@ -1,6 +1,7 @@
-"""The checking side: `verify` a photo found anywhere; get one typed `Verification`."""
+"""The checking side: `verify` a photo or `verify_video` a clip; get one `Verification`."""
 
-from .result import Verdict, Verification
 from .photo import verify
+from .result import Verdict, Verification
+from .video import verify_video
 
-__all__ = ["Verdict", "Verification", "verify"]
+__all__ = ["Verdict", "Verification", "verify", "verify_video"]

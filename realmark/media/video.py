@@ -118,6 +118,40 @@ def probe(path: Path) -> VideoInfo:
     return dataclasses.replace(info, rotation=rotation)
 
 
+def _probe(container, kind: str) -> VideoInfo:
+    if not container.streams.video:
+        raise BadInput("the file has no video stream")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    width, height = ctx.width, ctx.height
+    if not width or not height:
+        raise BadInput("the video stream has no frame size (no decodable frames)")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise BadInput(f"the video is {width}x{height}; the limit is {MAX_SIDE} pixels a side")
+    if min(width, height) < MIN_SHORT_SIDE:
+        raise BadInput(f"the video is {width}x{height}; too small (short side under {MIN_SHORT_SIDE} px)")
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    if not rate or rate <= 0 or rate > 1000:
+        raise BadInput("the video has no usable frame rate")
+    duration = 0.0
+    if stream.duration is not None and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / av.time_base
+    if duration > MAX_DURATION_S:
+        raise BadInput(f"the video lasts {duration:.0f} s; the limit is {MAX_DURATION_S} s")
+    return VideoInfo(
+        container=kind,
+        width=width,
+        height=height,
+        frame_rate=Fraction(rate),
+        duration_s=duration,
+        rotation=0,  # filled in by probe() from the first decoded frame
+        has_audio=bool(container.streams.audio),
+        codec=ctx.name,
+    )
+
+
 def frames(container, *, threads: bool = True) -> Iterator[av.VideoFrame]:
     """Decode the first video stream, raising BadInput on corrupt data."""
     stream = container.streams.video[0]
@@ -133,3 +167,9 @@ def luma_view(frame: av.VideoFrame) -> np.ndarray:
     """The frame's Y plane as a writable (height, width) uint8 view (8-bit YUV only)."""
     plane = frame.planes[0]
     return np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+
+
+def small_luma(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """The frame's luma scaled to size (the watermark's working grid) by FFmpeg's
+    swscale: how both signer and verifier look at frames for marks and fingerprints."""
+    return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()

@@ -1,0 +1,232 @@
+"""Sign an official video: watermark every frame, re-encode H.264, copy audio as is.
+
+Streaming: one frame at a time goes decode -> mark -> encode, so memory does not grow
+with the clip's length. Timestamps are copied frame by frame (variable frame rates
+survive), audio packets are remuxed byte for byte, and the display rotation and
+container metadata are carried over."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.video.frame import PictureType
+
+from realmark import watermark
+from realmark.errors import BadInput
+from realmark.fingerprint import ALG as FINGERPRINT_ALG
+from realmark.fingerprint import fingerprint_luma
+from realmark.keys import SigningKey
+from realmark.manifest import Manifest, MediaInfo
+from realmark.manifest.model import utc_now
+from realmark.media.video import CONTAINERS, VideoInfo, frames, luma_view, open_video, probe, small_luma
+from realmark.store import Records, Store
+from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, Reader, working_size
+
+from .common import check_metadata, commit, manifest_id_for, sign_with_retries
+
+DEFAULT_CRF = 18  # visually lossless for H.264
+DEFAULT_PRESET = "medium"  # x264's own default
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+SELF_CHECK_FRAMES = 12
+
+Progress = Callable[[float], None]  # fraction done, 0..1
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    crf: int = DEFAULT_CRF
+    preset: str = DEFAULT_PRESET
+
+    def __post_init__(self):
+        if not 0 <= self.crf <= 51:
+            raise BadInput("CRF must be between 0 and 51")
+        if self.preset not in PRESETS:
+            raise BadInput(f"preset must be one of {', '.join(PRESETS)}")
+
+
+@dataclass(frozen=True)
+class VideoSignResult:
+    manifest: Manifest
+    created: bool
+
+
+@dataclass(frozen=True)
+class TranscodeStats:
+    frames: int
+    duration_ms: int
+    timeline: tuple[str, ...]
+
+
+def output_container(info: VideoInfo) -> str:
+    """The signed file's container. H.264 is not allowed in WebM, so WebM becomes Matroska."""
+    return "mkv" if info.container == "webm" else info.container
+
+
+def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, mark: Callable | None, progress: Progress | None = None) -> TranscodeStats:
+    """Re-encode src to dst with libx264, calling mark(y_plane) on each frame's luma (or
+    nothing, for the benchmark's plain transcode). Audio is copied packet by packet."""
+    timeline: list[str] = []
+    count = 0
+    last_time = 0.0
+    source = open_video(src)
+    try:
+        out = av.open(str(dst), "w", format=CONTAINERS[output_container(info)][2])
+        try:
+            vin = source.streams.video[0]
+            vout = out.add_stream("libx264", rate=info.frame_rate, options={"crf": str(settings.crf), "preset": settings.preset})
+            vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
+            vout.time_base = vin.time_base
+            vout.metadata.update(vin.metadata)
+            if info.rotation:
+                vout.set_display_rotation(info.rotation)
+            audio = {}
+            for ain in source.streams.audio:
+                aout = out.add_stream_from_template(ain)
+                aout.metadata.update(ain.metadata)
+                audio[ain.index] = aout
+            out.metadata.update({k: v for k, v in source.metadata.items() if k != "encoder"})
+            start = float(vin.start_time * vin.time_base) if vin.start_time is not None else 0.0
+            work = working_size(info.width, info.height)
+            next_second = 0
+            for packet in source.demux(vin, *source.streams.audio):
+                if packet.stream.type == "audio":
+                    if packet.dts is not None:
+                        packet.stream = audio[packet.stream.index]
+                        out.mux(packet)
+                    continue
+                for frame in _decoded(packet):
+                    if frame.format.name not in ("yuv420p", "yuvj420p"):
+                        frame = frame.reformat(format="yuv420p")
+                    else:
+                        frame.make_writable()
+                    frame.pict_type = PictureType.NONE  # let x264 choose frame types
+                    y = luma_view(frame)
+                    if mark is not None:
+                        mark(y)
+                    t = (frame.time or 0.0) - start
+                    while t >= next_second - 1e-6:
+                        # Fingerprinted exactly as the verifier sees frames (small_luma).
+                        timeline.append(fingerprint_luma(small_luma(frame, work)).hex)
+                        next_second += 1
+                    for encoded in vout.encode(frame):
+                        out.mux(encoded)
+                    count += 1
+                    last_time = t
+                    if progress and info.duration_s:
+                        progress(min(1.0, t / info.duration_s))
+            for encoded in vout.encode():
+                out.mux(encoded)
+        finally:
+            out.close()
+    finally:
+        source.close()
+    if count == 0:
+        raise BadInput("the video has no decodable frames")
+    duration_ms = max(1, round((info.duration_s or last_time + 1 / float(info.frame_rate)) * 1000))
+    return TranscodeStats(frames=count, duration_ms=duration_ms, timeline=tuple(timeline))
+
+
+def _decoded(packet):
+    try:
+        return packet.decode()
+    except av.FFmpegError as exc:
+        raise BadInput(f"the video is damaged or truncated ({exc})") from None
+
+
+def read_back(path: Path, info: VideoInfo, max_frames: int = SELF_CHECK_FRAMES) -> int | None:
+    """The watermark id read from the first frames of a signed file."""
+    ww, wh = working_size(info.width, info.height)
+    reader = Reader()
+    with open_video(path) as container:
+        for frame in frames(container):
+            reader.add(small_luma(frame, (ww, wh)))
+            if reader.pictures >= max_frames:
+                break
+    return reader.read().wm_id
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sign_video(
+    src: Path,
+    dst: Path,
+    *,
+    title: str,
+    artists: Sequence[str],
+    key: SigningKey,
+    store: Store,
+    settings: EncoderSettings = EncoderSettings(),
+    progress: Progress | None = None,
+) -> VideoSignResult:
+    """Watermark and sign a video into dst (which the caller renames into place).
+
+    Raises BadInput for unusable input (nothing is stored then)."""
+    meta = check_metadata(title, artists)
+    info = probe(src)
+    if min(info.width, info.height) < MIN_EMBED_SHORT_SIDE:
+        raise BadInput(f"the video is {info.width}x{info.height}; signing needs at least {MIN_EMBED_SHORT_SIDE} px on the short side")
+    if info.width % 2 or info.height % 2:
+        raise BadInput(f"the video is {info.width}x{info.height}; H.264 4:2:0 needs even dimensions")
+    records = Records(store)
+    manifest_id = manifest_id_for(key, _sha256_file(src))
+
+    def marked(wm_id: int) -> TranscodeStats:
+        embedder = watermark.codec.Embedder(info.width, info.height, wm_id)
+        stats = transcode(src, dst, info, settings, embedder.mark_luma, progress)
+        if read_back(dst, info) != wm_id:
+            raise BadInput("this video cannot hold a readable watermark (too flat or too small)")
+        return stats
+
+    def attempt() -> Manifest | None:
+        wm_id = records.new_watermark_id()
+        stats = marked(wm_id)
+        out_type = CONTAINERS[output_container(info)][1]
+        return commit(
+            records,
+            key,
+            wm_id,
+            Manifest(
+                manifest_id=manifest_id,
+                agency=key.agency,
+                key_id=key.key_id,
+                title=meta.title,
+                artists=meta.artists,
+                published_at=utc_now(),
+                media=MediaInfo(
+                    type=out_type,
+                    width=info.width,
+                    height=info.height,
+                    sha256=_sha256_file(dst),
+                    duration_ms=stats.duration_ms,
+                    frame_rate=f"{Fraction(info.frame_rate).numerator}/{Fraction(info.frame_rate).denominator}",
+                    frames=stats.frames,
+                    rotation=info.rotation,
+                ),
+                fingerprint_alg=FINGERPRINT_ALG,
+                fingerprint_hash=stats.timeline[0],
+                fingerprint_quality=100,
+                fingerprint_grid=None,
+                watermark_codec=watermark.CODEC,
+                watermark_version=watermark.VERSION,
+                watermark_id=f"{wm_id:012x}",
+                timeline=stats.timeline,
+            ),
+        )
+
+    def resign(existing: Manifest) -> VideoSignResult:
+        marked(int(existing.watermark_id, 16))
+        return VideoSignResult(existing, created=False)
+
+    result = sign_with_retries(records, manifest_id, meta, attempt, resign)
+    return result if isinstance(result, VideoSignResult) else VideoSignResult(result, created=True)

@@ -1,0 +1,122 @@
+"""Issue 3's cases through the `realmark` command, on a real 720p clip with AAC audio."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import attacks
+from tests import videos
+
+
+@pytest.fixture(scope="module")
+def signed_clip(tmp_path_factory):
+    """Big Buck Bunny (1280x720, 25 fps, 5.3 s, AAC) signed once for the whole module."""
+    import os
+
+    from realmark.cli import main
+
+    home = tmp_path_factory.mktemp("home")
+    work = tmp_path_factory.mktemp("clips")
+    old = os.environ.get("REALMARK_HOME")
+    os.environ["REALMARK_HOME"] = str(home)
+    try:
+        assert main(["keys", "init", "--agency", "HYBE"]) == 0
+        out = work / "signed.mp4"
+        assert main(["sign", str(videos.real(videos.BUNNY)), "-o", str(out), "--title", "MV", "--artist", "NewJeans", "--preset", "veryfast", "--json"]) == 0
+    finally:
+        if old is None:
+            os.environ.pop("REALMARK_HOME")
+        else:
+            os.environ["REALMARK_HOME"] = old
+    return home, work, out
+
+
+@pytest.fixture
+def vcli(signed_clip, cli, monkeypatch):
+    home, work, out = signed_clip
+    monkeypatch.setenv("REALMARK_HOME", str(home))
+    cli.home = home
+    return cli, work, out
+
+
+def test_signed_clip_is_authentic(vcli):
+    cli, _, out = vcli
+    code, body = cli.json("verify", out)
+    assert (code, body["verdict"]) == (0, "authentic")
+    assert body["evidence"]["content"]["exact_match"] is True
+    media = body["manifest"]["media"]
+    assert media["type"] == "video/mp4" and (media["width"], media["height"]) == (1280, 720)
+    assert media["frame_rate"] == "25/1" and media["frames"] == 132
+    assert len(body["manifest"]["timeline"]["fingerprints"]) == 6  # seconds 0..5
+
+
+def test_signed_output_keeps_audio_packets_frames_and_timing(vcli):
+    _, _, out = vcli
+    src = videos.real(videos.BUNNY)
+    assert videos.audio_packets(out) == videos.audio_packets(src)
+    assert len(videos.audio_packets(out)) > 100
+    assert videos.frame_count(out) == videos.frame_count(src) == 132
+    a, b = videos.stream_facts(src), videos.stream_facts(out)
+    assert a["rate"] == b["rate"] and a["size"] == b["size"]
+    assert abs(a["duration"] - b["duration"]) < 0.05
+
+
+@pytest.mark.parametrize("height", [720, 480])
+def test_reencoded_crf28_copies_are_authentic(vcli, tmp_path, height):
+    cli, _, out = vcli
+    copy = tmp_path / f"copy{height}.mp4"
+    attacks.reencode(out, copy, height=height, crf=28)
+    code, body = cli.json("verify", copy)
+    assert body["verdict"] == "authentic", body["evidence"]
+    ranges = body["evidence"]["content"]["ranges"]
+    assert len(ranges) == 1 and ranges[0]["kind"] == "official"
+    assert abs(ranges[0]["original_start"]) < 0.2 and abs(ranges[0]["original_end"] - 5.28) < 0.2
+
+
+def test_three_second_piece_from_the_middle_is_mapped_to_its_place(vcli, tmp_path):
+    cli, _, out = vcli
+    piece = tmp_path / "piece.mp4"
+    attacks.trim(out, piece, 1.2, 4.2)
+    code, body = cli.json("verify", piece)
+    assert (code, body["verdict"]) == (0, "authentic"), body["evidence"]
+    (r,) = body["evidence"]["content"]["ranges"]
+    assert abs(r["original_start"] - 1.2) < 0.2 and abs(r["original_end"] - 4.2) < 0.2
+    assert abs(r["clip_start"]) < 0.05 and abs(r["clip_end"] - 3.0) < 0.1
+    assert "1.2" in body["message"] or "1.1" in body["message"] or "1.3" in body["message"]
+
+
+def test_spliced_with_foreign_footage_is_altered_naming_the_foreign_range(vcli, tmp_path):
+    cli, _, out = vcli
+    fake = tmp_path / "spliced.mp4"
+    attacks.splice([(out, 0.0, 2.0), (videos.real(videos.BIKES), 3.0, 5.0), (out, 3.0, 5.0)], fake)
+    code, body = cli.json("verify", fake)
+    assert (code, body["verdict"]) == (1, "altered"), body["evidence"]
+    ranges = body["evidence"]["content"]["ranges"]
+    foreign = [r for r in ranges if r["kind"] == "foreign"]
+    assert len(foreign) == 1 and abs(foreign[0]["clip_start"] - 2.0) < 0.2 and abs(foreign[0]["clip_end"] - 4.0) < 0.2
+    official = [r for r in ranges if r["kind"] == "official"]
+    assert [round(r["original_start"]) for r in official] == [0, 3]
+    assert "2.0" in body["message"] or "1.9" in body["message"] or "2.1" in body["message"]
+
+
+def test_unsigned_clip_is_unknown(vcli):
+    cli, _, _ = vcli
+    code, body = cli.json("verify", videos.real(videos.BUNNY))
+    assert (code, body["verdict"]) == (1, "unknown")
+    assert "not prove" in body["message"]
+
+
+def test_text_output_lists_ranges(vcli, tmp_path):
+    cli, _, out = vcli
+    piece = tmp_path / "piece.mp4"
+    attacks.trim(out, piece, 2.0, 4.0)
+    code, stdout, _ = cli("verify", piece)
+    assert code == 0 and stdout.startswith("AUTHENTIC:") and "official = original 2.0-4.0 s" in stdout
+
+
+def test_no_progress_bar_with_json(vcli, capsys):
+    cli, _, out = vcli
+    code, stdout, stderr = cli("verify", out, "--json")
+    assert json.loads(stdout)["verdict"] == "authentic" and stderr == ""
