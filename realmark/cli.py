@@ -85,7 +85,7 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
-def _is_video(path: str, head: bytes) -> bool:
+def _is_video(head: bytes) -> bool:
     from realmark.media.video import sniff
 
     return sniff(head) is not None
@@ -105,7 +105,7 @@ def _head(path: str) -> bytes:
 def cmd_sign(args, settings: Settings) -> int:
     from signer import EncoderSettings, sign, sign_video
 
-    video = _is_video(args.photo, _head(args.photo))
+    video = _is_video(_head(args.photo))
     data = None if video else _read_input(args.photo)
     out = Path(args.output)
     if out.resolve() == Path(args.photo).resolve():
@@ -145,7 +145,7 @@ def cmd_sign(args, settings: Settings) -> int:
 def cmd_verify(args, settings: Settings) -> int:
     from verifier import verify, verify_video
 
-    if _is_video(args.file, _head(args.file)):
+    if _is_video(_head(args.file)):
         bar = ProgressBar("verifying", not args.json)
         try:
             result = verify_video(Path(args.file), store=settings.store(), trust=settings.trust(), progress=bar)

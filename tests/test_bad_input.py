@@ -18,9 +18,9 @@ def _png_header_claiming(width: int, height: int) -> bytes:
 
 
 BAD = {
-    "text": (b"hello, this is not an image\n", "not a supported image"),
+    "text": (b"hello, this is not an image\n", "not a supported photo or video"),
     "empty": (b"", "empty"),
-    "html_named_jpg": (b"<html><script>alert(1)</script></html>", "not a supported image"),
+    "html_named_jpg": (b"<html><script>alert(1)</script></html>", "not a supported photo or video"),
     "truncated_jpeg": (None, "damaged or truncated"),
     "bomb": (_png_header_claiming(100_000, 100_000), "pixels"),
     "tiny": (None, "at least 256 px"),

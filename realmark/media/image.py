@@ -72,7 +72,7 @@ def load_photo(data: bytes) -> Photo:
         raise BadInput(f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes")
     fmt = sniff(data)
     if fmt is None:
-        raise BadInput("not a supported image: expected JPEG, PNG or WebP content")
+        raise BadInput("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             width, height = im.size
