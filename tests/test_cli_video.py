@@ -116,7 +116,43 @@ def test_text_output_lists_ranges(vcli, tmp_path):
     assert code == 0 and stdout.startswith("AUTHENTIC:") and "official = original 2.0-4.0 s" in stdout
 
 
-def test_no_progress_bar_with_json(vcli, capsys):
+class _Terminal:
+    """A stand-in stderr that says it is a terminal and keeps what was written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_on_a_terminal_but_never_with_json(vcli, monkeypatch, tmp_path):
+    import sys
+
     cli, _, out = vcli
-    code, stdout, stderr = cli("verify", out, "--json")
-    assert json.loads(stdout)["verdict"] == "authentic" and stderr == ""
+    piece = tmp_path / "piece.mp4"
+    attacks.trim(out, piece, 0.0, 2.0)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli("verify", piece)[0] == 0
+    assert "verifying [" in terminal.text and "%" in terminal.text
+    terminal.text = ""
+    assert cli("verify", piece, "--json")[0] == 0
+    assert terminal.text == ""
+
+
+def test_reordered_official_parts_are_altered_with_each_part_mapped(vcli, tmp_path):
+    cli, _, out = vcli
+    edit = tmp_path / "reordered.mp4"
+    attacks.splice([(out, 3.0, 5.0), (out, 0.0, 2.0)], edit)
+    code, body = cli.json("verify", edit)
+    assert (code, body["verdict"]) == (1, "altered")
+    official = [r for r in body["evidence"]["content"]["ranges"] if r["kind"] == "official"]
+    assert [round(r["original_start"]) for r in official] == [3, 0]
+    assert "different places" in body["message"]

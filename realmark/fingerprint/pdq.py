@@ -55,6 +55,7 @@ def fingerprint(rgb: np.ndarray) -> Fingerprint:
 
 def fingerprint_luma(luma: np.ndarray) -> Fingerprint:
     """Fingerprint an 8-bit luma plane (a video frame's Y plane, any size)."""
+    # Resized in float: rounding to whole levels first flips bits of smooth pictures.
     gray = Image.fromarray(np.ascontiguousarray(luma)).convert("F")
     small = np.asarray(gray.resize((64, 64), Image.BILINEAR), dtype=np.float64)
     # PDQ's quality metric: summed absolute gradients, in percent of full scale.

@@ -104,6 +104,17 @@ def open_video(path: Path):
     return _open(path)[0]
 
 
+def open_checked(path: Path):
+    """Open a video and check its streams in one go: (container, VideoInfo without
+    rotation). For reading only; signing uses probe(), which also decodes a frame."""
+    container, kind = _open(path)
+    try:
+        return container, _probe(container, kind)
+    except BaseException:
+        container.close()
+        raise
+
+
 def probe(path: Path) -> VideoInfo:
     """Check a video before any work is done on it; decodes its first frame."""
     container, kind = _open(path)

@@ -2,6 +2,8 @@
 
     manifests/<manifest_id>.json   the signed manifest, canonical JSON, immutable
     watermarks/<wm_id>.json        {"manifest_id": ...}: claims a watermark id for one manifest
+    files/<sha256>.json            {"manifest_id": ...}: the published file itself, so verifying
+                                   it needs no decoding (a hint: the manifest decides)
 
 A watermark id is claimed with put-if-absent before its manifest is written, which is
 what makes ids unique in a store even with several signers at once."""
@@ -40,8 +42,17 @@ class Records:
         body = json.dumps({"manifest_id": manifest_id}).encode()
         return self.store.put_if_absent(f"watermarks/{wm_id:012x}.json", body)
 
+    def index_file(self, sha256: str, manifest_id: str) -> None:
+        self.store.put_if_absent(f"files/{sha256}.json", json.dumps({"manifest_id": manifest_id}).encode())
+
+    def manifest_id_for_file(self, sha256: str) -> str | None:
+        return self._manifest_id(f"files/{sha256}.json")
+
     def manifest_id_for_watermark(self, wm_id: int) -> str | None:
-        data = self.store.get(f"watermarks/{wm_id:012x}.json")
+        return self._manifest_id(f"watermarks/{wm_id:012x}.json")
+
+    def _manifest_id(self, key: str) -> str | None:
+        data = self.store.get(key)
         if data is None:
             return None
         try:
@@ -50,4 +61,4 @@ class Records:
                 raise TypeError
             return value
         except (ValueError, KeyError, TypeError):
-            raise StoreError(f"the store's record for watermark {wm_id:012x} is damaged") from None
+            raise StoreError(f"the store's record {key} is damaged") from None

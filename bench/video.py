@@ -1,0 +1,169 @@
+"""Video benchmark: signing cost, verification speed, and memory against clip length.
+
+    python -m bench.video [--markdown FILE]
+
+- sign time vs a plain transcode of the same clip with the same encoder settings
+  (libx264, CRF 18, preset medium, audio copied), both through the same FFmpeg
+  libraries, median of 3 runs each;
+- verify time as a fraction of clip duration, for the signed 720p clip and for
+  720p / 480p CRF 28 re-encodes of it;
+- peak memory (max RSS of a fresh process) signing a short clip and a 10x longer one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+from bench import attacks
+from bench.watermark import machine
+from realmark.keys import Keyring
+from realmark.store import LocalStore
+from signer import EncoderSettings, sign_video
+from tests import videos
+from verifier import verify_video
+
+RUNS = 3
+
+
+def plain_transcode(src: Path, dst: Path, settings: EncoderSettings) -> None:
+    """The baseline: decode -> libx264 encode with the same settings, audio copied."""
+    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
+        vin = source.streams.video[0]
+        vin.thread_type = "AUTO"
+        vout = out.add_stream("libx264", rate=vin.average_rate, options={"crf": str(settings.crf), "preset": settings.preset})
+        vout.width, vout.height, vout.pix_fmt, vout.time_base = vin.width, vin.height, "yuv420p", vin.time_base
+        audio = {a.index: out.add_stream_from_template(a) for a in source.streams.audio}
+        for packet in source.demux(vin, *source.streams.audio):
+            if packet.stream.type == "audio":
+                if packet.dts is not None:
+                    packet.stream = audio[packet.stream.index]
+                    out.mux(packet)
+                continue
+            for frame in packet.decode():
+                frame.pict_type = av.video.frame.PictureType.NONE
+                for encoded in vout.encode(frame):
+                    out.mux(encoded)
+        for encoded in vout.encode():
+            out.mux(encoded)
+
+
+def _median_time(fn) -> float:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _sign_once(src: Path, work: Path, settings: EncoderSettings) -> None:
+    """Sign into a fresh store (so nothing is found already signed)."""
+    home = Path(tempfile.mkdtemp(dir=work))
+    keyring = Keyring(home)
+    keyring.create("Bench")
+    sign_video(src, home / "signed.mp4", title="t", artists=["a"], key=keyring.signing_key("Bench"), store=LocalStore(home / "store"), settings=settings)
+
+
+def peak_rss_mb(src: Path, work: Path) -> float:
+    """Max RSS of a fresh process that signs src, reported by that process itself."""
+    code = (
+        "import sys, resource; from pathlib import Path; from bench.video import _sign_once; from signer import EncoderSettings;"
+        "_sign_once(Path(sys.argv[1]), Path(sys.argv[2]), EncoderSettings());"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(src), str(work)], check=True, capture_output=True, text=True)
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def run() -> dict:
+    settings = EncoderSettings()
+    src = videos.real(videos.BUNNY)
+    with av.open(str(src)) as c:
+        duration = float(c.streams.video[0].duration * c.streams.video[0].time_base)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        plain = _median_time(lambda: plain_transcode(src, work / "plain.mp4", settings))
+        signed_time = _median_time(lambda: _sign_once(src, work, settings))
+
+        home = work / "verify-home"
+        keyring = Keyring(home)
+        keyring.create("Bench")
+        store = LocalStore(home / "store")
+        signed = work / "signed.mp4"
+        sign_video(src, signed, title="t", artists=["a"], key=keyring.signing_key("Bench"), store=store, settings=settings)
+        copies = {"signed 720p (CRF 18)": signed}
+        for height in (720, 480):
+            copies[f"re-encoded {height}p CRF 28"] = work / f"copy{height}.mp4"
+            attacks.reencode(signed, copies[f"re-encoded {height}p CRF 28"], height=height, crf=28)
+        verify = {}
+        for label, path in copies.items():
+            verdicts = set()
+
+            def check():
+                verdicts.add(verify_video(path, store=store, trust=keyring.trust()).verdict.value)
+
+            seconds = _median_time(check)
+            verify[label] = {"seconds": seconds, "fraction_of_duration": seconds / duration, "verdicts": sorted(verdicts)}
+
+        long_clip = work / "long.mp4"  # the same clip ten times over, with its audio dropped
+        attacks.splice([(src, 0.0, None)] * 10, long_clip, crf=18)
+        with av.open(str(long_clip)) as c:
+            long_duration = float(c.streams.video[0].duration * c.streams.video[0].time_base)
+        short_mb = peak_rss_mb(src, work)
+        long_mb = peak_rss_mb(long_clip, work)
+    return {
+        "machine": machine(),
+        "clip": f"{src.name}: 1280x720, 25 fps, {duration:.2f} s, H.264 + AAC",
+        "encoder": f"libx264 CRF {settings.crf}, preset {settings.preset}",
+        "plain_transcode_s": plain,
+        "sign_s": signed_time,
+        "sign_ratio": signed_time / plain,
+        "verify": verify,
+        "memory": {"short_s": duration, "short_mb": short_mb, "long_s": long_duration, "long_mb": long_mb, "ratio": long_mb / short_mb},
+    }
+
+
+def markdown(r: dict) -> str:
+    lines = [
+        f"Machine: {r['machine']}. Clip: {r['clip']}. Encoder: {r['encoder']}. Median of {RUNS} runs.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| plain transcode (decode, encode, audio copy) | {r['plain_transcode_s']:.2f} s |",
+        f"| realmark sign (probe, hash, mark, encode, read-back check, store) | {r['sign_s']:.2f} s |",
+        f"| sign / plain transcode | **{r['sign_ratio']:.2f}x** |",
+    ]
+    for label, v in r["verify"].items():
+        lines.append(f"| verify {label} | {v['seconds']:.2f} s = **{v['fraction_of_duration']:.3f}x** duration ({', '.join(v['verdicts'])}) |")
+    m = r["memory"]
+    lines.append(f"| peak memory signing {m['short_s']:.1f} s clip | {m['short_mb']:.0f} MB |")
+    lines.append(f"| peak memory signing {m['long_s']:.1f} s clip | {m['long_mb']:.0f} MB (**{m['ratio']:.2f}x**) |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--json", action="store_true", help="print raw figures as JSON too")
+    args = parser.parse_args(argv)
+    report = run()
+    text = markdown(report)
+    print(text)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    if args.markdown:
+        Path(args.markdown).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
