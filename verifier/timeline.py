@@ -99,19 +99,23 @@ def match(
     found = anchors(original, query)
     ranges: list[Range] = []
 
-    def end_of(i: int) -> float:
-        return float(min(times[i - 1] + frame_duration, clip_end)) if i < n else float(clip_end)
+    def edge(i: int) -> float:
+        """The time between samples i-1 and i: half a sample gap from either at most."""
+        if i <= 0:
+            return 0.0
+        if i >= n:
+            return float(clip_end)
+        return float(times[i - 1] + times[i]) / 2
 
     for start, end in _runs(~marked):
-        ranges.append(Range("foreign", float(times[start]), end_of(end)))
+        ranges.append(Range("foreign", edge(start), edge(end)))
     for start, end in _runs(marked):
         inside = [(k, f, d) for k, f, d in found if start <= f < end]
         if not inside:
             # Marked, but no frame at a whole second of the original matched: either the
             # run is too short to contain one, or the pictures were changed.
-            span = end_of(end) - float(times[start])
-            kind = "changed" if span >= 1.5 else "official"
-            ranges.append(Range(kind, float(times[start]), end_of(end)))
+            kind = "changed" if edge(end) - edge(start) >= 1.5 else "official"
+            ranges.append(Range(kind, edge(start), edge(end)))
             continue
         # Split the marked run where the time offset to the original jumps (re-edits).
         inside.sort(key=lambda a: a[1])
@@ -125,7 +129,7 @@ def match(
         bounds = [start] + [(g[0][1] + prev[-1][1] + 1) // 2 for prev, g in zip(groups, groups[1:])] + [end]
         for g, lo, hi in zip(groups, bounds, bounds[1:]):
             offset = float(np.median([k - times[f] for k, f, _ in g]))
-            first, last = float(times[lo]), end_of(hi)
+            first, last = edge(lo), edge(hi)
             ranges.append(Range("official", first, last, first + offset, last + offset))
     ranges.sort(key=lambda r: r.clip_start)
     return ranges, found
