@@ -165,29 +165,50 @@ class Embedder:
         up = _resize(pattern, self.size, Image.BICUBIC)
         self._pattern = up / float(np.sqrt(np.mean(up * up)))  # unit RMS at full size
         self._rms_target = 255.0 / 10 ** (TARGET_PSNR_DB / 20)
-        # Which working-grid cell each full-size row / column falls in (mask upsampling).
-        self._rows = np.minimum((np.arange(height) + 0.5) * wh / height, wh - 1).astype(np.intp)
-        self._cols = np.minimum((np.arange(width) + 0.5) * ww / width, ww - 1).astype(np.intp)
+        # The texture mask is computed on a grid half the working grid's size (it is smooth
+        # over several cells anyway) and upsampled by repeating cells: which mask cell each
+        # full-size row falls in, and how many full-size columns each mask column covers.
+        self.mask_size = (max(1, ww // 2), max(1, wh // 2))
+        mw, mh = self.mask_size
+        self._rows = np.minimum((np.arange(height) + 0.5) * mh / height, mh - 1).astype(np.intp)
+        cols = np.minimum((np.arange(width) + 0.5) * mw / width, mw - 1).astype(np.intp)
+        self._col_counts = np.bincount(cols, minlength=mw)
+        self._scaled = self._delta = self._sum = None  # full-size buffers, made on first use
+        self._step = max(1, round(min(width, height) / (0.75 * WORK_SHORT_SIDE)))  # 720p: 4, 1080p: 6
 
     def delta(self, luma_u8: np.ndarray) -> np.ndarray:
-        """The int16 amount to add to each luma sample of this picture."""
-        work = np.asarray(Image.fromarray(luma_u8).resize(self.work_size, Image.BOX), dtype=np.float32)
-        mask = _texture_mask(work)
+        """The int16 amount to add to each luma sample of this picture.
+
+        The result lives in a buffer reused by the next call: full-size arrays are
+        allocated once per Embedder, not once per video frame (fresh multi-megabyte
+        allocations cost page faults on every frame)."""
+        if self._scaled is None:
+            height, width = luma_u8.shape
+            self._scaled = np.empty((height, width), np.float32)
+            self._delta = np.empty((height, width), np.int16)
+            self._sum = np.empty((height, width), np.int16)
+        # The mask measures texture on a coarse grid, so every k-th sample is plenty and
+        # avoids resizing (and copying) the whole plane.
+        sparse = np.ascontiguousarray(luma_u8[:: self._step, :: self._step])
+        coarse = np.asarray(Image.fromarray(sparse).resize(self.mask_size, Image.BOX), dtype=np.float32)
+        mask = _texture_mask(coarse)
         # Pattern and mask are independent, so RMS(pattern x mask) = RMS(mask): the
         # target PSNR needs no full-size reduction.
         mask *= self._rms_target / float(np.sqrt(np.mean(mask * mask)))
         # The mask is smooth (box-filtered), so nearest-cell upsampling is enough, and it
         # stays in numpy: converting full-size images out of Pillow costs a copy per frame.
-        scaled = np.take(mask[self._rows], self._cols, axis=1)
-        scaled *= self._pattern
-        return np.rint(scaled, out=scaled).astype(np.int16)
+        self._scaled[...] = np.repeat(mask[self._rows], self._col_counts, axis=1)
+        np.multiply(self._scaled, self._pattern, out=self._scaled)
+        np.rint(self._scaled, out=self._scaled)
+        np.copyto(self._delta, self._scaled, casting="unsafe")
+        return self._delta
 
     def mark_luma(self, luma_u8: np.ndarray) -> None:
         """Add the mark to an 8-bit luma plane in place (a video frame's Y plane)."""
-        plane = luma_u8.astype(np.int16)
-        plane += self.delta(luma_u8)
-        np.clip(plane, 0, 255, out=plane)
-        luma_u8[...] = plane
+        delta = self.delta(luma_u8)  # also makes the buffers on first use
+        np.add(luma_u8, delta, out=self._sum)
+        np.clip(self._sum, 0, 255, out=self._sum)
+        np.copyto(luma_u8, self._sum, casting="unsafe")
 
     def mark_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """A marked copy of an RGB uint8 picture.
