@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -32,7 +33,7 @@ from .common import check_metadata, commit, manifest_id_for, sign_with_retries
 DEFAULT_CRF = 18  # visually lossless for H.264
 DEFAULT_PRESET = "medium"  # x264's own default
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-SELF_CHECK_FRAMES = 12
+SELF_CHECK_FRAMES = 4  # a marked frame at CRF 18 decodes on its own; four leave margin
 
 Progress = Callable[[float], None]  # fraction done, 0..1
 
@@ -93,32 +94,48 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None else 0.0
             work = working_size(info.width, info.height)
             next_second = 0
-            for packet in source.demux(vin, *source.streams.audio):
-                if packet.stream.type == "audio":
-                    if packet.dts is not None:
-                        packet.stream = audio[packet.stream.index]
-                        out.mux(packet)
-                    continue
-                for frame in _decoded(packet):
-                    if frame.format.name not in ("yuv420p", "yuvj420p"):
-                        frame = frame.reformat(format="yuv420p")
-                    else:
-                        frame.make_writable()
-                    frame.pict_type = PictureType.NONE  # let x264 choose frame types
-                    y = luma_view(frame)
-                    if mark is not None:
-                        mark(y)
-                    t = (frame.time or 0.0) - start
-                    while t >= next_second - 1e-6:
-                        # Fingerprinted exactly as the verifier sees frames (small_luma).
-                        timeline.append(fingerprint_luma(small_luma(frame, work)).hex)
-                        next_second += 1
-                    for encoded in vout.encode(frame):
-                        out.mux(encoded)
-                    count += 1
-                    last_time = t
-                    if progress and info.duration_s:
-                        progress(min(1.0, t / info.duration_s))
+
+            def prepare(frame):
+                """Runs in a worker thread, one frame ahead of the encoder: numpy and
+                Pillow release the GIL, so marking overlaps x264's own threads."""
+                if frame.format.name not in ("yuv420p", "yuvj420p"):
+                    frame = frame.reformat(format="yuv420p")
+                else:
+                    frame.make_writable()
+                frame.pict_type = PictureType.NONE  # let x264 choose frame types
+                if mark is not None:
+                    mark(luma_view(frame))
+                return frame
+
+            def finish(frame) -> None:
+                nonlocal next_second, count, last_time
+                t = (frame.time or 0.0) - start
+                while t >= next_second - 1e-6:
+                    # Fingerprinted exactly as the verifier sees frames (small_luma).
+                    timeline.append(fingerprint_luma(small_luma(frame, work)).hex)
+                    next_second += 1
+                for encoded in vout.encode(frame):
+                    out.mux(encoded)
+                count += 1
+                last_time = t
+                if progress and info.duration_s:
+                    progress(min(1.0, t / info.duration_s))
+
+            with ThreadPoolExecutor(max_workers=1) as worker:
+                ahead = None
+                for packet in source.demux(vin, *source.streams.audio):
+                    if packet.stream.type == "audio":
+                        if packet.dts is not None:
+                            packet.stream = audio[packet.stream.index]
+                            out.mux(packet)
+                        continue
+                    for frame in _decoded(packet):
+                        job = worker.submit(prepare, frame)
+                        if ahead is not None:
+                            finish(ahead.result())
+                        ahead = job
+                if ahead is not None:
+                    finish(ahead.result())
             for encoded in vout.encode():
                 out.mux(encoded)
         finally:
@@ -182,7 +199,7 @@ def sign_video(
     manifest_id = manifest_id_for(key, _sha256_file(src))
 
     def marked(wm_id: int) -> TranscodeStats:
-        embedder = watermark.codec.Embedder(info.width, info.height, wm_id)
+        embedder = watermark.codec.Embedder(info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB)
         stats = transcode(src, dst, info, settings, embedder.mark_luma, progress)
         if read_back(dst, info) != wm_id:
             raise BadInput("this video cannot hold a readable watermark (too flat or too small)")

@@ -39,7 +39,8 @@ CODED_BITS = ecc.coded_length(MESSAGE_BITS)
 WORK_SHORT_SIDE = 256  # cells on the working grid's short side
 TILE = 64  # tile side on the working grid
 PILOT_SHARE = 0.25  # fraction of chips given to the pilot
-TARGET_PSNR_DB = 42.0  # luma PSNR of the mark before rounding
+TARGET_PSNR_DB = 42.0  # luma PSNR of the mark before rounding (photos)
+VIDEO_TARGET_PSNR_DB = 44.0  # videos: evidence adds up over frames, so each frame carries less
 MIN_EMBED_SHORT_SIDE = 256  # pixels; smaller images cannot carry the mark at full strength
 MIN_EXTRACT_SHORT_SIDE = 96  # pixels; below this there is too little left to read
 
@@ -153,7 +154,7 @@ class Embedder:
     target PSNR. Only the mask depends on the picture, and it is computed on the small
     working grid."""
 
-    def __init__(self, width: int, height: int, wm_id: int):
+    def __init__(self, width: int, height: int, wm_id: int, psnr_db: float = TARGET_PSNR_DB):
         if not 0 <= wm_id < 1 << ID_BITS:
             raise ValueError("watermark id out of range")
         if min(width, height) < MIN_EMBED_SHORT_SIDE:
@@ -164,7 +165,7 @@ class Embedder:
         pattern = np.tile(_tile(wm_id), (-(-wh // TILE), -(-ww // TILE)))[:wh, :ww]
         up = _resize(pattern, self.size, Image.BICUBIC)
         self._pattern = up / float(np.sqrt(np.mean(up * up)))  # unit RMS at full size
-        self._rms_target = 255.0 / 10 ** (TARGET_PSNR_DB / 20)
+        self._rms_target = 255.0 / 10 ** (psnr_db / 20)
         # The texture mask is computed on a grid half the working grid's size (it is smooth
         # over several cells anyway) and upsampled by repeating cells: which mask cell each
         # full-size row falls in, and how many full-size columns each mask column covers.
