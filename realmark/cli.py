@@ -161,6 +161,27 @@ def cmd_verify(args, settings: Settings) -> int:
     return result.exit_code
 
 
+def cmd_tokens_create(args, settings: Settings) -> int:
+    from realmark.keys.keyring import check_agency
+    from realmark.keys.tokens import create_token
+
+    check_agency(args.agency)
+    if settings.keyring().active_entry(args.agency) is None:
+        raise RealmarkError(f"{args.agency} has no signing key here: run `realmark keys init --agency {args.agency}` first")
+    token = create_token(settings.store(), args.agency)
+    _emit(args, {"agency": args.agency, "token": token}, f"{token}\n(shown once: the service keeps only its hash)")
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from service import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="realmark", description="Sign and verify official photos.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_keys_revoke)
+
+    tokens = sub.add_parser("tokens", help="API tokens for the signing API").add_subparsers(dest="tokens_command", required=True)
+    p = tokens.add_parser("create", help="a new token that signs as AGENCY (stored hashed)")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tokens_create)
+
+    p = sub.add_parser("serve", help="run the HTTP service (signing API, verify API and page)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sign", help="watermark and sign an official photo or video")
     p.add_argument("photo", metavar="FILE", help="JPEG, PNG, WebP, MP4, MOV, WebM or MKV")

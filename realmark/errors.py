@@ -14,6 +14,10 @@ class BadInput(RealmarkError):
     """The file or an argument is not something Realmark can work on."""
 
 
+class UnsupportedMedia(BadInput):
+    """The content (sniffed, never the name or declared type) is no supported format."""
+
+
 class KeyProblem(RealmarkError):
     """A signing key is missing, locked or unusable."""
 

@@ -1,7 +1,18 @@
 """All configuration in one typed object, read from the environment once.
 
-REALMARK_HOME   data directory: keys, trust list and (by default) the manifest store.
-                Default: ~/.realmark
+Every variable Realmark reads is listed in ENV below (the docker-compose test checks
+the compose file against it):
+
+REALMARK_HOME                data directory: keys, trust list, and the local store.
+                             Default ~/.realmark
+REALMARK_S3_ENDPOINT         S3-compatible endpoint URL; with REALMARK_S3_BUCKET it
+REALMARK_S3_BUCKET           replaces the local store (credentials: the standard AWS_*
+                             variables, read by boto3)
+REALMARK_S3_REGION           default us-east-1
+REALMARK_MAX_UPLOAD_MB       largest accepted upload, default 200
+REALMARK_HEAVY_SLOTS         sign/verify jobs at once per instance, default 2 (one per core)
+REALMARK_VERIFY_PER_MINUTE   verify requests per client IP per minute, default 30 (0: off)
+REALMARK_PUBLIC_URL          base URL for download links, default: the request's own
 """
 
 from __future__ import annotations
@@ -10,19 +21,68 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from realmark.errors import RealmarkError
 from realmark.keys import Keyring, TrustList
 from realmark.store import LocalStore, Store
+
+ENV = (
+    "REALMARK_HOME",
+    "REALMARK_S3_ENDPOINT",
+    "REALMARK_S3_BUCKET",
+    "REALMARK_S3_REGION",
+    "REALMARK_MAX_UPLOAD_MB",
+    "REALMARK_HEAVY_SLOTS",
+    "REALMARK_VERIFY_PER_MINUTE",
+    "REALMARK_PUBLIC_URL",
+    "REALMARK_KEY_PASSPHRASE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+)
+
+
+def _int(env, name: str, default: int, low: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RealmarkError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < low:
+        raise RealmarkError(f"{name} must be at least {low}")
+    return value
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    max_upload_bytes: int = 200 * 1024 * 1024
+    heavy_slots: int = 2
+    verify_per_minute: int = 30
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         home = env.get("REALMARK_HOME") or str(Path.home() / ".realmark")
-        return cls(home=Path(home).expanduser())
+        endpoint, bucket = env.get("REALMARK_S3_ENDPOINT") or None, env.get("REALMARK_S3_BUCKET") or None
+        if bool(endpoint) != bool(bucket):
+            raise RealmarkError("set both REALMARK_S3_ENDPOINT and REALMARK_S3_BUCKET, or neither (local store)")
+        return cls(
+            home=Path(home).expanduser(),
+            s3_endpoint=endpoint,
+            s3_bucket=bucket,
+            s3_region=env.get("REALMARK_S3_REGION") or "us-east-1",
+            max_upload_bytes=_int(env, "REALMARK_MAX_UPLOAD_MB", 200, 1) * 1024 * 1024,
+            heavy_slots=_int(env, "REALMARK_HEAVY_SLOTS", 2, 1),
+            verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
+            public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
+        )
 
     def keyring(self) -> Keyring:
         return Keyring(self.home)
@@ -31,4 +91,8 @@ class Settings:
         return self.keyring().trust()
 
     def store(self) -> Store:
+        if self.s3_endpoint:
+            from realmark.store.s3 import S3Store
+
+            return S3Store(self.s3_endpoint, self.s3_bucket, self.s3_region)
         return LocalStore(self.home / "store")

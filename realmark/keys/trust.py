@@ -88,9 +88,11 @@ class TrustList:
             entries.append(e)
         return cls(entries)
 
+    def to_json(self) -> bytes:
+        return json.dumps({"format": FORMAT, "keys": [asdict(e) for e in self.entries]}, indent=2).encode("utf-8") + b"\n"
+
     def save(self, path: Path) -> None:
-        body = {"format": FORMAT, "keys": [asdict(e) for e in self.entries]}
-        atomic_write(path, json.dumps(body, indent=2).encode("utf-8") + b"\n")
+        atomic_write(path, self.to_json())
 
     def find(self, key_id: str) -> KeyEntry | None:
         return next((e for e in self.entries if e.key_id == key_id), None)

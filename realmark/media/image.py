@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from realmark.errors import BadInput
+from realmark.errors import BadInput, UnsupportedMedia
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: bigger than any camera output an agency publishes
@@ -72,7 +72,7 @@ def load_photo(data: bytes) -> Photo:
         raise BadInput(f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes")
     fmt = sniff(data)
     if fmt is None:
-        raise BadInput("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
+        raise UnsupportedMedia("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             width, height = im.size

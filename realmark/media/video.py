@@ -22,7 +22,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from realmark.errors import BadInput
+from realmark.errors import BadInput, UnsupportedMedia
 
 MAX_FILE_BYTES = 4 * 1024**3
 MAX_SIDE = 8192
@@ -91,7 +91,7 @@ def _open(path: Path):
     if size > MAX_FILE_BYTES:
         raise BadInput(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
     if kind is None:
-        raise BadInput("not a supported video: expected MP4, MOV, WebM or Matroska content")
+        raise UnsupportedMedia("not a supported photo or video: expected MP4, MOV, WebM or Matroska content")
     try:
         container = av.open(str(path), format=CONTAINERS[kind][0], options=dict(_OPEN_OPTIONS), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:

@@ -4,6 +4,8 @@
     watermarks/<wm_id>.json        {"manifest_id": ...}: claims a watermark id for one manifest
     files/<sha256>.json            {"manifest_id": ...}: the published file itself, so verifying
                                    it needs no decoding (a hint: the manifest decides)
+    published/<manifest_id>        the signed file, kept by the service for download
+    tokens/<sha256>.json           {"agency": ...}: an API token, by its hash (keys/tokens.py)
 
 A watermark id is claimed with put-if-absent before its manifest is written, which is
 what makes ids unique in a store even with several signers at once."""
@@ -41,6 +43,12 @@ class Records:
         """Claim wm_id for manifest_id; False if another manifest already holds it."""
         body = json.dumps({"manifest_id": manifest_id}).encode()
         return self.store.put_if_absent(f"watermarks/{wm_id:012x}.json", body)
+
+    def put_published(self, manifest_id: str, data: bytes) -> None:
+        self.store.put_if_absent(f"published/{manifest_id}", data)
+
+    def published_bytes(self, manifest_id: str) -> bytes | None:
+        return self.store.get(f"published/{manifest_id}")
 
     def index_file(self, sha256: str, manifest_id: str) -> None:
         self.store.put_if_absent(f"files/{sha256}.json", json.dumps({"manifest_id": manifest_id}).encode())

@@ -1,0 +1,84 @@
+"""create_app(settings): the FastAPI application, with its state built once."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError, StoreError, UnsupportedMedia
+from realmark.settings import Settings
+
+from .deps import Services
+from .jobs import Jobs
+from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
+from .routers import jobs, manifests, page, sign, trust, verify
+from .routers.page import STATIC
+
+_STATUS = [(UnsupportedMedia, 415), (BadInput, 400), (Conflict, 409), (KeyProblem, 503), (StoreError, 503)]
+
+
+def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message}, headers=headers)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.services.jobs.shutdown()  # let running signing jobs finish
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Realmark",
+        summary="Proof that a photo or video is official: agencies sign, anyone verifies.",
+        version="1",
+        docs_url=None,  # served by routers/page.py with local assets
+        redoc_url=None,
+    )
+    app.state.services = Services(
+        settings=settings,
+        store=settings.store(),
+        heavy=HeavyWork(settings.heavy_slots),
+        verify_rate=RateLimit(settings.verify_per_minute),
+        jobs=Jobs(settings.heavy_slots),
+    )
+    for router in (sign.router, jobs.router, verify.router, manifests.router, trust.router, page.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    try:
+        import swagger_ui_bundle
+
+        app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    except ImportError:  # the docs page then lacks its assets; the API is unaffected
+        pass
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+
+    @app.exception_handler(RealmarkError)
+    async def realmark_error(request: Request, exc: RealmarkError):
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+        return _error(status, str(exc))
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy):
+        return _error(503, "the service is busy; try again shortly", {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited):
+        return _error(429, "too many verifications from this address; try again shortly", {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors())
+        return _error(422, f"the request is incomplete or malformed ({problems})")
+
+    return app

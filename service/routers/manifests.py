@@ -1,0 +1,42 @@
+"""GET /v1/manifests/{id} and /v1/files/{id}: signed manifests and signed files, public."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+
+from realmark.errors import InvalidManifest
+from realmark.manifest import parse_manifest
+from realmark.store import Records
+
+from ..deps import Services, services
+
+router = APIRouter(prefix="/v1", tags=["manifests"])
+_ID = re.compile(r"rm-[a-z2-7]{24}")
+
+
+def _manifest_bytes(svc: Services, manifest_id: str) -> bytes:
+    data = Records(svc.store).manifest_bytes(manifest_id) if _ID.fullmatch(manifest_id) else None
+    if data is None:
+        raise HTTPException(404, "no such manifest")
+    return data
+
+
+@router.get("/manifests/{manifest_id}", summary="A signed manifest (canonical JSON, verifiable offline)")
+def get_manifest(manifest_id: str, svc: Services = Depends(services)):
+    return Response(_manifest_bytes(svc, manifest_id), media_type="application/json", headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+@router.get("/files/{manifest_id}", summary="The signed, watermarked file of a manifest")
+def get_file(manifest_id: str, svc: Services = Depends(services)):
+    data = _manifest_bytes(svc, manifest_id)
+    try:
+        media_type = parse_manifest(data).media.type
+    except InvalidManifest:
+        raise HTTPException(404, "no such file") from None
+    content = Records(svc.store).published_bytes(manifest_id)
+    if content is None:
+        raise HTTPException(404, "the signed file is not kept here")
+    return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=31536000, immutable"})

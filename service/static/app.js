@@ -1,0 +1,132 @@
+// The verify page: upload, call POST /v1/verify, say the verdict in plain words (en/ko).
+"use strict";
+
+const TEXT = {
+  en: {
+    title: "Is it official?", intro: "Check a photo or video clip you found online against the agencies' signed originals.",
+    drop: "Drop a photo or clip here", or: "or tap to choose a file", json: "Technical details (JSON)",
+    api: "API for journalists and developers", trust: "Trusted agency keys",
+    checking: "Checking…", failed: "Could not check this file: ",
+    authentic: "Official", altered: "Altered", unknown: "Not recognised", invalid: "Verification failed",
+    says: {
+      authentic: "This is official content, unchanged.",
+      altered: "This contains official content, but it has been changed.",
+      unknown: "No official watermark was found. This does not prove it is fake: it may be unofficial, or edited so much that the mark is gone.",
+      invalid: "This carries a mark, but its record failed the security check. Do not trust it.",
+    },
+    agency: "Agency", artists: "Artists", titleLabel: "Title", published: "Published", regions: "Changed areas are outlined in red.",
+    clip: "Clip", original: "original", official: "official", foreign: "not official", changed: "changed", sec: "s",
+  },
+  ko: {
+    title: "공식 콘텐츠일까요?", intro: "온라인에서 발견한 사진이나 영상이 소속사가 서명한 공식 원본인지 확인하세요.",
+    drop: "사진이나 영상을 여기에 끌어다 놓으세요", or: "또는 눌러서 파일을 선택하세요", json: "기술 정보 (JSON)",
+    api: "기자·개발자용 API", trust: "신뢰하는 소속사 키",
+    checking: "확인 중…", failed: "이 파일을 확인할 수 없습니다: ",
+    authentic: "공식", altered: "변형됨", unknown: "확인되지 않음", invalid: "검증 실패",
+    says: {
+      authentic: "변경되지 않은 공식 콘텐츠입니다.",
+      altered: "공식 콘텐츠가 포함되어 있지만 내용이 바뀌었습니다.",
+      unknown: "공식 워터마크를 찾지 못했습니다. 가짜라는 뜻은 아닙니다. 비공식 콘텐츠이거나 워터마크가 지워질 만큼 편집되었을 수 있습니다.",
+      invalid: "표시는 있지만 기록이 보안 검사를 통과하지 못했습니다. 믿지 마세요.",
+    },
+    agency: "소속사", artists: "아티스트", titleLabel: "제목", published: "공개일", regions: "바뀐 부분을 빨간 상자로 표시했습니다.",
+    clip: "영상", original: "원본", official: "공식", foreign: "공식 아님", changed: "변경됨", sec: "초",
+  },
+};
+
+let lang = (localStorage.getItem("realmark-lang") || navigator.language || "en").startsWith("ko") ? "ko" : "en";
+let last = null; // { body, file } of the latest result, re-rendered on language change
+
+const $ = (id) => document.getElementById(id);
+const t = () => TEXT[lang];
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t()[el.dataset.i18n]; });
+  document.querySelectorAll("nav button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === lang)));
+  document.title = "Realmark: " + t().title;
+  if (last) render(last.body, last.file);
+}
+
+function row(label, value) {
+  const dt = document.createElement("dt"); dt.textContent = label;
+  const dd = document.createElement("dd"); dd.textContent = value;
+  $("details").append(dt, dd);
+}
+
+function seconds(x) { return `${Number(x).toFixed(1)} ${t().sec}`; }
+
+function render(body, file) {
+  const v = body.verdict;
+  const box = $("result");
+  box.className = v; box.dataset.verdict = v; box.hidden = false;
+  $("verdict").textContent = t()[v] || v;
+  // English shows the service's own sentence; Korean its translation of the verdict.
+  $("message").textContent = lang === "en" ? body.message : t().says[v];
+  $("details").replaceChildren();
+  const m = body.manifest;
+  if (m) {
+    row(t().agency, m.agency);
+    row(t().artists, m.artists.join(", "));
+    row(t().titleLabel, m.title);
+    row(t().published, new Date(m.published_at).toLocaleDateString(lang === "ko" ? "ko-KR" : "en-GB", { year: "numeric", month: "long", day: "numeric" }));
+  }
+  const content = (body.evidence && body.evidence.content) || {};
+  const list = $("ranges"); list.replaceChildren();
+  (content.ranges || []).forEach((r) => {
+    const li = document.createElement("li"); li.className = r.kind;
+    let text = `${t().clip} ${seconds(r.clip_start)}–${seconds(r.clip_end)}: ${t()[r.kind] || r.kind}`;
+    if (r.original_start !== undefined) text += ` (${t().original} ${seconds(r.original_start)}–${seconds(r.original_end)})`;
+    li.textContent = text; list.append(li);
+  });
+  drawRegions(file, content.changed_regions || [], m);
+  $("json").textContent = JSON.stringify(body, null, 2);
+}
+
+function drawRegions(file, regions, manifest) {
+  const wrap = $("preview-wrap");
+  wrap.hidden = true;
+  if (!regions.length || !file || !file.type.startsWith("image/") || !manifest) return;
+  const img = new Image();
+  img.onload = () => {
+    const canvas = $("preview");
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    // Boxes are in the official photo's pixels; scale to this copy.
+    const sx = img.naturalWidth / manifest.media.width, sy = img.naturalHeight / manifest.media.height;
+    ctx.strokeStyle = "#ff1a1a"; ctx.lineWidth = Math.max(3, img.naturalWidth / 200);
+    regions.forEach((r) => ctx.strokeRect(r.x * sx, r.y * sy, r.width * sx, r.height * sy));
+    wrap.hidden = false;
+    $("message").textContent += " " + t().regions;
+  };
+  img.src = URL.createObjectURL(file);
+}
+
+async function check(file) {
+  if (!file) return;
+  $("result").hidden = true;
+  $("status").textContent = t().checking;
+  const form = new FormData();
+  form.append("file", file);
+  try {
+    const response = await fetch("/v1/verify", { method: "POST", body: form });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error || response.statusText);
+    $("status").textContent = "";
+    last = { body, file };
+    render(body, file);
+  } catch (err) {
+    $("status").textContent = t().failed + err.message;
+  }
+}
+
+const drop = $("drop");
+["dragenter", "dragover"].forEach((e) => drop.addEventListener(e, (ev) => { ev.preventDefault(); drop.classList.add("over"); }));
+["dragleave", "drop"].forEach((e) => drop.addEventListener(e, (ev) => { ev.preventDefault(); drop.classList.remove("over"); }));
+drop.addEventListener("drop", (ev) => check(ev.dataTransfer.files[0]));
+$("file").addEventListener("change", (ev) => check(ev.target.files[0]));
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+  lang = b.dataset.lang; localStorage.setItem("realmark-lang", lang); applyLanguage();
+}));
+applyLanguage();

@@ -1,0 +1,234 @@
+"""The HTTP service, through HTTP, against both stores: the local directory and a real
+S3 server (SeaweedFS on loopback)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from realmark.keys import Keyring
+from realmark.keys.tokens import create_token
+from realmark.settings import Settings
+from service import create_app
+from tests import photos, videos
+from tests.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedFS
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
+    yield server
+    server.stop()
+
+
+_buckets = iter(range(10_000))
+
+
+@pytest.fixture(params=["local", "s3"])
+def settings(request, tmp_path, monkeypatch):
+    """Settings for one service: a data directory with keys for YG and Cube, and either
+    the local store or a fresh bucket on SeaweedFS."""
+    home = tmp_path / "home"
+    Keyring(home).create("YG")
+    Keyring(home).create("Cube")
+    if request.param == "local":
+        return Settings(home=home, verify_per_minute=0)
+    server = request.getfixturevalue("seaweed")
+    bucket = f"realmark-{next(_buckets)}-{tmp_path.name[-8:].lower().replace('_', '-')}"
+    server.create_bucket(bucket)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    return Settings(home=home, s3_endpoint=server.endpoint, s3_bucket=bucket, verify_per_minute=0)
+
+
+def stored_keys(settings: Settings) -> set[str]:
+    store = settings.store()
+    return {k for prefix in ("manifests/", "watermarks/", "files/", "published/") for k in store.list(prefix)}
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(settings):
+    store = settings.store()
+    return {"YG": create_token(store, "YG"), "Cube": create_token(store, "Cube")}
+
+
+def _photo(name="astronaut", size=(1280, 720)) -> bytes:
+    return photos.encode(photos.fit(photos.real(name), *size))
+
+
+def _sign(client, token, data, *, name="photo.jpg", title="Concept photo", artists=("Jisoo",), **fields):
+    form = {"title": title, "artist": list(artists), **fields}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post("/v1/sign", files={"file": (name, data, "application/octet-stream")}, data=form, headers=headers)
+
+
+def _verify(client, data, name="x.jpg"):
+    return client.post("/v1/verify", files={"file": (name, data, "application/octet-stream")})
+
+
+def test_sign_photo_then_download_verify_manifest_and_trust(client, tokens, settings):
+    response = _sign(client, tokens["YG"], _photo(), artists=("Jisoo", "Jennie"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    manifest_id = body["manifest_id"]
+    assert body["manifest"]["agency"] == "YG" and body["manifest"]["artists"] == ["Jisoo", "Jennie"]
+    signed = client.get(body["download"])
+    assert signed.status_code == 200 and signed.headers["content-type"] == "image/jpeg"
+    assert hashlib.sha256(signed.content).hexdigest() == body["manifest"]["media"]["sha256"]
+    result = _verify(client, signed.content).json()
+    assert result["verdict"] == "authentic" and result["manifest"]["manifest_id"] == manifest_id
+    copy = photos.encode(photos.decode(signed.content)[::2, ::2].copy(), quality=75)
+    assert _verify(client, copy).json()["verdict"] == "authentic"
+    manifest = client.get(f"/v1/manifests/{manifest_id}")
+    assert manifest.status_code == 200 and json.loads(manifest.content)["manifest_id"] == manifest_id
+    trust = client.get("/.well-known/realmark/trust.json").json()
+    assert {k["agency"] for k in trust["keys"]} == {"YG", "Cube"} and all("PRIVATE" not in json.dumps(k) for k in trust["keys"])
+    assert _verify(client, _photo("coffee")).json()["verdict"] == "unknown"
+
+
+@pytest.mark.parametrize("case", ["no token", "unknown token", "malformed header", "other agency"])
+def test_signing_without_the_right_token_is_refused_and_stores_nothing(client, tokens, settings, case):
+    before = stored_keys(settings)
+    token = {"no token": None, "unknown token": "rmk_" + "x" * 43, "malformed header": None, "other agency": tokens["Cube"]}[case]
+    if case == "malformed header":
+        response = client.post("/v1/sign", files={"file": ("p.jpg", _photo(), "image/jpeg")}, data={"title": "t", "artist": "a"}, headers={"Authorization": "Basic abc"})
+    elif case == "other agency":
+        response = _sign(client, token, _photo(), agency="YG")
+    else:
+        response = _sign(client, token, _photo())
+    assert response.status_code == (403 if case == "other agency" else 401)
+    assert "error" in response.json()
+    assert stored_keys(settings) == before
+
+
+def test_sign_video_as_background_job(client, tokens, tmp_path):
+    from bench import attacks
+
+    clip = tmp_path / "teaser.mp4"  # two seconds of a real 720p clip: a short job
+    attacks.trim(videos.real(videos.BUNNY), clip, 1.0, 3.0, crf=20)
+    response = _sign(client, tokens["YG"], clip.read_bytes(), name="teaser.mp4")
+    assert response.status_code == 202, response.text
+    status_url = response.json()["status_url"]
+    deadline = time.monotonic() + 120
+    while True:
+        job = client.get(status_url).json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        assert 0.0 <= job["progress"] <= 1.0
+        time.sleep(0.2)
+    assert job["status"] == "done", job
+    signed = client.get(job["download"])
+    assert signed.status_code == 200 and signed.headers["content-type"] == "video/mp4"
+    result = _verify(client, signed.content, "clip.mp4").json()
+    assert result["verdict"] == "authentic" and result["manifest"]["manifest_id"] == job["manifest_id"]
+    assert result["evidence"]["content"]["ranges"][0]["kind"] == "official"
+    piece = tmp_path / "piece.mp4"
+    (tmp_path / "signed.mp4").write_bytes(signed.content)
+    attacks.trim(tmp_path / "signed.mp4", piece, 0.5, 1.5)
+    result = _verify(client, piece.read_bytes(), "piece.mp4").json()
+    assert result["verdict"] == "authentic", result["evidence"]
+    assert abs(result["evidence"]["content"]["ranges"][0]["original_start"] - 0.5) < 0.2
+    assert client.get("/v1/jobs/" + "0" * 32).status_code == 404
+
+
+def test_bad_uploads_get_clear_json_errors_and_store_nothing(client, tokens, settings):
+    before = stored_keys(settings)
+    r = _verify(client, b"<html>not an image</html>", "x.jpg")
+    assert r.status_code == 415 and "not a supported" in r.json()["error"]
+    r = _sign(client, tokens["YG"], b"GIF89a....", name="x.png")
+    assert r.status_code == 415
+    r = _verify(client, _photo()[:5000], "cut.jpg")
+    assert r.status_code == 400 and "truncated" in r.json()["error"]
+    r = client.post("/v1/sign", files={"file": ("p.jpg", _photo(), "image/jpeg")}, headers={"Authorization": f"Bearer {tokens['YG']}"})
+    assert r.status_code == 422 and "title" in r.json()["error"]
+    r = _sign(client, tokens["YG"], _photo(), title="\u202eevil")
+    assert r.status_code == 400
+    assert client.get("/v1/manifests/rm-doesnotexist").status_code == 404
+    assert client.get("/v1/manifests/..%2f..%2fetc%2fpasswd").status_code == 404
+    assert stored_keys(settings) == before
+
+
+def test_upload_limit_is_413_declared_or_streamed(settings, tokens):
+    small = Settings(**{**settings.__dict__, "max_upload_bytes": 100_000})
+    with TestClient(create_app(small)) as c:
+        r = _verify(c, _photo(size=(1920, 1080)))
+        assert r.status_code == 413 and "limit" in r.json()["error"]
+
+        def chunks():  # no Content-Length: the limit must hold while streaming
+            yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+            for _ in range(30):
+                yield b"\xff" * 10_000
+
+        r = c.post("/v1/verify", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
+        assert r.status_code == 413
+
+
+def test_verify_rate_limit_per_client(settings):
+    limited = Settings(**{**settings.__dict__, "verify_per_minute": 3})
+    with TestClient(create_app(limited)) as c:
+        data = _photo("coffee", (640, 480))
+        codes = [_verify(c, data).status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+        r = _verify(c, data)
+        assert int(r.headers["retry-after"]) >= 1 and "too many" in r.json()["error"]
+
+
+def test_saturated_service_answers_503_with_retry_after(settings):
+    with TestClient(create_app(Settings(**{**settings.__dict__, "heavy_slots": 1}))) as c:
+        heavy = c.app.state.services.heavy
+        heavy.acquire()  # a long job holds the only slot
+        try:
+            r = _verify(c, _photo("coffee", (640, 480)))
+            assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        finally:
+            heavy.release()
+        assert _verify(c, _photo("coffee", (640, 480))).status_code == 200
+
+
+def test_temporary_files_are_always_removed(client, tokens, tmp_path):
+    before = {p.name for p in Path(tempfile.gettempdir()).glob("realmark-*")}
+    clip = videos.synthetic(tmp_path / "c.mp4", seconds=1.0)
+    _verify(client, clip.read_bytes(), "c.mp4")
+    _verify(client, clip.read_bytes()[:3000], "cut.mp4")  # fails half-way
+    after = {p.name for p in Path(tempfile.gettempdir()).glob("realmark-*")}
+    assert after <= before
+
+
+def test_page_docs_and_assets_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="file"' in page.text and "한국어" in page.text
+    for asset in ("/static/app.js", "/static/style.css"):
+        r = client.get(asset)
+        assert r.status_code == 200 and "http://" not in r.text and "https://" not in r.text
+    assert "http://" not in page.text and "https://" not in page.text
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower() and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/sign", "/v1/verify", "/v1/manifests/{manifest_id}", "/v1/jobs/{job_id}", "/.well-known/realmark/trust.json"} <= set(spec["paths"])
+
+
+def test_tokens_are_stored_hashed(cli, tmp_path):
+    assert cli("keys", "init", "--agency", "HYBE")[0] == 0
+    code, body = cli.json("tokens", "create", "--agency", "HYBE")
+    assert code == 0 and body["token"].startswith("rmk_")
+    stored = b"".join(cli.stored_files().values())
+    assert body["token"].encode() not in stored
+    assert hashlib.sha256(body["token"].encode()).hexdigest().encode() not in stored  # the hash is the name, not content
+    assert any(k.startswith("tokens/") for k in cli.stored_files())
+    code, _, err = cli("tokens", "create", "--agency", "NoKeys")
+    assert code == 2 and "keys init" in err
