@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Every test. Installs the test extras and the invisible-watermark baseline (--no-deps:
-# its declared dependencies would pull torch with CUDA; see README).
+# Every test. Installs the test extras, the invisible-watermark baseline (--no-deps: its
+# declared dependencies would pull torch with CUDA; see README), and Debian's chromium +
+# chromedriver for the browser test when they are missing (needs root, as in CI).
 source "$(dirname "$0")/_venv.sh"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "the browser test needs Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver" >&2
+    exit 2
+  fi
+fi
 pip install -q -e '.[test,baseline]'
 pip install -q --no-deps invisible-watermark==0.2.0
 python -m pytest "$@"

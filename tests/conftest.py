@@ -43,3 +43,13 @@ def agency_cli(cli) -> CLI:
     code, _, err = cli("keys", "init", "--agency", "YG")
     assert code == 0, err
     return cli
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A real S3 server (SeaweedFS `weed mini`) on loopback for the whole test session."""
+    from tests.seaweed import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
+    yield server
+    server.stop()

@@ -19,17 +19,7 @@ from realmark.keys.tokens import create_token
 from realmark.settings import Settings
 from service import create_app
 from tests import photos, videos
-from tests.seaweed import ACCESS_KEY, SECRET_KEY, SeaweedFS
-
-
-@pytest.fixture(scope="session")
-def seaweed(tmp_path_factory):
-    server = SeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
-    yield server
-    server.stop()
-
-
-_buckets = iter(range(10_000))
+from tests.seaweed import ACCESS_KEY, SECRET_KEY
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -42,7 +32,7 @@ def settings(request, tmp_path, monkeypatch):
     if request.param == "local":
         return Settings(home=home, verify_per_minute=0)
     server = request.getfixturevalue("seaweed")
-    bucket = f"realmark-{next(_buckets)}-{tmp_path.name[-8:].lower().replace('_', '-')}"
+    bucket = "realmark-" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]  # one per test
     server.create_bucket(bucket)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)

@@ -50,8 +50,11 @@ def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
     return np.abs(b - _isotonic(a, b)).reshape(SIZE, SIZE)
 
 
+REGION_GAP = 2  # changed cells this close (in cells) belong to one edit: a headline's letters
+
+
 def changed_regions(differences: np.ndarray, width: int, height: int) -> list[dict]:
-    """Bounding boxes, in pixels of a width x height picture, of connected changed cells."""
+    """Bounding boxes, in pixels of a width x height picture, of groups of changed cells."""
     changed = differences > MAX_CELL_DIFFERENCE
     seen = np.zeros_like(changed)
     boxes = []
@@ -63,7 +66,8 @@ def changed_regions(differences: np.ndarray, width: int, height: int) -> list[di
         while stack:
             y, x = stack.pop()
             cells.append((y, x))
-            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+            near = ((y + dy, x + dx) for dy in range(-REGION_GAP, REGION_GAP + 1) for dx in range(-REGION_GAP, REGION_GAP + 1))
+            for ny, nx in near:
                 if 0 <= ny < SIZE and 0 <= nx < SIZE and changed[ny, nx] and not seen[ny, nx]:
                     seen[ny, nx] = True
                     stack.append((ny, nx))

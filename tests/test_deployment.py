@@ -1,0 +1,61 @@
+"""docker-compose.yml and the Dockerfile (no Docker engine here: checked as files)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from realmark.settings import ENV, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_service_storage_and_bucket_bootstrap():
+    services = _compose()["services"]
+    assert set(services) == {"realmark", "minio", "bucket"}
+    app = services["realmark"]
+    assert app["build"] == "." and "8000:8000" in app["ports"]
+    assert app["depends_on"]["bucket"]["condition"] == "service_completed_successfully"
+    assert services["bucket"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert "mc mb --ignore-existing local/realmark" in services["bucket"]["entrypoint"]
+    assert services["minio"]["image"].startswith("minio/minio")
+    assert any(v.endswith(":/data") for v in app["volumes"])
+
+
+def test_compose_environment_is_exactly_what_the_service_reads():
+    env = _compose()["services"]["realmark"]["environment"]
+    assert set(env) <= set(ENV), set(env) - set(ENV)
+    # The values configure a working S3 deployment as Settings parses them.
+    resolved = {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in env.items()}
+    settings = Settings.from_env(resolved)
+    assert settings.s3_endpoint == "http://minio:9000" and settings.s3_bucket == "realmark"
+    assert str(settings.home) == "/data" and settings.max_upload_bytes == 200 * 1024 * 1024
+    bucket = _compose()["services"]["bucket"]["entrypoint"]
+    assert f"local/{settings.s3_bucket}" in bucket and settings.s3_endpoint.split("//")[1] in bucket
+    # Same credentials on both sides.
+    minio_env = _compose()["services"]["minio"]["environment"]
+    assert env["AWS_ACCESS_KEY_ID"] == minio_env["MINIO_ROOT_USER"]
+    assert env["AWS_SECRET_ACCESS_KEY"] == minio_env["MINIO_ROOT_PASSWORD"]
+
+
+def test_every_setting_variable_is_documented_in_readme():
+    readme = (ROOT / "README.md").read_text()
+    for name in ENV:
+        if name.startswith("REALMARK_"):
+            assert name in readme, name
+
+
+def test_dockerfile_installs_the_package_and_serves():
+    text = (ROOT / "Dockerfile").read_text()
+    assert text.startswith("# ") and "FROM python:3.11" in text
+    for package in ("realmark", "signer", "verifier", "service"):
+        assert f"COPY {package} ./{package}" in text
+    assert "pip install --no-cache-dir ." in text and "USER realmark" in text
+    assert 'CMD ["realmark", "serve", "--host", "0.0.0.0", "--port", "8000"]' in text
+    assert "apt-get" not in text  # FFmpeg comes inside the av wheel
