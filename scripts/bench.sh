@@ -7,3 +7,5 @@ pip install -q --no-deps invisible-watermark==0.2.0
 python -m bench.watermark
 echo
 python -m bench.video
+echo
+python -m bench.service

@@ -15,3 +15,13 @@ def test_watermark_benchmark_runs_side_by_side_with_the_baseline():
     assert methods["dwtDct"]["attacks"]["scale_50"]["bit_accuracy"] < 0.7
     text = bench.markdown(report)
     assert "faster than invisible-watermark dwtDct" in text and "| scale_25 |" in text
+
+
+def test_service_benchmark_runs_against_a_real_server_process():
+    from bench import service
+
+    report = service.run(requests=6, concurrency=2)
+    assert report["verdicts"] == {"authentic": 4, "unknown": 2}
+    assert report["throughput"] > 0 and report["p99_ms"] >= report["p50_ms"] > 0
+    assert report["peak_mb"] >= report["idle_mb"] > 0
+    assert "requests/s" in service.markdown(report)
