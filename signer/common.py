@@ -8,9 +8,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from realmark import watermark
 from realmark.errors import BadInput, Conflict, InvalidManifest, StoreError
+from realmark.fingerprint import ALG as FINGERPRINT_ALG
+from realmark.fingerprint import Fingerprint
 from realmark.keys import SigningKey
-from realmark.manifest import Manifest, parse_manifest, sign_manifest
+from realmark.manifest import Manifest, MediaInfo, parse_manifest, sign_manifest
+from realmark.manifest.model import utc_now
 from realmark.store import Records, Store
 
 MAX_TITLE = 500
@@ -75,13 +79,42 @@ def existing_manifest(records: Records, manifest_id: str, meta: Metadata) -> Man
     return manifest
 
 
-def commit(records: Records, key: SigningKey, wm_id: int, unsigned: Manifest) -> Manifest | None:
-    """Claim the watermark id and store the signed manifest, in that order.
+def commit(
+    records: Records,
+    key: SigningKey,
+    meta: Metadata,
+    manifest_id: str,
+    wm_id: int,
+    *,
+    media: MediaInfo,
+    fingerprint: Fingerprint,
+    grid: str | None = None,
+    timeline: tuple[str, ...] | None = None,
+) -> Manifest | None:
+    """Build and sign the manifest, then claim the watermark id and store the manifest,
+    in that order.
 
     Everything that can fail on bad input has happened before this point (the manifest
     is built and serialized first), so a claim is only ever left behind by a store
     failure. Returns None when the id was taken (draw another) or another signer stored
     this input's manifest first (use theirs)."""
+    unsigned = Manifest(
+        manifest_id=manifest_id,
+        agency=key.agency,
+        key_id=key.key_id,
+        title=meta.title,
+        artists=meta.artists,
+        published_at=utc_now(),
+        media=media,
+        fingerprint_alg=FINGERPRINT_ALG,
+        fingerprint_hash=fingerprint.hex,
+        fingerprint_quality=fingerprint.quality,
+        fingerprint_grid=grid,
+        watermark_codec=watermark.CODEC,
+        watermark_version=watermark.VERSION,
+        watermark_id=f"{wm_id:012x}",
+        timeline=timeline,
+    )
     manifest = sign_manifest(unsigned, key.private)
     body = manifest.to_json()
     if not records.claim_watermark_id(wm_id, manifest.manifest_id):

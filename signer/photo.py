@@ -9,12 +9,10 @@ from dataclasses import dataclass
 
 from realmark import watermark
 from realmark.errors import BadInput
-from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import fingerprint_luma
 from realmark.fingerprint.grid import grid
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
-from realmark.manifest.model import utc_now
 from realmark.media.image import Photo, encode_photo, load_photo, luma8
 from realmark.store import Records, Store
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE
@@ -57,28 +55,16 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
         wm_id = records.new_watermark_id()
         signed, published = _watermarked(photo, wm_id)
         luma = luma8(published.rgb)
-        fp = fingerprint_luma(luma)
         output["data"] = signed
         return commit(
             records,
             key,
+            meta,
+            manifest_id,
             wm_id,
-            Manifest(
-                manifest_id=manifest_id,
-                agency=key.agency,
-                key_id=key.key_id,
-                title=meta.title,
-                artists=meta.artists,
-                published_at=utc_now(),
-                media=MediaInfo(photo.mime_type, photo.width, photo.height, hashlib.sha256(signed).hexdigest()),
-                fingerprint_alg=FINGERPRINT_ALG,
-                fingerprint_hash=fp.hex,
-                fingerprint_quality=fp.quality,
-                fingerprint_grid=base64.urlsafe_b64encode(grid(luma).tobytes()).rstrip(b"=").decode(),
-                watermark_codec=watermark.CODEC,
-                watermark_version=watermark.VERSION,
-                watermark_id=f"{wm_id:012x}",
-            ),
+            media=MediaInfo(photo.mime_type, photo.width, photo.height, hashlib.sha256(signed).hexdigest()),
+            fingerprint=fingerprint_luma(luma),
+            grid=base64.urlsafe_b64encode(grid(luma).tobytes()).rstrip(b"=").decode(),
         )
 
     def resign(existing: Manifest) -> SignResult:

@@ -7,7 +7,6 @@ container metadata are carried over."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from av.video.frame import PictureType
 
 from realmark import watermark
 from realmark.errors import BadInput
-from realmark.fingerprint import ALG as FINGERPRINT_ALG
-from realmark.fingerprint import fingerprint_luma
+from realmark.fingerprint import Fingerprint, fingerprint_luma
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
-from realmark.manifest.model import utc_now
+from realmark.manifest.model import TIMELINE_INTERVAL_MS
+from realmark.media import sha256_file
 from realmark.media.video import CONTAINERS, VideoInfo, frames, luma_view, open_video, probe, small_luma
 from realmark.store import Records, Store
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, Reader, working_size
@@ -60,7 +59,8 @@ class VideoSignResult:
 class TranscodeStats:
     frames: int
     duration_ms: int
-    timeline: tuple[str, ...]
+    timeline: tuple[str, ...]  # fingerprint hex of the frame at each timeline position
+    first: Fingerprint  # of the first frame
 
 
 def output_container(info: VideoInfo) -> str:
@@ -72,6 +72,7 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
     """Re-encode src to dst with libx264, calling mark(y_plane) on each frame's luma (or
     nothing, for the benchmark's plain transcode). Audio is copied packet by packet."""
     timeline: list[str] = []
+    first: list[Fingerprint] = []
     count = 0
     last_time = 0.0
     source = open_video(src)
@@ -93,7 +94,8 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
             out.metadata.update({k: v for k, v in source.metadata.items() if k != "encoder"})
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None else 0.0
             work = working_size(info.width, info.height)
-            next_second = 0
+            next_mark = 0  # the next timeline position, in TIMELINE_INTERVAL_MS steps
+            step = TIMELINE_INTERVAL_MS / 1000
 
             def prepare(frame):
                 """Runs in a worker thread, one frame ahead of the encoder: numpy and
@@ -108,12 +110,14 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
                 return frame
 
             def finish(frame) -> None:
-                nonlocal next_second, count, last_time
+                nonlocal next_mark, count, last_time
                 t = (frame.time or 0.0) - start
-                while t >= next_second - 1e-6:
+                while t >= next_mark * step - 1e-6:
                     # Fingerprinted exactly as the verifier sees frames (small_luma).
-                    timeline.append(fingerprint_luma(small_luma(frame, work)).hex)
-                    next_second += 1
+                    fp = fingerprint_luma(small_luma(frame, work))
+                    first[:1] = first[:1] or [fp]
+                    timeline.append(fp.hex)
+                    next_mark += 1
                 for encoded in vout.encode(frame):
                     out.mux(encoded)
                 count += 1
@@ -145,7 +149,7 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
     if count == 0:
         raise BadInput("the video has no decodable frames")
     duration_ms = max(1, round((info.duration_s or last_time + 1 / float(info.frame_rate)) * 1000))
-    return TranscodeStats(frames=count, duration_ms=duration_ms, timeline=tuple(timeline))
+    return TranscodeStats(frames=count, duration_ms=duration_ms, timeline=tuple(timeline), first=first[0])
 
 
 def _decoded(packet):
@@ -165,14 +169,6 @@ def read_back(path: Path, info: VideoInfo, max_frames: int = SELF_CHECK_FRAMES) 
             if reader.pictures >= max_frames:
                 break
     return reader.read().wm_id
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sign_video(
@@ -196,7 +192,7 @@ def sign_video(
     if info.width % 2 or info.height % 2:
         raise BadInput(f"the video is {info.width}x{info.height}; H.264 4:2:0 needs even dimensions")
     records = Records(store)
-    manifest_id = manifest_id_for(key, _sha256_file(src))
+    manifest_id = manifest_id_for(key, sha256_file(src))
 
     def marked(wm_id: int) -> TranscodeStats:
         embedder = watermark.codec.Embedder(info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB)
@@ -208,37 +204,24 @@ def sign_video(
     def attempt() -> Manifest | None:
         wm_id = records.new_watermark_id()
         stats = marked(wm_id)
-        out_type = CONTAINERS[output_container(info)][1]
         return commit(
             records,
             key,
+            meta,
+            manifest_id,
             wm_id,
-            Manifest(
-                manifest_id=manifest_id,
-                agency=key.agency,
-                key_id=key.key_id,
-                title=meta.title,
-                artists=meta.artists,
-                published_at=utc_now(),
-                media=MediaInfo(
-                    type=out_type,
-                    width=info.width,
-                    height=info.height,
-                    sha256=_sha256_file(dst),
-                    duration_ms=stats.duration_ms,
-                    frame_rate=f"{Fraction(info.frame_rate).numerator}/{Fraction(info.frame_rate).denominator}",
-                    frames=stats.frames,
-                    rotation=info.rotation,
-                ),
-                fingerprint_alg=FINGERPRINT_ALG,
-                fingerprint_hash=stats.timeline[0],
-                fingerprint_quality=100,
-                fingerprint_grid=None,
-                watermark_codec=watermark.CODEC,
-                watermark_version=watermark.VERSION,
-                watermark_id=f"{wm_id:012x}",
-                timeline=stats.timeline,
+            media=MediaInfo(
+                type=CONTAINERS[output_container(info)][1],
+                width=info.width,
+                height=info.height,
+                sha256=sha256_file(dst),
+                duration_ms=stats.duration_ms,
+                frame_rate=f"{Fraction(info.frame_rate).numerator}/{Fraction(info.frame_rate).denominator}",
+                frames=stats.frames,
+                rotation=info.rotation,
             ),
+            fingerprint=stats.first,
+            timeline=stats.timeline,
         )
 
     def resign(existing: Manifest) -> VideoSignResult:

@@ -49,7 +49,7 @@ def test_signed_clip_is_authentic(vcli):
     media = body["manifest"]["media"]
     assert media["type"] == "video/mp4" and (media["width"], media["height"]) == (1280, 720)
     assert media["frame_rate"] == "25/1" and media["frames"] == 132
-    assert len(body["manifest"]["timeline"]["fingerprints"]) == 6  # seconds 0..5
+    assert len(body["manifest"]["timeline"]["fingerprints"]) == 21  # every 0.25 s, 0 to 5.0 (last frame at 5.24)
 
 
 def test_signed_output_keeps_audio_packets_frames_and_timing(vcli):

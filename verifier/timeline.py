@@ -1,11 +1,15 @@
 """Which parts of a submitted clip are which parts of the signed original.
 
+A part is "foreign" only when it carries no mark *and* none of its frames matches the
+original's fingerprints; "changed" when it carries the mark but its frames at timeline
+positions do not match; "official" otherwise, mapped to the original's time by anchors.
+
 Two kinds of evidence, both per frame of the submitted clip:
 - the watermark's presence (known pattern, known offset): official footage carries it,
   spliced-in foreign footage does not, so boundaries are frame-accurate;
 - perceptual fingerprints, matched against the manifest's fingerprint of the frame at
-  each whole second of the original ("anchors"), which give the time mapping and check
-  that marked frames still show what was signed.
+  every quarter second of the original ("anchors"), which give the time mapping and
+  check that marked frames still show what was signed.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from realmark.manifest.model import TIMELINE_INTERVAL_MS
+
 ANCHOR_DISTANCE = 31  # PDQ's "same picture" threshold
-MARK_PRESENT = 5.0  # windowed presence score (standard deviations) for "carries the mark"
-WINDOW = 5  # samples combined per presence decision (then edges are refined per sample)
-MARK_SINGLE = 3.0  # a single sample below this is taken as unmarked when refining an edge
-# Measured per single frame: marked 720p->480p CRF 28 copies score 3.7-10.5 (median),
-# unmarked footage at most 2.3. Over 5 samples, noise stays N(0, 1) while the mark adds up.
+STEP = TIMELINE_INTERVAL_MS / 1000  # seconds between the original's timeline fingerprints
+MARK_PRESENT = 3.0  # mean presence score over a window for "carries the mark"
+WINDOW = 7  # samples averaged per presence decision (then edges are refined per sample)
+MARK_SINGLE = 2.0  # a single sample below this is taken as unmarked when refining an edge
+# Scores are CFAR-calibrated per frame (codec.Presence) and averaged, not summed: frames
+# of a static foreign shot are near copies of each other, so summing would multiply
+# one unlucky correlation instead of averaging noise away.
 OFFSET_TOLERANCE = 0.25  # seconds: anchors closer than this in offset belong to one run
 MIN_RANGE = 0.2  # seconds: shorter unmarked runs are treated as noise, not splices
 
@@ -44,8 +52,9 @@ def _bits(hashes: np.ndarray) -> np.ndarray:
     return np.unpackbits(hashes, axis=1).astype(np.float32) * 2 - 1
 
 
-def anchors(original: np.ndarray, query: np.ndarray) -> list[tuple[int, int, int]]:
-    """(second of original, query frame index, distance) for mutual best matches."""
+def anchors(original: np.ndarray, query: np.ndarray) -> list[tuple[float, int, int]]:
+    """(original time in seconds, query frame index, distance) for mutual best matches
+    between the original's timeline fingerprints and the clip's sampled frames."""
     if len(original) == 0 or len(query) == 0:
         return []
     distance = ((256 - _bits(original) @ _bits(query).T) / 2).astype(np.int32)  # (K, F)
@@ -55,17 +64,19 @@ def anchors(original: np.ndarray, query: np.ndarray) -> list[tuple[int, int, int
     for k, f in enumerate(best_frame):
         d = int(distance[k, f])
         if d <= ANCHOR_DISTANCE and best_second[f] == k:
-            out.append((k, int(f), d))
+            out.append((k * STEP, int(f), d))
     return out
 
 
 def windowed(scores: np.ndarray) -> np.ndarray:
-    """Each sample's presence combined with its neighbours': sum / sqrt(count), so pure
-    noise stays N(0, 1) while a mark present in all of them adds up."""
-    half = WINDOW // 2
+    """Each sample's presence averaged with its neighbours' (fewer at the clip's ends)."""
     sums = np.convolve(scores, np.ones(WINDOW), mode="same")
     counts = np.convolve(np.ones_like(scores), np.ones(WINDOW), mode="same")
-    return sums / np.sqrt(np.maximum(counts, 1)) if half else scores
+    return sums / np.maximum(counts, 1)
+
+
+def _hamming(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.unpackbits(np.bitwise_xor(a, b)).sum())
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -96,8 +107,7 @@ def match(
         for start, end in _runs(marked == value):
             if end - start < min_frames and 0 < start and end < n:
                 marked[start:end] = not value
-    found = anchors(original, query)
-    ranges: list[Range] = []
+    found = sorted(anchors(original, query), key=lambda a: a[1])
 
     def edge(i: int) -> float:
         """The time between samples i-1 and i: half a sample gap from either at most."""
@@ -107,14 +117,34 @@ def match(
             return float(clip_end)
         return float(times[i - 1] + times[i]) / 2
 
+    # Foreign means *both* kinds of evidence are missing. A run whose mark reads weak
+    # (fast motion re-encoded at low bitrate smears a static pattern) but which holds a
+    # frame matching the original's timeline fingerprint is official footage.
+    for start, end in _runs(~marked):
+        if any(start <= f < end for _, f, _ in found):
+            marked[start:end] = True
+            continue
+        # Inside continuous official footage (the same time offset on both sides) the
+        # run's timeline positions are known: the original's fingerprint at each must
+        # match the clip's frame there. A splice shifts the offset or fails this check.
+        before = [(k - times[f]) for k, f, _ in found if f < start]
+        after = [(k - times[f]) for k, f, _ in found if f >= end]
+        if before and after and abs(before[-1] - after[0]) <= OFFSET_TOLERANCE:
+            offset = before[-1]
+            expected = [k for k in range(len(original)) if edge(start) <= k * STEP - offset < edge(end)]
+            nearest = [int(np.abs(times - (k * STEP - offset)).argmin()) for k in expected]
+            if all(_hamming(original[k], query[f]) <= ANCHOR_DISTANCE for k, f in zip(expected, nearest)):
+                marked[start:end] = True
+    ranges: list[Range] = []
+
     for start, end in _runs(~marked):
         ranges.append(Range("foreign", edge(start), edge(end)))
     for start, end in _runs(marked):
         inside = [(k, f, d) for k, f, d in found if start <= f < end]
         if not inside:
-            # Marked, but no frame at a whole second of the original matched: either the
-            # run is too short to contain one, or the pictures were changed.
-            kind = "changed" if edge(end) - edge(start) >= 1.5 else "official"
+            # Marked, but no frame at a timeline position of the original matched: either
+            # the run is too short to hold one, or the pictures were changed.
+            kind = "changed" if edge(end) - edge(start) >= 3 * STEP else "official"
             ranges.append(Range(kind, edge(start), edge(end)))
             continue
         # Split the marked run where the time offset to the original jumps (re-edits).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 from realmark.errors import BadInput
 from realmark.fingerprint import fingerprint_luma
 from realmark.keys import TrustList
+from realmark.media import sha256_file
 from realmark.media.video import frames, open_checked, small_luma
 from realmark.store import Store
 from realmark.watermark import codec
@@ -28,7 +28,7 @@ Progress = Callable[[float], None]
 
 def verify_video(path: Path, *, store: Store, trust: TrustList, progress: Progress | None = None) -> Verification:
     container, info = open_checked(path)
-    file_hash = _sha256(path)
+    file_hash = sha256_file(path)
     shortcut = published_file(file_hash, store, trust)
     if shortcut is not None:
         container.close()
@@ -124,11 +124,3 @@ def verify_video(path: Path, *, store: Store, trust: TrustList, progress: Progre
         manifest.to_dict(),
         evidence,
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -15,7 +15,7 @@ from realmark.errors import InvalidManifest
 from .canonical import canonical_json
 
 FORMAT = "realmark.manifest/1"
-MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # a 4-hour video's timeline is about 1 MB
+MAX_MANIFEST_BYTES = 6 * 1024 * 1024  # a 4-hour video's timeline is about 4 MB
 
 _ID = re.compile(r"rm-[a-z2-7]{24}")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
@@ -28,7 +28,8 @@ AGENCY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/x-matroska")
 MEDIA_TYPES = PHOTO_TYPES + VIDEO_TYPES
-TIMELINE_INTERVAL_MS = 1000
+TIMELINE_INTERVAL_MS = 250  # a fingerprint every quarter second of a video
+TIMELINE_MAX = 4 * 3600 * 1000 // TIMELINE_INTERVAL_MS + 1
 _RATE = re.compile(r"[1-9][0-9]{0,6}/[1-9][0-9]{0,6}")
 
 
@@ -79,7 +80,7 @@ class Manifest:
     watermark_codec: str
     watermark_version: int
     watermark_id: str
-    timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame at each whole second
+    timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame every TIMELINE_INTERVAL_MS
     signature: str = ""  # base64url Ed25519 signature; empty while unsigned
 
     def payload(self) -> dict:
@@ -184,8 +185,8 @@ def parse_manifest(data: bytes) -> Manifest:
         tl = _fields(top["timeline"], {"interval_ms", "fingerprints"}, "timeline")
         if tl["interval_ms"] != TIMELINE_INTERVAL_MS:
             raise InvalidManifest(f"timeline.interval_ms must be {TIMELINE_INTERVAL_MS}")
-        if not isinstance(tl["fingerprints"], list) or not 1 <= len(tl["fingerprints"]) <= 4 * 3600 + 1:
-            raise InvalidManifest("timeline.fingerprints must be a list of 1 to 14401 hashes")
+        if not isinstance(tl["fingerprints"], list) or not 1 <= len(tl["fingerprints"]) <= TIMELINE_MAX:
+            raise InvalidManifest(f"timeline.fingerprints must be a list of 1 to {TIMELINE_MAX} hashes")
         timeline = tuple(_text(h, "timeline fingerprint", 64, _HEX64) for h in tl["fingerprints"])
         if media["rotation"] not in (0, 90, 180, 270):
             raise InvalidManifest("media.rotation must be 0, 90, 180 or 270")
