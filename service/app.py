@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -51,12 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (sign.router, jobs.router, verify.router, manifests.router, trust.router, page.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    try:
-        import swagger_ui_bundle
-
-        app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
-    except ImportError:  # the docs page then lacks its assets; the API is unaffected
-        pass
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
 
     @app.exception_handler(RealmarkError)
