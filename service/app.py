@@ -6,10 +6,11 @@ from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError, StoreError, UnsupportedMedia
 from realmark.settings import Settings
@@ -69,8 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def rate_limited(request: Request, exc: RateLimited):
         return _error(429, "too many verifications from this address; try again shortly", {"Retry-After": str(exc.retry_after)})
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # also covers FastAPI's, and 404/405
+    async def http_error(request: Request, exc: StarletteHTTPException):
         return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

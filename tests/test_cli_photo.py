@@ -232,3 +232,15 @@ def test_installed_console_script_in_a_real_process(agency_cli, tmp_path):
     assert unknown.returncode == 1 and unknown.stdout.startswith("UNKNOWN:")
     bad = run("verify", tmp_path / "missing.jpg")
     assert bad.returncode == 2 and bad.stderr.startswith("realmark: error:")
+
+
+def test_cropped_official_photo_is_recognised_but_never_authentic(signed, tmp_path):
+    cli, _, out, manifest_id = signed
+    rgb = photos.decode(out.read_bytes())
+    h, w = rgb.shape[:2]
+    crop = rgb[h // 10 : h - h // 10, w // 10 : w - w // 10]  # centre 80 %, as re-uploaders do
+    code, body = cli.json("verify", _write(tmp_path, "crop.jpg", photos.encode(crop, quality=85)))
+    assert (code, body["verdict"]) == (1, "altered")
+    assert body["manifest"]["manifest_id"] == manifest_id
+    assert "cropped or re-framed" in body["message"]
+    assert abs(body["evidence"]["watermark"]["scale"] - 1.25) < 0.02

@@ -222,3 +222,23 @@ def test_tokens_are_stored_hashed(cli, tmp_path):
     assert any(k.startswith("tokens/") for k in cli.stored_files())
     code, _, err = cli("tokens", "create", "--agency", "NoKeys")
     assert code == 2 and "keys init" in err
+
+
+def test_token_is_checked_before_the_upload_is_read(client):
+    received = 0
+
+    def body():
+        nonlocal received
+        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+        for _ in range(50):
+            received += 1
+            yield b"\xff" * 100_000
+        yield b"\r\n--b--\r\n"
+
+    r = client.post("/v1/sign", content=body(), headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 401 and received < 50
+
+
+def test_every_error_is_json_with_error_key(client):
+    for r in (client.get("/no/such/route"), client.delete("/v1/verify"), client.post("/v1/verify", content=b"x", headers={"content-type": "multipart/form-data"})):
+        assert r.status_code >= 400 and "error" in r.json(), r.text

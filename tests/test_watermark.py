@@ -78,3 +78,31 @@ def test_survives_quarter_turns(marked, turns):
     _, _, mark, wm_id = marked[1]
     reading = watermark.extract(attacks.jpeg(np.ascontiguousarray(np.rot90(mark, turns)), 85))
     assert reading.wm_id == wm_id and reading.turns == (4 - turns) % 4
+
+
+def _centre_crop(rgb, keep):
+    h, w = rgb.shape[:2]
+    ch, cw = int(h * keep), int(w * keep)
+    return np.ascontiguousarray(rgb[(h - ch) // 2 : (h - ch) // 2 + ch, (w - cw) // 2 : (w - cw) // 2 + cw])
+
+
+def _reframe_9_16(rgb):
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    cw = int(h * 9 / 16)
+    crop = np.ascontiguousarray(rgb[:, (w - cw) // 2 : (w - cw) // 2 + cw])
+    return np.asarray(Image.fromarray(crop).resize((1080, 1920), Image.LANCZOS))
+
+
+@pytest.mark.parametrize("attack", ["centre_crop_80", "reframe_9_16", "centre_crop_70_mirrored"])
+def test_scale_search_finds_cropped_and_reframed_marks(marked, attack):
+    transform = {
+        "centre_crop_80": lambda x: _centre_crop(x, 0.8),
+        "reframe_9_16": _reframe_9_16,
+        "centre_crop_70_mirrored": lambda x: np.ascontiguousarray(_centre_crop(x, 0.7)[:, ::-1]),
+    }[attack]
+    for name, _, mark, wm_id in marked:
+        reading = watermark.extract(attacks.jpeg(transform(mark), 85))
+        assert reading.wm_id == wm_id, (name, attack, reading)
+        assert reading.scale > 1.2

@@ -30,6 +30,7 @@ def reading_evidence(reading: Reading, frames: int | None = None) -> dict:
         "pilot_score": round(reading.pilot_score, 2),
         "mirrored": reading.mirrored,
         "quarter_turns": reading.turns,
+        "scale": round(reading.scale, 3),
         "false_positive_bound": FALSE_POSITIVE_BOUND,
     }
     if frames is not None:

@@ -40,6 +40,16 @@ def verify(data: bytes, *, store: Store, trust: TrustList) -> Verification:
     found = find_manifest(reading, store, trust, evidence)
     if isinstance(found, Verification):
         return found
+    if reading.scale != 1.0:
+        # The mark says whose picture this is, but the copy shows only part of it (a
+        # crop or 9:16 re-frame), so it cannot be compared with the whole: never authentic.
+        evidence["content"] = {"exact_match": False, "cropped_to": round(1 / reading.scale, 3)}
+        return Verification(
+            Verdict.ALTERED,
+            f"This is cropped or re-framed from {describe(found)}: the mark is official, but only part of the picture is shown, so it cannot be confirmed unchanged.",
+            found.to_dict(),
+            evidence,
+        )
     # A mirrored or turned re-upload is compared turned back: the picture is the same.
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
     return _compare_content(data, restored, found, evidence)

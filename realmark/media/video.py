@@ -95,7 +95,9 @@ def _open(path: Path):
     try:
         container = av.open(str(path), format=CONTAINERS[kind][0], options=dict(_OPEN_OPTIONS), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise BadInput(f"the {kind.upper()} file is damaged or truncated ({exc})") from None
+        # FFmpeg's message names the file's path; a user needs only the reason.
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise BadInput(f"the {kind.upper()} file is damaged or truncated ({reason})") from None
     return container, kind
 
 
@@ -171,7 +173,7 @@ def frames(container, *, threads: bool = True) -> Iterator[av.VideoFrame]:
     try:
         yield from container.decode(stream)
     except av.FFmpegError as exc:
-        raise BadInput(f"the video is damaged or truncated ({exc})") from None
+        raise BadInput(f"the video is damaged or truncated ({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
 
 
 def luma_view(frame: av.VideoFrame) -> np.ndarray:

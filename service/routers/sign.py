@@ -6,9 +6,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from realmark.store import Records
 from signer import sign, sign_video
@@ -22,24 +23,27 @@ router = APIRouter(prefix="/v1", tags=["sign"])
 @router.post(
     "/sign",
     summary="Sign and watermark an official photo or video",
-    responses={200: {"description": "photo signed"}, 202: {"description": "video accepted as a job"}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}},
+    description=(
+        "Multipart form: `file` (JPEG, PNG, WebP, MP4, MOV, WebM or MKV), `title`, `artist` "
+        "(repeat for each artist), optional `agency` (must be the token's own). The token is "
+        "checked before the upload is read. Photos answer 200 at once; videos 202 with a job."
+    ),
+    responses={200: {"description": "photo signed"}, 202: {"description": "video accepted as a job"}, 401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 503: {}},
 )
-async def sign_upload(
-    request: Request,
-    file: UploadFile = File(..., description="JPEG, PNG, WebP, MP4, MOV, WebM or MKV"),
-    title: str = Form(...),
-    artist: list[str] = Form(..., description="repeat the field for each artist"),
-    agency: str | None = Form(None, description="optional; must be the token's own agency"),
-    token_agency: str = Depends(signing_agency),
-    svc: Services = Depends(services),
-):
+async def sign_upload(request: Request, token_agency: str = Depends(signing_agency), svc: Services = Depends(services)):
+    # The form is parsed here, after the token was checked, so an unauthenticated client
+    # cannot make the service receive and spool an upload.
+    form = await request.form()
+    file, title, artists, agency = form.get("file"), form.get("title"), form.getlist("artist"), form.get("agency")
+    if not isinstance(file, StarletteUpload) or not isinstance(title, str) or not artists or not all(isinstance(a, str) for a in artists):
+        raise HTTPException(422, "the request needs a file, a title and at least one artist (multipart form fields file, title, artist)")
     if agency is not None and agency != token_agency:
         raise HTTPException(403, f"this token signs for {token_agency}, not for {agency}")
     key = svc.settings.keyring().signing_key(token_agency)
     if kind_of(file) == "photo":
-        data = await file.read()
         with svc.heavy.slot():
-            result = await run_in_threadpool(sign, data, title=title, artists=artist, key=key, store=svc.store)
+            data = await file.read()
+            result = await run_in_threadpool(sign, data, title=title, artists=artists, key=key, store=svc.store)
         Records(svc.store).put_published(result.manifest.manifest_id, result.data)
         m = result.manifest
         return {"manifest_id": m.manifest_id, "created": result.created, "download": public_url(request, svc, f"/v1/files/{m.manifest_id}"), "manifest": m.to_dict()}
@@ -55,7 +59,7 @@ async def sign_upload(
     def work(job) -> None:
         try:
             out = folder / "signed"
-            result = sign_video(source, out, title=title, artists=artist, key=key, store=svc.store, progress=lambda f: setattr(job, "progress", min(f, 0.99)))
+            result = sign_video(source, out, title=title, artists=artists, key=key, store=svc.store, progress=lambda f: setattr(job, "progress", min(f, 0.99)))
             Records(svc.store).put_published(result.manifest.manifest_id, out.read_bytes())
             job.manifest_id = result.manifest.manifest_id
             job.download = public_url(request, svc, f"/v1/files/{job.manifest_id}")
@@ -63,5 +67,10 @@ async def sign_upload(
             svc.heavy.release()
             shutil.rmtree(folder, ignore_errors=True)
 
-    job = svc.jobs.submit(work)
+    try:
+        job = svc.jobs.submit(work)
+    except BaseException:  # e.g. shutting down: give the slot and the files back
+        svc.heavy.release()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return JSONResponse(status_code=202, content={"job_id": job.id, "status": job.status, "status_url": public_url(request, svc, f"/v1/jobs/{job.id}")})

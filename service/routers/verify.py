@@ -23,8 +23,8 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 async def verify_upload(file: UploadFile = File(...), svc: Services = Depends(services)):
     trust = svc.settings.trust()
     if kind_of(file) == "photo":
-        data = await file.read()
         with svc.heavy.slot():
+            data = await file.read()
             result = await run_in_threadpool(verify, data, store=svc.store, trust=trust)
         return result.to_dict()
     with temp_folder() as folder:
