@@ -244,3 +244,20 @@ def test_cropped_official_photo_is_recognised_but_never_authentic(signed, tmp_pa
     assert body["manifest"]["manifest_id"] == manifest_id
     assert "cropped or re-framed" in body["message"]
     assert abs(body["evidence"]["watermark"]["scale"] - 1.25) < 0.02
+
+
+def test_the_readme_demo_flow(agency_cli, tmp_path):
+    """scripts/demo.sh: sign examples/official.jpg; the signed file and a half-size JPEG
+    q75 copy of it are authentic; the original is unknown."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "official.jpg"
+    signed = tmp_path / "official-signed.jpg"
+    assert agency_cli("sign", example, "-o", signed, "--title", "Press photo", "--artist", "Demo Artist")[0] == 0
+    im = Image.open(signed)
+    im.resize((im.width // 2, im.height // 2)).save(tmp_path / "copy.jpg", quality=75)  # exactly as the demo does
+    assert agency_cli.json("verify", signed)[1]["verdict"] == "authentic"
+    assert agency_cli.json("verify", tmp_path / "copy.jpg")[1]["verdict"] == "authentic"
+    assert agency_cli.json("verify", example)[1]["verdict"] == "unknown"
