@@ -96,7 +96,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def match(
-    times: np.ndarray, frame_duration: float, presence: np.ndarray, original: np.ndarray, query: np.ndarray, clip_end: float
+    times: np.ndarray, presence: np.ndarray, original: np.ndarray, query: np.ndarray, clip_end: float
 ) -> tuple[list[Range], list[tuple[float, int, int]]]:
     """Split the clip into official / foreign / changed ranges, mapped to the original."""
     n = len(times)

@@ -113,10 +113,9 @@ def verify_video(path: Path, *, store: Store, trust: TrustList, progress: Progre
     if not scan.complete:  # the id came late: look at every frame again, knowing it
         scan = _scan(path, info, reading, None)
     times = np.array(scan.times)
-    frame_duration = max(float(np.median(np.diff(times))) if len(times) > 1 else 0.0, 1e-3)
     original = np.array([np.frombuffer(bytes.fromhex(h), np.uint8) for h in manifest.timeline], dtype=np.uint8)
     query = np.array([np.frombuffer(h, np.uint8) for h in scan.hashes], dtype=np.uint8)
-    ranges, anchors = timeline.match(times, frame_duration, np.array(scan.presence), original, query, clip_end=max(info.duration_s, float(times[-1])))
+    ranges, anchors = timeline.match(times, np.array(scan.presence), original, query, clip_end=max(info.duration_s, float(times[-1])))
     evidence["content"] = {
         "exact_match": file_hash == manifest.media.sha256,
         "frames": len(times),

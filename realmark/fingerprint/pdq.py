@@ -18,7 +18,6 @@ from PIL import Image
 ALG = "realmark-pdq-1"
 BITS = 256
 MATCH_DISTANCE = 31  # PDQ's own threshold for "the same picture"
-MIN_QUALITY = 50  # PDQ's advice: below this the picture is too flat to hash reliably
 
 
 def _dct_matrix() -> np.ndarray:

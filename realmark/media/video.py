@@ -73,11 +73,6 @@ class VideoInfo:
         return CONTAINERS[self.container][1]
 
 
-def is_video(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return sniff(f.read(64)) is not None
-
-
 def _open(path: Path):
     path = Path(path)
     try:

@@ -31,10 +31,6 @@ class Records:
     def put_manifest(self, manifest_id: str, data: bytes) -> bool:
         return self.store.put_if_absent(f"manifests/{manifest_id}.json", data)
 
-    def manifest_ids(self):
-        for key in self.store.list("manifests/"):
-            yield key.removeprefix("manifests/").removesuffix(".json")
-
     @staticmethod
     def new_watermark_id() -> int:
         return secrets.randbits(ID_BITS)
