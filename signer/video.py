@@ -23,7 +23,7 @@ from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
 from realmark.manifest.model import TIMELINE_INTERVAL_MS
 from realmark.media import sha256_file
-from realmark.media.video import CONTAINERS, VideoInfo, frames, luma_view, open_video, probe, small_luma
+from realmark.media.video import CONTAINERS, VideoInfo, frames, SmallLuma, luma_view, open_video, probe
 from realmark.store import Records, Store
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, Reader, working_size
 
@@ -93,7 +93,7 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
                 audio[ain.index] = aout
             out.metadata.update({k: v for k, v in source.metadata.items() if k != "encoder"})
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None else 0.0
-            work = working_size(info.width, info.height)
+            shrink = SmallLuma(working_size(info.width, info.height))
             next_mark = 0  # the next timeline position, in TIMELINE_INTERVAL_MS steps
             step = TIMELINE_INTERVAL_MS / 1000
 
@@ -113,8 +113,8 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
                 nonlocal next_mark, count, last_time
                 t = (frame.time or 0.0) - start
                 while t >= next_mark * step - 1e-6:
-                    # Fingerprinted exactly as the verifier sees frames (small_luma).
-                    fp = fingerprint_luma(small_luma(frame, work))
+                    # Fingerprinted exactly as the verifier sees frames (SmallLuma).
+                    fp = fingerprint_luma(shrink(frame))
                     first[:1] = first[:1] or [fp]
                     timeline.append(fp.hex)
                     next_mark += 1
@@ -161,11 +161,11 @@ def _decoded(packet):
 
 def read_back(path: Path, info: VideoInfo, max_frames: int = SELF_CHECK_FRAMES) -> int | None:
     """The watermark id read from the first frames of a signed file."""
-    ww, wh = working_size(info.width, info.height)
+    shrink = SmallLuma(working_size(info.width, info.height))
     reader = Reader()
     with open_video(path) as container:
         for frame in frames(container):
-            reader.add(small_luma(frame, (ww, wh)))
+            reader.add(shrink(frame))
             if reader.pictures >= max_frames:
                 break
     return reader.read().wm_id

@@ -13,7 +13,7 @@ from realmark.errors import BadInput
 from realmark.fingerprint import fingerprint_luma
 from realmark.keys import TrustList
 from realmark.media import sha256_file
-from realmark.media.video import frames, open_checked, small_luma
+from realmark.media.video import SmallLuma, frames, open_checked
 from realmark.store import Store
 from realmark.watermark import codec
 
@@ -42,7 +42,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
     """Decode every frame (a fake frame must not hide between samples), scaled by FFmpeg
     to the working grid: nothing full-size reaches Python. The deblocking filter is
     skipped (invisible at this scale, about a quarter of H.264 decoding time)."""
-    size = codec.working_size(info.width, info.height)
+    shrink = SmallLuma(codec.working_size(info.width, info.height))
     scan = _Scan(reading=known)
     reader = codec.Reader()
     scorer = codec.Presence(known) if known else None
@@ -55,7 +55,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
         for frame in frames(container):
             t = frame.time or 0.0
             start = t if start is None else start
-            small = small_luma(frame, size)
+            small = shrink(frame)
             scan.times.append(t - start)
             if scorer is None:
                 evidence = codec.folds(small)
