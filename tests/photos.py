@@ -53,3 +53,26 @@ def encode(rgb: np.ndarray, fmt: str = "JPEG", **options) -> bytes:
 
 def decode(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def bunny_frame(seconds: float) -> np.ndarray:
+    """A frame of Big Buck Bunny (1280x720), as RGB."""
+    import av
+
+    from tests import videos
+
+    with av.open(str(videos.real(videos.BUNNY))) as container:
+        for frame in container.decode(video=0):
+            if frame.time >= seconds:
+                return frame.to_ndarray(format="rgb24")
+    raise ValueError(f"the clip is shorter than {seconds} s")
+
+
+def robustness_set() -> list[tuple[str, np.ndarray]]:
+    """The robustness benchmark's photos, all over 1 MP: every real photo framed as a
+    1920x1080 landscape and as a 1080x1350 portrait (the feed format), plus four
+    animation frames at 1920x1080."""
+    out = [(f"{name} 16:9", fit(real(name), 1920, 1080)) for name in REAL]
+    out += [(f"{name} 4:5", fit(real(name), 1080, 1350)) for name in REAL]
+    out += [(f"bunny {t:.0f}s 16:9", fit(bunny_frame(t), 1920, 1080)) for t in (0.5, 2.0, 3.5, 5.0)]
+    return out

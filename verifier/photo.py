@@ -41,12 +41,14 @@ def verify(data: bytes, *, store: Store, trust: TrustList) -> Verification:
     if isinstance(found, Verification):
         return found
     if reading.scale != 1.0:
-        # The mark says whose picture this is, but the copy shows only part of it (a
-        # crop or 9:16 re-frame), so it cannot be compared with the whole: never authentic.
-        evidence["content"] = {"exact_match": False, "cropped_to": round(1 / reading.scale, 3)}
+        # The mark says whose picture this is, but the copy is re-framed: cropped (scale
+        # above 1: only part of it shows) or set inside a larger picture (below 1: padded,
+        # a screenshot). It cannot be compared with the whole: never authentic.
+        evidence["content"] = {"exact_match": False, "cropped_to" if reading.scale > 1 else "shown_at": round(1 / reading.scale, 3)}
+        how = "cropped or re-framed" if reading.scale > 1 else "padded, screenshotted or placed inside a larger picture"
         return Verification(
             Verdict.ALTERED,
-            f"This is cropped or re-framed from {describe(found)}: the mark is official, but only part of the picture is shown, so it cannot be confirmed unchanged.",
+            f"This is {how} from {describe(found)}: the mark is official, but the picture around or beyond it cannot be confirmed unchanged.",
             found.to_dict(),
             evidence,
         )

@@ -22,6 +22,7 @@ from .manifests import describe, find_manifest, published_file, reading_evidence
 from .result import Verdict, Verification
 
 FIRST_READ = 4  # frames before the first decoding attempt; then after 8, 16, 32, ... frames
+SCALE_SEARCH_AT = 32  # frames: a cropped or re-framed clip's mark is searched at other scales here and at the end
 MAX_BUFFERED = 250  # frames kept while the id is still unknown (~30 MB); beyond: a second pass
 SOUND_NOTE = " Only the pictures are checked, not the sound."
 
@@ -58,15 +59,14 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
             small = shrink(frame)
             scan.times.append(t - start)
             if scorer is None:
-                evidence = codec.folds(small)
-                reader.add_folds(evidence)
+                evidence = reader.add(small)
                 if len(pending) < MAX_BUFFERED:
                     pending.append((small, evidence))
                 else:
                     scan.complete = False
                 if reader.pictures == next_read:  # early stop: read on a doubling schedule
                     next_read *= 2
-                    attempt = reader.read()
+                    attempt = reader.read(search_scales=reader.pictures == SCALE_SEARCH_AT)
                     if attempt.wm_id is not None:
                         scan.reading, scorer = attempt, codec.Presence(attempt)
                         _settle(scan, scorer, pending)
@@ -77,7 +77,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                 progress(min(1.0, scan.times[-1] / info.duration_s))
     scan.frames_read = reader.pictures if known is None else len(scan.times)
     if scorer is None:
-        scan.reading = reader.read()  # the whole clip's evidence
+        scan.reading = reader.read(search_scales=True)  # the whole clip's evidence
         if scan.reading.wm_id is not None:
             _settle(scan, codec.Presence(scan.reading), pending)
     return scan
@@ -86,7 +86,8 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
 def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
     """Score the frames seen before the id was known, now that it is."""
     for small, evidence in pending:
-        scan.presence.append(scorer.score(evidence))
+        # Evidence gathered at the working grid's scale is reusable only if the mark is there.
+        scan.presence.append(scorer.score(evidence if scan.reading.scale == 1.0 else scorer.folds(small)))
         scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
     pending.clear()
 
@@ -110,6 +111,9 @@ def verify_video(path: Path, *, store: Store, trust: TrustList, progress: Progre
     what = describe(manifest)
     if not manifest.media.is_video or not manifest.timeline:
         return Verification(Verdict.ALTERED, f"This clip carries the official mark of a photo, {what}: official pictures do not move.", manifest.to_dict(), evidence)
+    if reading.scale != 1.0:  # a 9:16 re-frame or crop: only part of each picture is there to compare
+        evidence["content"] = {"exact_match": False, "cropped_to": round(1 / reading.scale, 3)}
+        return Verification(Verdict.ALTERED, f"This clip is cropped or re-framed from official footage, {what}: the mark is official, but only part of each picture is shown, so it cannot be confirmed unchanged.", manifest.to_dict(), evidence)
     if not scan.complete:  # the id came late: look at every frame again, knowing it
         scan = _scan(path, info, reading, None)
     times = np.array(scan.times)

@@ -40,8 +40,10 @@ CODED_BITS = ecc.coded_length(MESSAGE_BITS)
 WORK_SHORT_SIDE = 256  # cells on the working grid's short side
 TILE = 64  # tile side on the working grid
 PILOT_SHARE = 0.25  # fraction of chips given to the pilot
-TARGET_PSNR_DB = 42.0  # luma PSNR of the mark before rounding (photos)
+TARGET_PSNR_DB = 43.0  # luma PSNR of the mark before rounding and the SSIM cap (photos)
 VIDEO_TARGET_PSNR_DB = 44.0  # videos: evidence adds up over frames, so each frame carries less
+SMOOTH_CAP = 0.7  # luma levels: the mark's amplitude cap in smooth cells (see _amplitude)
+CAP_PER_ACTIVITY = 0.3  # ... plus this much per level of local activity
 MIN_EMBED_SHORT_SIDE = 256  # pixels; smaller images cannot carry the mark at full strength
 MIN_EXTRACT_SHORT_SIDE = 96  # pixels; below this there is too little left to read
 
@@ -49,12 +51,16 @@ MIN_EXTRACT_SHORT_SIDE = 96  # pixels; below this there is too little left to re
 # attempt, so the false-positive bound is len(ORIENTATIONS) * 2**-CHECK_BITS.
 ORIENTATIONS = tuple((mirrored, turns) for mirrored in (False, True) for turns in range(4))
 # Crops that shrink the short side (a centre crop, a 9:16 re-frame) enlarge the mark
-# relative to the working grid. When nothing decodes at scale 1, extract() scans
-# SCALES (1.03x to 2x in 1.5 % steps) by pilot score alone, then decodes at most
-# SCALE_CANDIDATES of them whose pilot stands out (unmarked photos peak near 4.8).
-SCALES = tuple(float(x) for x in np.exp(np.arange(np.log(1.03), np.log(2.01), np.log(1.015))))
+# relative to the working grid; padding, letterboxing and screenshots (the picture set
+# inside a larger one) shrink it. When nothing decodes at scale 1, extract() scans
+# SCALES (0.55x to 2x in 1.5 % steps, skipping 0.97-1.03x, which the scale-1 read
+# covers) by pilot score alone, then decodes at most SCALE_CANDIDATES of them whose
+# pilot stands out (unmarked photos peak near 4.8).
+SCALES = tuple(float(x) for sign in (-1, 1) for x in np.exp(sign * np.arange(np.log(1.03), np.log(2.01) if sign > 0 else -np.log(0.545), np.log(1.015))))
 SCALE_ORIENTATIONS = ((False, 0), (True, 0))
 SCALE_CANDIDATES = 3
+SCALE_REFINED = 4  # coarse winners refined on the whole plane; SCALE_CANDIDATES of them decoded
+SCAN_WINDOW = 192  # cells: the coarse scan's centre window (see _search_scales)
 SCALE_MIN_PILOT = 6.0
 MAX_ATTEMPTS = len(ORIENTATIONS) + SCALE_CANDIDATES
 
@@ -123,8 +129,8 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def _resize(plane: np.ndarray, size: tuple[int, int], resample) -> np.ndarray:
-    return np.array(Image.fromarray(plane.astype(np.float32, copy=False), mode="F").resize(size, resample))
+def _resize(plane: np.ndarray, size: tuple[int, int], resample, box=None) -> np.ndarray:
+    return np.array(Image.fromarray(plane.astype(np.float32, copy=False), mode="F").resize(size, resample, box=box))
 
 
 def _work_luma(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -164,17 +170,26 @@ def _box3(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _texture_mask(work_luma: np.ndarray) -> np.ndarray:
-    """Where the eye tolerates more mark: local contrast on the working grid, mean 1.
+def _amplitude(coarse: np.ndarray, rms_target: float) -> np.ndarray:
+    """The mark's amplitude (luma levels) in each cell of a coarse luma grid.
 
     Strength follows local activity: flat areas (sky, skin, studio backdrops) get down
-    to 0.15 of the average, busy areas up to 3x; the mean stays 1 so PSNR is set by one
-    global scale. Measured on 1080p photos: halving the mark in flat areas this way cost
-    under 10 % of the decoder's margin."""
-    detail = np.abs(work_luma - _box3(work_luma))
-    activity = _box3(_box3(detail)) + 1.0
-    mask = np.clip(activity / activity.mean(), 0.15, 3.0)
-    return mask / mask.mean()
+    to 0.15 of the average, busy areas up to 3x, scaled so the whole mark has rms_target
+    (the PSNR). Measured on 1080p photos: halving the mark in flat areas this way cost
+    under 10 % of the decoder's margin.
+
+    Then a cap keeps SSIM >= 0.98 where a relative mask cannot: on pictures that are
+    smooth almost everywhere (upscaled photos, skin close-ups) or dark (near-black
+    areas clip half the mark, which shifts their mean). SSIM's structure term drops by
+    about amplitude^2 / (2 local variance + 58.5), so smooth cells are held to about
+    one level, near black or white less."""
+    detail = np.abs(coarse - _box3(coarse))
+    activity = _box3(_box3(detail))
+    mask = np.clip((activity + 1.0) / (activity.mean() + 1.0), 0.15, 3.0)
+    amplitude = mask * np.float32(rms_target / float(np.sqrt(np.mean(mask * mask))))
+    mean = _box3(coarse)
+    headroom = np.clip((np.minimum(mean, 255.0 - mean) - 4.0) / 32.0, 0.25, 1.0)
+    return np.minimum(amplitude, headroom * (SMOOTH_CAP + CAP_PER_ACTIVITY * activity))
 
 
 class Embedder:
@@ -222,10 +237,9 @@ class Embedder:
         # avoids resizing (and copying) the whole plane.
         sparse = np.ascontiguousarray(luma_u8[:: self._step, :: self._step])
         coarse = np.asarray(Image.fromarray(sparse).resize(self.mask_size, Image.BOX), dtype=np.float32)
-        mask = _texture_mask(coarse)
         # Pattern and mask are independent, so RMS(pattern x mask) = RMS(mask): the
         # target PSNR needs no full-size reduction.
-        mask *= self._rms_target / float(np.sqrt(np.mean(mask * mask)))
+        mask = _amplitude(coarse, self._rms_target)
         # The mask is smooth (box-filtered), so nearest-cell upsampling is enough, and it
         # stays in numpy: converting full-size images out of Pillow costs a copy per frame.
         self._scaled[...] = np.repeat(mask[self._rows], self._col_counts, axis=1)
@@ -329,9 +343,8 @@ def orient(picture: np.ndarray, mirrored: bool, turns: int) -> np.ndarray:
 Folds = dict  # orientation -> folded TILE x TILE evidence of one or more pictures
 
 
-def folds(work_luma: np.ndarray, orientations=ORIENTATIONS) -> Folds:
-    """One picture's evidence: whitened and folded into one tile, in each orientation."""
-    white = _whiten(np.asarray(work_luma, dtype=np.float32))
+def folds(white: np.ndarray, orientations=ORIENTATIONS) -> Folds:
+    """One whitened picture's evidence: folded into one tile, in each orientation."""
     return {o: _fold(orient(white, *o)) for o in orientations}
 
 
@@ -340,21 +353,30 @@ class Reader:
 
     Each added picture (on the working grid) is whitened and folded into one tile, in
     each of the 8 orientations (mirror x quarter turns); tiles add up across video
-    frames, so noise averages out while the mark, identical in every frame, adds up."""
+    frames, so noise averages out while the mark, identical in every frame, adds up.
+    The whitened planes add up too, for the scale search (crops, re-frames, padding)."""
 
     def __init__(self) -> None:
         self._folded = {o: np.zeros((TILE, TILE), np.float64) for o in ORIENTATIONS}
+        self._white: np.ndarray | None = None
         self.pictures = 0
 
-    def add(self, work_luma: np.ndarray) -> None:
-        self.add_folds(folds(work_luma))
-
-    def add_folds(self, evidence: Folds) -> None:
+    def add(self, work_luma: np.ndarray) -> Folds:
+        """Add one picture; returns its own evidence (video verification keeps it)."""
+        white = _whiten(work_luma)
+        if self._white is None:
+            self._white = white.copy()
+        elif self._white.shape == white.shape:
+            self._white += white
+        evidence = folds(white)
         for o, tile in evidence.items():
             self._folded[o] += tile
         self.pictures += 1
+        return evidence
 
-    def read(self) -> Reading:
+    def read(self, *, search_scales: bool = False, finer: FinerLuma | None = None) -> Reading:
+        """Decode the evidence so far; with search_scales, also try other scales when
+        the mark is not found at the working grid's own (see _search_scales)."""
         best = Reading(None, 0.0, None)
         for attempts, (mirrored, turns) in enumerate(ORIENTATIONS, start=1):
             wm_id, score, errors, raw, offset = _decode_folded(self._folded[(mirrored, turns)])
@@ -362,7 +384,10 @@ class Reader:
                 return Reading(wm_id, score, errors, mirrored=mirrored, turns=turns, attempts=attempts, offset=offset, raw_bits=raw)
             if best.raw_bits is None or score > best.pilot_score:
                 best = Reading(None, score, None, mirrored=mirrored, turns=turns, raw_bits=raw)
-        return Reading(None, best.pilot_score, None, attempts=len(ORIENTATIONS), raw_bits=best.raw_bits)
+        failed = Reading(None, best.pilot_score, None, attempts=len(ORIENTATIONS), raw_bits=best.raw_bits)
+        if search_scales and self._white is not None:
+            return _search_scales(self._white, failed.attempts, finer) or failed
+        return failed
 
 
 def _pilot_score(folded: np.ndarray) -> float:
@@ -370,23 +395,40 @@ def _pilot_score(folded: np.ndarray) -> float:
     return float((corr.max() - corr.mean()) / (corr.std() + 1e-9))
 
 
-def _search_scales(white: np.ndarray, attempts_so_far: int) -> Reading | None:
-    """Find the mark in a cropped or re-framed picture: the working-grid plane is shrunk
-    by each candidate scale, folded, and scored by its pilot peak; only the few best
-    scores are decoded (each decoding is one attempt in the false-positive bound)."""
+def _search_scales(white: np.ndarray, attempts_so_far: int, finer: FinerLuma | None = None) -> Reading | None:
+    """Find the mark in a cropped, re-framed or padded picture.
+
+    For each candidate scale the picture is brought to the grid the mark was made on,
+    folded, and scored by its pilot peak; only the few best scores are decoded (each
+    decoding is one attempt in the false-positive bound). Scales above 1 (crops) shrink
+    the whitened working plane. Scales below 1 (the picture inside a larger one) need
+    more cells than the working grid has, so `finer` supplies the luma from the
+    full-resolution picture; without it they are skipped.
+
+    The coarse scan looks only at the centre SCAN_WINDOW cells of each rescaled plane:
+    it costs the same at every scale, and a small window tolerates the grid's scale error
+    (the tile drifts less across it). The best few are refined on the whole plane."""
     wh, ww = white.shape
 
-    def at(scale: float, o) -> tuple:
-        plane = _resize(white, (max(1, round(ww / scale)), max(1, round(wh / scale))), Image.BOX)
+    def at(scale: float, o, window: int | None) -> tuple:
+        full_w, full_h = ww / scale, wh / scale
+        size = (max(1, round(min(full_w, window or full_w))), max(1, round(min(full_h, window or full_h))))
+        # the centred part of the picture that becomes `size` cells, as fractions of it
+        fx, fy = max(0.0, (1 - size[0] / full_w) / 2), max(0.0, (1 - size[1] / full_h) / 2)
+        if scale > 1:
+            plane = _resize(white, size, Image.BOX, box=(fx * ww, fy * wh, (1 - fx) * ww, (1 - fy) * wh))
+        else:
+            plane = _whiten(finer(size, (fx, fy, 1 - fx, 1 - fy)))
         folded = _fold(orient(plane, *o))
         return (_pilot_score(folded), scale, o, folded)
 
-    coarse = sorted((at(scale, o) for scale in SCALES if min(ww, wh) / scale >= TILE for o in SCALE_ORIENTATIONS), key=lambda c: -c[0])
+    scales = [x for x in SCALES if (x > 1 and min(ww, wh) / x >= TILE) or (x < 1 and finer is not None)]
+    coarse = sorted((at(scale, o, SCAN_WINDOW) for scale in scales for o in SCALE_ORIENTATIONS), key=lambda c: -c[0])
     # A 1.5 % grid can miss the true scale by 0.75 %, which smears the tile over a wide
-    # picture: refine the best few by 0.3 % steps before decoding.
-    refined = [max([c] + [at(c[1] * (1 + d), c[2]) for d in (-0.006, -0.003, 0.003, 0.006)], key=lambda r: r[0]) for c in coarse[:SCALE_CANDIDATES]]
+    # picture: refine the best few on the whole plane by 0.3 % steps before decoding.
+    refined = [max((at(c[1] * (1 + d), c[2], None) for d in (-0.006, -0.003, 0.0, 0.003, 0.006)), key=lambda r: r[0]) for c in coarse[:SCALE_REFINED]]
     refined.sort(key=lambda c: -c[0])
-    for n, (score, scale, (mirrored, turns), folded) in enumerate(refined, start=1):
+    for n, (score, scale, (mirrored, turns), folded) in enumerate(refined[:SCALE_CANDIDATES], start=1):
         if score < SCALE_MIN_PILOT:
             break
         wm_id, pilot, errors, raw, offset = _decode_folded(folded)
@@ -407,11 +449,17 @@ class Presence:
     def __init__(self, reading: Reading):
         self.orientation = (reading.mirrored, reading.turns)
         self._offset = reading.offset
+        self._scale = reading.scale
         self._tile_fft_conj = np.conj(np.fft.rfft2(_tile(reading.wm_id)))
 
     def folds(self, work_luma: np.ndarray) -> Folds:
-        """The evidence score() needs: one orientation instead of eight."""
-        return folds(work_luma, (self.orientation,))
+        """The evidence score() needs: one orientation (and the reading's scale) instead
+        of eight."""
+        white = _whiten(work_luma)
+        if self._scale != 1.0:  # a cropped or re-framed clip: back to the mark's grid
+            h, w = white.shape
+            white = _resize(white, (max(1, round(w / self._scale)), max(1, round(h / self._scale))), Image.BOX)
+        return folds(white, (self.orientation,))
 
     def score(self, evidence: Folds) -> float:
         folded = evidence[self.orientation]
@@ -434,7 +482,27 @@ def extract(rgb: np.ndarray) -> Reading:
     work = _work_luma(rgb, working_size(width, height))
     reader = Reader()
     reader.add(work)
-    reading = reader.read()
-    if reading.wm_id is None:
-        reading = _search_scales(_whiten(work), reading.attempts) or reading
-    return reading
+    return reader.read(search_scales=True, finer=FinerLuma(rgb, work.shape))
+
+
+class FinerLuma:
+    """Luma finer than the working grid, for the scale search below 1.
+
+    Made from one intermediate plane (the largest size the search needs, area-averaged
+    once from the full picture) rather than from the full picture each time."""
+
+    def __init__(self, rgb: np.ndarray, work_shape: tuple[int, int]):
+        self._rgb = rgb
+        self._largest = (round(work_shape[1] / min(SCALES)) + 1, round(work_shape[0] / min(SCALES)) + 1)
+        self._plane: Image.Image | None = None
+
+    def __call__(self, size: tuple[int, int], window: tuple[float, float, float, float]) -> np.ndarray:
+        """The part `window` (left, top, right, bottom as fractions of the picture) at `size`."""
+        if self._plane is None:
+            height, width = self._rgb.shape[:2]
+            gray = Image.fromarray(self._rgb).convert("L")
+            largest = (min(width, self._largest[0]), min(height, self._largest[1]))
+            self._plane = gray.convert("F").resize(largest, Image.BOX if largest[0] < width else Image.BICUBIC)
+        w, h = self._plane.size
+        box = (window[0] * w, window[1] * h, window[2] * w, window[3] * h)
+        return np.array(self._plane.resize(size, Image.BOX if size[0] < box[2] - box[0] else Image.BICUBIC, box=box))
