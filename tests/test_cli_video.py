@@ -156,3 +156,20 @@ def test_reordered_official_parts_are_altered_with_each_part_mapped(vcli, tmp_pa
     official = [r for r in body["evidence"]["content"]["ranges"] if r["kind"] == "official"]
     assert [round(r["original_start"]) for r in official] == [3, 0]
     assert "different places" in body["message"]
+
+
+# Issue 5: a representative subset of the video robustness suite (bench.attacks.VIDEO_ROBUSTNESS).
+@pytest.mark.parametrize(
+    "attack, verdict",
+    [("vp9_webm", "authentic"), ("hflip", "authentic"), ("h264_crf32", "authentic"), ("reframe_9_16", "altered")],
+)
+def test_platform_copies_are_traced_to_the_signed_clip(vcli, tmp_path, attack, verdict):
+    cli, _, out = vcli
+    signed_id = cli.json("verify", out)[1]["manifest"]["manifest_id"]
+    copy = tmp_path / f"{attack}{attacks.VIDEO_SUFFIX.get(attack, '.mp4')}"
+    attacks.VIDEO_ROBUSTNESS[attack][0](out, copy)
+    code, body = cli.json("verify", copy)
+    assert body["manifest"] is not None and body["manifest"]["manifest_id"] == signed_id, body["evidence"]
+    assert body["verdict"] == verdict, body["message"]
+    if attack == "reframe_9_16":
+        assert "re-framed" in body["message"] and body["evidence"]["watermark"]["scale"] > 1.5
