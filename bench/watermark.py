@@ -1,11 +1,11 @@
-"""Watermark benchmark: Realmark's codec against invisible-watermark, same photos, same run.
+"""Watermark speed benchmark: Realmark's codec against invisible-watermark, same photos,
+same run.
 
     python -m bench.watermark [--photos N] [--markdown FILE]
 
-For each 1080p photo and method: embed and extract time, luma PSNR, and after each
-attack the rate of exactly recovered payloads and the raw bit accuracy (0.5 = chance).
-Realmark's raw bits are its 282 coded bits before error correction; the baseline's are
-its 64 payload bits (it has no error correction, so all 64 must be right)."""
+For each 1080p photo and method: embed and extract time and luma PSNR, and whether the
+payload reads back from the unattacked picture. What survives attacks is
+bench.robustness."""
 
 from __future__ import annotations
 
@@ -17,14 +17,10 @@ import time
 
 import numpy as np
 
-from bench import attacks
 from bench.baseline import PAYLOAD_BITS, Baseline
 from realmark import watermark
-from realmark.watermark.codec import coded_bits_for, luma
+from realmark.watermark.codec import luma
 from tests import photos
-
-ATTACKS = ["none", "jpeg_q90", "jpeg_q75", "scale_50", "scale_25", "upscale_150", "crop_10", "scale_50_jpeg_q75"]
-
 
 def machine() -> str:
     model = platform.processor() or platform.machine()
@@ -69,38 +65,28 @@ def run(n_photos: int, seed: int = 0) -> dict:
     results = {}
     for method in methods:
         embed_ms, extract_ms, psnrs, psnrs_rgb = [], [], [], []
-        per_attack = {a: {"ok": 0, "bits": []} for a in ATTACKS}
+        recovered = 0
         for cover in covers:
             if isinstance(method, Realmark):
                 payload = int(rng.integers(0, 2**48))
-                truth = coded_bits_for(payload)
             else:
                 payload = rng.integers(0, 2, PAYLOAD_BITS).astype(np.uint8)
-                truth = payload
             t = time.perf_counter()
             marked = method.embed(cover, payload)
             embed_ms.append((time.perf_counter() - t) * 1000)
             psnrs.append(psnr(cover, marked))
             psnrs_rgb.append(psnr_rgb(cover, marked))
-            for attack in ATTACKS:
-                attacked = attacks.PHOTO_ATTACKS[attack](marked)
-                t = time.perf_counter()
-                got = method.extract(attacked)
-                if attack == "none":
-                    extract_ms.append((time.perf_counter() - t) * 1000)
-                if isinstance(method, Realmark):
-                    ok, bits = got.wm_id == payload, got.raw_bits
-                else:
-                    ok, bits = bool((got == truth).all()), got
-                per_attack[attack]["ok"] += int(ok)
-                per_attack[attack]["bits"].append(float(np.mean(bits == truth)))
+            t = time.perf_counter()
+            got = method.extract(marked)
+            extract_ms.append((time.perf_counter() - t) * 1000)
+            recovered += got.wm_id == payload if isinstance(method, Realmark) else bool((got == payload).all())
         results[method.name] = {
             "embed_ms": statistics.median(embed_ms),
             "extract_ms": statistics.median(extract_ms),
             "psnr_min": min(psnrs),
             "psnr_mean": statistics.mean(psnrs),
             "psnr_rgb_mean": statistics.mean(psnrs_rgb),
-            "attacks": {a: {"recovered": v["ok"] / len(covers), "bit_accuracy": statistics.mean(v["bits"])} for a, v in per_attack.items()},
+            "recovered": recovered / len(covers),
         }
     return {"photos": len(covers), "machine": machine(), "methods": results}
 
@@ -110,19 +96,14 @@ def markdown(report: dict) -> str:
     lines = [
         f"Machine: {report['machine']}. {report['photos']} photos at 1920x1080 (scikit-image photos, resized).",
         "",
-        "| method | embed ms | extract ms | embed+extract ms | luma PSNR dB (min / mean) | RGB PSNR dB (mean) |",
-        "|---|---|---|---|---|---|",
+        "| method | embed ms | extract ms | embed+extract ms | luma PSNR dB (min / mean) | RGB PSNR dB (mean) | read back unattacked |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in methods.items():
-        lines.append(f"| {name} | {r['embed_ms']:.1f} | {r['extract_ms']:.1f} | {r['embed_ms'] + r['extract_ms']:.1f} | {r['psnr_min']:.2f} / {r['psnr_mean']:.2f} | {r['psnr_rgb_mean']:.2f} |")
+        lines.append(f"| {name} | {r['embed_ms']:.1f} | {r['extract_ms']:.1f} | {r['embed_ms'] + r['extract_ms']:.1f} | {r['psnr_min']:.2f} / {r['psnr_mean']:.2f} | {r['psnr_rgb_mean']:.2f} | {r['recovered']:.0%} |")
     ours = methods["realmark"]["embed_ms"] + methods["realmark"]["extract_ms"]
     base = methods["dwtDct"]["embed_ms"] + methods["dwtDct"]["extract_ms"]
-    lines += ["", f"Realmark embed+extract is {base / ours:.1f}x faster than invisible-watermark dwtDct.", ""]
-    lines.append("| attack | " + " | ".join(f"{n} recovered / bit acc." for n in methods) + " |")
-    lines.append("|---|" + "---|" * len(methods))
-    for attack in ATTACKS:
-        cells = [f"{methods[n]['attacks'][attack]['recovered']:.0%} / {methods[n]['attacks'][attack]['bit_accuracy']:.2f}" for n in methods]
-        lines.append(f"| {attack} | " + " | ".join(cells) + " |")
+    lines += ["", f"Realmark embed+extract is {base / ours:.1f}x faster than invisible-watermark dwtDct."]
     return "\n".join(lines)
 
 

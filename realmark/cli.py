@@ -145,14 +145,16 @@ def cmd_sign(args, settings: Settings) -> int:
 def cmd_verify(args, settings: Settings) -> int:
     from verifier import verify, verify_video
 
+    store = settings.store()
     if _is_video(_head(args.file)):
         bar = ProgressBar("verifying", not args.json)
         try:
-            result = verify_video(Path(args.file), store=settings.store(), trust=settings.trust(), progress=bar)
+            result = verify_video(Path(args.file), store=store, trust=settings.trust(), index=settings.index(store), progress=bar)
         finally:
             bar.done()
     else:
-        result = verify(_read_input(args.file), store=settings.store(), trust=settings.trust())
+        data = _read_input(args.file)
+        result = verify(data, store=store, trust=settings.trust(), index=settings.index(store))
     text = f"{result.verdict.value.upper()}: {result.message}"
     for r in result.evidence.get("content", {}).get("ranges", []):
         mapped = f" = original {r['original_start']:.1f}-{r['original_end']:.1f} s" if "original_start" in r else ""

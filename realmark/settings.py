@@ -13,6 +13,8 @@ REALMARK_MAX_UPLOAD_MB       largest accepted upload, default 200
 REALMARK_HEAVY_SLOTS         sign/verify jobs at once per instance, default 2 (one per core)
 REALMARK_VERIFY_PER_MINUTE   verify requests per client IP per minute, default 30 (0: off)
 REALMARK_PUBLIC_URL          base URL for download links, default: the request's own
+REALMARK_INDEX_SYNC_SECONDS  how often the service picks up assets other instances signed
+                             into its appearance index, default 30 (0: only at start)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from realmark.errors import RealmarkError
 from realmark.keys import Keyring, TrustList
+from realmark.index import FingerprintIndex, open_index
 from realmark.store import LocalStore, Store
 
 ENV = (
@@ -34,6 +37,7 @@ ENV = (
     "REALMARK_HEAVY_SLOTS",
     "REALMARK_VERIFY_PER_MINUTE",
     "REALMARK_PUBLIC_URL",
+    "REALMARK_INDEX_SYNC_SECONDS",
     "REALMARK_KEY_PASSPHRASE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -65,6 +69,7 @@ class Settings:
     heavy_slots: int = 2
     verify_per_minute: int = 30
     public_url: str | None = None
+    index_sync_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -82,6 +87,7 @@ class Settings:
             heavy_slots=_int(env, "REALMARK_HEAVY_SLOTS", 2, 1),
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
+            index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
         )
 
     def keyring(self) -> Keyring:
@@ -96,3 +102,7 @@ class Settings:
 
             return S3Store(self.s3_endpoint, self.s3_bucket, self.s3_region)
         return LocalStore(self.home / "store")
+
+    def index(self, store: Store) -> FingerprintIndex:
+        """The appearance index: the snapshot in home, brought up to date with the store."""
+        return open_index(self.home, store)

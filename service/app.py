@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
@@ -13,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError, StoreError, UnsupportedMedia
+from realmark.index import sync
+from realmark.index.catalogue import SNAPSHOT
 from realmark.settings import Settings
 
 from .deps import Services
@@ -21,6 +25,7 @@ from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .routers import jobs, manifests, page, sign, trust, verify
 from .routers.page import STATIC
 
+log = logging.getLogger(__name__)
 _STATUS = [(UnsupportedMedia, 415), (BadInput, 400), (Conflict, 409), (KeyProblem, 503), (StoreError, 503)]
 
 
@@ -28,13 +33,28 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse(status_code=status, content={"error": message}, headers=headers)
 
 
+async def _keep_index_current(svc: Services) -> None:
+    """Pick up assets that other instances signed into the shared store."""
+    while True:
+        await asyncio.sleep(svc.settings.index_sync_seconds)
+        try:
+            await asyncio.to_thread(sync, svc.index, svc.store)
+        except StoreError as exc:  # the store is down: try again next round
+            log.warning("index sync failed: %s", exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        svc: Services = app.state.services
+        syncing = asyncio.create_task(_keep_index_current(svc)) if settings.index_sync_seconds else None
         yield
-        app.state.services.jobs.shutdown()  # let running signing jobs finish
+        if syncing is not None:
+            syncing.cancel()
+        svc.jobs.shutdown()  # let running signing jobs finish
+        await asyncio.to_thread(svc.index.save, settings.home / SNAPSHOT)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -44,9 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by routers/page.py with local assets
         redoc_url=None,
     )
+    store = settings.store()
     app.state.services = Services(
         settings=settings,
-        store=settings.store(),
+        store=store,
+        index=settings.index(store),
         heavy=HeavyWork(settings.heavy_slots),
         verify_rate=RateLimit(settings.verify_per_minute),
         jobs=Jobs(settings.heavy_slots),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 
+from realmark.index import FingerprintIndex
 from realmark.keys.tokens import agency_for_token
 from realmark.settings import Settings
 from realmark.store import Store
@@ -24,6 +25,7 @@ class Services:
     heavy: HeavyWork
     verify_rate: RateLimit
     jobs: Jobs
+    index: FingerprintIndex  # the appearance index, kept current by signing here and by syncing
 
 
 def services(request: Request) -> Services:

@@ -89,6 +89,7 @@ def commit(
     media: MediaInfo,
     fingerprint: Fingerprint,
     grid: str | None = None,
+    variants: dict[str, str] | None = None,
     timeline: tuple[str, ...] | None = None,
 ) -> Manifest | None:
     """Build and sign the manifest, then claim the watermark id and store the manifest,
@@ -114,6 +115,7 @@ def commit(
         watermark_version=watermark.VERSION,
         watermark_id=f"{wm_id:012x}",
         timeline=timeline,
+        fingerprint_variants=variants or {},
     )
     manifest = sign_manifest(unsigned, key.private)
     body = manifest.to_json()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from realmark import watermark
 from realmark.errors import BadInput
-from realmark.fingerprint import fingerprint_luma
+from realmark.fingerprint import crop_variants, fingerprint_luma
 from realmark.fingerprint.grid import grid
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
@@ -65,6 +65,7 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
             media=MediaInfo(photo.mime_type, photo.width, photo.height, hashlib.sha256(signed).hexdigest()),
             fingerprint=fingerprint_luma(luma),
             grid=base64.urlsafe_b64encode(grid(luma).tobytes()).rstrip(b"=").decode(),
+            variants={name: fp.hex for name, fp in crop_variants(luma).items()},
         )
 
     def resign(existing: Manifest) -> SignResult:

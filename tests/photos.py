@@ -76,3 +76,35 @@ def robustness_set() -> list[tuple[str, np.ndarray]]:
     out += [(f"{name} 4:5", fit(real(name), 1080, 1350)) for name in REAL]
     out += [(f"bunny {t:.0f}s 16:9", fit(bunny_frame(t), 1920, 1080)) for t in (0.5, 2.0, 3.5, 5.0)]
     return out
+
+
+def group_photo() -> np.ndarray:
+    """A 1920x1080 "group photo": three people side by side (the astronaut portrait,
+    mirrored and re-lit for the others) on the coffee photo's colours."""
+    person = fit(real("astronaut"), 640, 1080)
+    people = [person, np.ascontiguousarray(person[:, ::-1]), np.clip(person.astype(np.int16) * 9 // 10 + 12, 0, 255).astype(np.uint8)]
+    return np.ascontiguousarray(np.concatenate(people, axis=1))
+
+
+# Where the middle member's face is in group_photo(): (left, top, width, height).
+GROUP_FACE = (930, 90, 200, 240)
+
+
+def swap_face(rgb: np.ndarray, box: tuple[int, int, int, int], donor: np.ndarray) -> np.ndarray:
+    """A face-swap fake: the donor face blended into box through a feathered ellipse,
+    colour-matched to the face it replaces (as face-swap tools do)."""
+    left, top, w, h = box
+    face = np.asarray(Image.fromarray(donor).resize((w, h), Image.LANCZOS), dtype=np.float32)
+    target = rgb[top : top + h, left : left + w].astype(np.float32)
+    face = (face - face.mean(axis=(0, 1))) / (face.std(axis=(0, 1)) + 1e-6) * target.std(axis=(0, 1)) + target.mean(axis=(0, 1))
+    yy, xx = np.mgrid[0:h, 0:w]
+    r = np.sqrt(((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2)
+    alpha = np.clip((1.0 - r) / 0.25, 0, 1)[..., None]  # feathered edge
+    out = rgb.copy()
+    out[top : top + h, left : left + w] = np.clip(alpha * face + (1 - alpha) * target, 0, 255).astype(np.uint8)
+    return out
+
+
+def donor_face() -> np.ndarray:
+    """A face from another photo: the cameraman's head in scikit-image's camera.png."""
+    return real("camera")[65:200, 165:262]

@@ -103,3 +103,17 @@ def find_manifest(reading: Reading, store: Store, trust: TrustList, evidence: di
         return Verification(Verdict.INVALID, f"The official-looking mark leads to a record that fails verification: {exc}.", None, evidence)
     evidence["signature"]["valid"] = True
     return manifest
+
+
+def trusted_manifest(manifest_id: str, store: Store, trust: TrustList) -> Manifest | None:
+    """The manifest stored under manifest_id if it parses and its signature verifies with
+    a trusted, unrevoked key; otherwise None (an appearance match is then ignored)."""
+    try:
+        stored = Records(store).manifest_bytes(manifest_id)
+        if stored is None:
+            return None
+        manifest = parse_manifest(stored)
+        verify_manifest(manifest, trust.public_key_for(manifest.agency, manifest.key_id, manifest.published_at))
+    except (StoreError, InvalidManifest):
+        return None
+    return manifest if manifest.manifest_id == manifest_id else None

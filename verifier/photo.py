@@ -16,12 +16,14 @@ from realmark import watermark
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import Fingerprint, fingerprint_luma
 from realmark.fingerprint.grid import MAX_CELL_DIFFERENCE, SIZE, cell_differences, changed_regions, grid
+from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.store import Store
 from realmark.watermark.codec import orient
 
+from . import appearance
 from .manifests import describe, find_manifest, reading_evidence
 from .result import Verdict, Verification
 
@@ -32,11 +34,16 @@ from .result import Verdict, Verification
 MAX_COPY_DISTANCE = 20
 
 
-def verify(data: bytes, *, store: Store, trust: TrustList) -> Verification:
-    """Verify the bytes of a photo. Raises BadInput only for unreadable input."""
+def verify(data: bytes, *, store: Store, trust: TrustList, index: FingerprintIndex | None = None) -> Verification:
+    """Verify the bytes of a photo. Raises BadInput only for unreadable input. With an
+    index, a photo without a watermark is also looked up by appearance."""
     photo = load_photo(data)
     reading = watermark.extract(photo.rgb)
     evidence = {"watermark": reading_evidence(reading)}
+    if reading.wm_id is None and index is not None:
+        matched = appearance.photo(luma8(photo.rgb), index, store, trust, evidence)
+        if matched is not None:
+            return matched
     found = find_manifest(reading, store, trust, evidence)
     if isinstance(found, Verification):
         return found

@@ -11,23 +11,25 @@ import numpy as np
 
 from realmark.errors import BadInput
 from realmark.fingerprint import fingerprint_luma
+from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
+from realmark.manifest.model import TIMELINE_INTERVAL_MS
 from realmark.media import sha256_file
 from realmark.media.video import SmallLuma, frames, open_checked
 from realmark.store import Store
 from realmark.watermark import codec
 
-from . import timeline
+from . import appearance, timeline
 from .manifests import describe, find_manifest, published_file, reading_evidence
 from .result import Verdict, Verification
 
 FIRST_READ = 4  # frames before the first decoding attempt; then after 8, 16, 32, ... frames
 SCALE_SEARCH_AT = 32  # frames: a cropped or re-framed clip's mark is searched at other scales here and at the end
 MAX_BUFFERED = 250  # frames kept while the id is still unknown (~30 MB); beyond: a second pass
+SAMPLE_STEP = TIMELINE_INTERVAL_MS / 1000  # seconds between fingerprints kept for the appearance search
 SOUND_NOTE = " Only the pictures are checked, not the sound."
 
 Progress = Callable[[float], None]
-
 
 @dataclass
 class _Scan:
@@ -36,8 +38,8 @@ class _Scan:
     times: list[float] = field(default_factory=list)
     presence: list[float] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
+    samples: list[tuple[float, bytes]] = field(default_factory=list)  # (time, fingerprint) every timeline step, for the appearance search
     complete: bool = True  # False when frames before the id had to be dropped
-
 
 def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | None) -> _Scan:
     """Decode every frame (a fake frame must not hide between samples), scaled by FFmpeg
@@ -58,6 +60,8 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
             start = t if start is None else start
             small = shrink(frame)
             scan.times.append(t - start)
+            if known is None and t - start >= len(scan.samples) * SAMPLE_STEP - 1e-6:
+                scan.samples.append((t - start, fingerprint_luma(small).bits))
             if scorer is None:
                 evidence = reader.add(small)
                 if len(pending) < MAX_BUFFERED:
@@ -82,7 +86,6 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
             _settle(scan, codec.Presence(scan.reading), pending)
     return scan
 
-
 def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
     """Score the frames seen before the id was known, now that it is."""
     for small, evidence in pending:
@@ -91,8 +94,7 @@ def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
         scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
     pending.clear()
 
-
-def verify_video(path: Path, *, store: Store, trust: TrustList, progress: Progress | None = None) -> Verification:
+def verify_video(path: Path, *, store: Store, trust: TrustList, index: FingerprintIndex | None = None, progress: Progress | None = None) -> Verification:
     container, info = open_checked(path)
     container.close()
     file_hash = sha256_file(path)
@@ -104,6 +106,10 @@ def verify_video(path: Path, *, store: Store, trust: TrustList, progress: Progre
         raise BadInput("the video has no decodable frames")
     reading = scan.reading
     evidence = {"watermark": reading_evidence(reading, frames=scan.frames_read)}
+    if reading.wm_id is None and index is not None:
+        matched = appearance.clip(scan.samples, index, store, trust, evidence)
+        if matched is not None:
+            return matched
     found = find_manifest(reading, store, trust, evidence)
     if isinstance(found, Verification):
         return found

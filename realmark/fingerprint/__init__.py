@@ -1,5 +1,5 @@
 """Perceptual fingerprints: similar-looking pictures get nearby hashes."""
 
-from .pdq import ALG, MATCH_DISTANCE, Fingerprint, fingerprint, fingerprint_luma
+from .pdq import ALG, CROP_VARIANTS, MATCH_DISTANCE, Fingerprint, crop_variants, fingerprint, fingerprint_luma, orientations
 
-__all__ = ["ALG", "MATCH_DISTANCE", "Fingerprint", "fingerprint", "fingerprint_luma"]
+__all__ = ["ALG", "CROP_VARIANTS", "MATCH_DISTANCE", "Fingerprint", "crop_variants", "fingerprint", "fingerprint_luma", "orientations"]

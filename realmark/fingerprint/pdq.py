@@ -64,3 +64,43 @@ def fingerprint_luma(luma: np.ndarray) -> Fingerprint:
     coeffs = _DCT @ small @ _DCT.T
     bits = (coeffs > np.median(coeffs)).ravel()
     return Fingerprint(np.packbits(bits).tobytes(), quality)
+
+
+# Crops re-posters make most (centre crops, square and 9:16 re-frames) change the
+# picture's framing, which a global fingerprint does not survive. Signing stores the
+# fingerprints of these centre windows too, so such a copy still matches one of them
+# when its watermark is gone. Window: (share of width, share of height) or an aspect.
+CROP_VARIANTS = {"centre-70": 0.7, "centre-50": 0.5, "square": "1:1", "portrait-9x16": "9:16"}
+
+
+def _window(width: int, height: int, spec) -> tuple[int, int, int, int]:
+    if isinstance(spec, float):
+        w, h = round(width * spec), round(height * spec)
+    else:
+        aw, ah = (int(x) for x in spec.split(":"))
+        w, h = (width, round(width * ah / aw)) if width * ah <= height * aw else (round(height * aw / ah), height)
+    left, top = (width - w) // 2, (height - h) // 2
+    return left, top, left + w, top + h
+
+
+def crop_variants(luma: np.ndarray) -> dict[str, Fingerprint]:
+    """Fingerprints of the CROP_VARIANTS windows of an 8-bit luma plane (windows that
+    would be the whole picture, e.g. a square crop of a square photo, are left out)."""
+    height, width = luma.shape
+    out = {}
+    for name, spec in CROP_VARIANTS.items():
+        left, top, right, bottom = _window(width, height, spec)
+        if (right - left, bottom - top) != (width, height):
+            out[name] = fingerprint_luma(luma[top:bottom, left:right])
+    return out
+
+
+def orientations(luma: np.ndarray) -> list[Fingerprint]:
+    """Fingerprints of the 8 mirror / quarter-turn versions of a picture: a query for a
+    copy that was flipped or rotated looks for all of them."""
+    out = []
+    for mirrored in (False, True):
+        plane = luma[:, ::-1] if mirrored else luma
+        for turns in range(4):
+            out.append(fingerprint_luma(np.rot90(plane, turns)))
+    return out

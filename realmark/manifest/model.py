@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from realmark.errors import InvalidManifest
+from realmark.fingerprint import CROP_VARIANTS
 
 from .canonical import canonical_json
 
@@ -81,6 +82,7 @@ class Manifest:
     watermark_version: int
     watermark_id: str
     timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame every TIMELINE_INTERVAL_MS
+    fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
     signature: str = ""  # base64url Ed25519 signature; empty while unsigned
 
     def payload(self) -> dict:
@@ -99,6 +101,7 @@ class Manifest:
                 "hash": self.fingerprint_hash,
                 "quality": self.fingerprint_quality,
                 **({"grid": self.fingerprint_grid} if not self.media.is_video else {}),
+                **({"variants": dict(self.fingerprint_variants)} if self.fingerprint_variants else {}),
             },
             "watermark": {
                 "codec": self.watermark_codec,
@@ -190,7 +193,14 @@ def parse_manifest(data: bytes) -> Manifest:
         timeline = tuple(_text(h, "timeline fingerprint", 64, _HEX64) for h in tl["fingerprints"])
         if media["rotation"] not in (0, 90, 180, 270):
             raise InvalidManifest("media.rotation must be 0, 90, 180 or 270")
-    fp = _fields(top["fingerprint"], {"alg", "hash", "quality"} | (set() if video else {"grid"}), "fingerprint")
+    fp_obj = top["fingerprint"]
+    optional = {"variants"} if not video and isinstance(fp_obj, dict) and "variants" in fp_obj else set()
+    fp = _fields(fp_obj, {"alg", "hash", "quality"} | (set() if video else {"grid"}) | optional, "fingerprint")
+    variants = {}
+    if optional:
+        if not isinstance(fp["variants"], dict) or not 1 <= len(fp["variants"]) <= len(CROP_VARIANTS) or not fp["variants"].keys() <= CROP_VARIANTS.keys():
+            raise InvalidManifest(f"fingerprint.variants must map some of {sorted(CROP_VARIANTS)} to hashes")
+        variants = {name: _text(h, f"fingerprint.variants.{name}", 64, _HEX64) for name, h in fp["variants"].items()}
     wm = _fields(top["watermark"], {"codec", "version", "id"}, "watermark")
     sig = _fields(top["signature"], {"alg", "value"}, "signature")
     if sig["alg"] != "Ed25519":
@@ -220,5 +230,6 @@ def parse_manifest(data: bytes) -> Manifest:
         watermark_version=_int(wm["version"], "watermark.version", 1, 1000),
         watermark_id=_text(wm["id"], "watermark.id", 12, _WM_ID),
         timeline=timeline,
+        fingerprint_variants=variants,
         signature=_text(sig["value"], "signature.value", 100, _B64URL),
     )

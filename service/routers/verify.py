@@ -25,10 +25,10 @@ async def verify_upload(file: UploadFile = File(...), svc: Services = Depends(se
     if kind_of(file) == "photo":
         with svc.heavy.slot():
             data = await file.read()
-            result = await run_in_threadpool(verify, data, store=svc.store, trust=trust)
+            result = await run_in_threadpool(verify, data, store=svc.store, trust=trust, index=svc.index)
         return result.to_dict()
     with temp_folder() as folder:
         path = await run_in_threadpool(save, file, folder / "upload")
         with svc.heavy.slot():
-            result = await run_in_threadpool(verify_video, path, store=svc.store, trust=trust)
+            result = await run_in_threadpool(verify_video, path, store=svc.store, trust=trust, index=svc.index)
     return result.to_dict()

@@ -7,9 +7,10 @@ const TEXT = {
     drop: "Drop a photo or clip here", or: "or tap to choose a file", json: "Technical details (JSON)",
     api: "API for journalists and developers", trust: "Trusted agency keys",
     checking: "Checking…", failed: "Could not check this file: ",
-    authentic: "Official", altered: "Altered", unknown: "Not recognised", invalid: "Verification failed",
+    authentic: "Official", likely_authentic: "Probably official", altered: "Altered", unknown: "Not recognised", invalid: "Verification failed",
     says: {
       authentic: "This is official content, unchanged.",
+      likely_authentic: "No official watermark was found, but this looks like official content. It was matched by appearance only, so treat it with some caution.",
       altered: "This contains official content, but it has been changed.",
       unknown: "No official watermark was found. This does not prove it is fake: it may be unofficial, or edited so much that the mark is gone.",
       invalid: "This carries a mark, but its record failed the security check. Do not trust it.",
@@ -22,9 +23,10 @@ const TEXT = {
     drop: "사진이나 영상을 여기에 끌어다 놓으세요", or: "또는 눌러서 파일을 선택하세요", json: "기술 정보 (JSON)",
     api: "기자·개발자용 API", trust: "신뢰하는 소속사 키",
     checking: "확인 중…", failed: "이 파일을 확인할 수 없습니다: ",
-    authentic: "공식", altered: "변형됨", unknown: "확인되지 않음", invalid: "검증 실패",
+    authentic: "공식", likely_authentic: "공식일 가능성 높음", altered: "변형됨", unknown: "확인되지 않음", invalid: "검증 실패",
     says: {
       authentic: "변경되지 않은 공식 콘텐츠입니다.",
+      likely_authentic: "공식 워터마크는 찾지 못했지만 공식 콘텐츠와 모습이 일치합니다. 겉모습만으로 찾은 결과이므로 주의해서 받아들이세요.",
       altered: "공식 콘텐츠가 포함되어 있지만 내용이 바뀌었습니다.",
       unknown: "공식 워터마크를 찾지 못했습니다. 가짜라는 뜻은 아닙니다. 비공식 콘텐츠이거나 워터마크가 지워질 만큼 편집되었을 수 있습니다.",
       invalid: "표시는 있지만 기록이 보안 검사를 통과하지 못했습니다. 믿지 마세요.",
@@ -71,7 +73,7 @@ function render(body, file) {
     row(t().titleLabel, m.title);
     row(t().published, new Date(m.published_at).toLocaleDateString(lang === "ko" ? "ko-KR" : "en-GB", { year: "numeric", month: "long", day: "numeric" }));
   }
-  const content = (body.evidence && body.evidence.content) || {};
+  const content = (body.evidence && body.evidence.content) || (body.evidence && body.evidence.appearance) || {};
   const list = $("ranges"); list.replaceChildren();
   (content.ranges || []).forEach((r) => {
     const li = document.createElement("li"); li.className = r.kind;
