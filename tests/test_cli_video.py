@@ -173,3 +173,17 @@ def test_platform_copies_are_traced_to_the_signed_clip(vcli, tmp_path, attack, v
     assert body["verdict"] == verdict, body["message"]
     if attack == "reframe_9_16":
         assert "re-framed" in body["message"] and body["evidence"]["watermark"]["scale"] > 1.5
+
+
+def test_a_clip_whose_watermark_is_gone_is_found_by_appearance(vcli, tmp_path):
+    """Issue 6: a 180p, heavily compressed piece loses the mark; its frames still line up
+    with the signed clip's timeline fingerprints."""
+    cli, _, out = vcli
+    copy = tmp_path / "tiny.mp4"
+    attacks.transform(out, copy, crf=38, start=1.0, end=4.0, size=attacks._height(out, 180))
+    code, body = cli.json("verify", copy)
+    assert body["evidence"]["watermark"]["found"] is False
+    assert (code, body["verdict"]) == (1, "likely_authentic")
+    found = body["evidence"]["appearance"]
+    assert found["moments_matched"] >= found["samples"] // 2
+    assert abs(found["original_start"] - 1.0) <= 0.3 and abs(found["original_end"] - 3.75) <= 0.3

@@ -242,3 +242,24 @@ def test_token_is_checked_before_the_upload_is_read(client):
 def test_every_error_is_json_with_error_key(client):
     for r in (client.get("/no/such/route"), client.delete("/v1/verify"), client.post("/v1/verify", content=b"x", headers={"content-type": "multipart/form-data"})):
         assert r.status_code >= 400 and "error" in r.json(), r.text
+
+
+def test_copies_without_watermark_are_found_by_appearance_at_once_and_after_a_restart(settings, tokens):
+    """Signing adds to the running service's index; shutting down saves its snapshot, and
+    a restarted service answers from it."""
+    from bench import attacks
+    from realmark.index import FingerprintIndex
+    from realmark.index.catalogue import SNAPSHOT
+
+    thumbnail = photos.encode(attacks.jpeg(attacks.long_side(photos.fit(photos.real("motorcycle_left"), 1920, 1080), 200), 40))
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/verify", files={"file": ("t.jpg", thumbnail, "image/jpeg")}).json()["verdict"] == "unknown"
+        signed = _sign(client, tokens["Cube"], photos.encode(photos.fit(photos.real("motorcycle_left"), 1920, 1080)), title="Tour")
+        assert signed.status_code == 200, signed.text
+        manifest_id = signed.json()["manifest_id"]
+        copy = photos.encode(attacks.jpeg(attacks.long_side(photos.decode(client.get(f"/v1/files/{manifest_id}").content), 200), 40))
+        body = client.post("/v1/verify", files={"file": ("t.jpg", copy, "image/jpeg")}).json()
+        assert (body["verdict"], body["manifest"]["manifest_id"]) == ("likely_authentic", manifest_id), body
+    assert manifest_id in FingerprintIndex.load(settings.home / SNAPSHOT)
+    with TestClient(create_app(settings)) as again:
+        assert again.post("/v1/verify", files={"file": ("t.jpg", copy, "image/jpeg")}).json()["verdict"] == "likely_authentic"

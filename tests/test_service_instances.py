@@ -81,3 +81,32 @@ def test_same_photo_signed_at_once_on_both_instances_gives_one_record(two_instan
     assert ra.json()["manifest_id"] == rb.json()["manifest_id"]
     assert ra.json()["manifest"] == rb.json()["manifest"]
     assert len(list(settings.store().list("manifests/"))) == 1
+
+
+def test_an_asset_signed_on_one_instance_is_found_by_appearance_on_the_other(seaweed, tmp_path, monkeypatch):
+    """Each instance keeps its own index; the other picks new manifests up from the
+    shared bucket within REALMARK_INDEX_SYNC_SECONDS."""
+    import shutil
+    import time
+
+    from bench import attacks
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    bucket = "sync-" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]
+    seaweed.create_bucket(bucket)
+    Keyring(tmp_path / "a").create("HYBE")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # separate data directories, the same agency key
+    a_settings = Settings(home=tmp_path / "a", s3_endpoint=seaweed.endpoint, s3_bucket=bucket, verify_per_minute=0)
+    b_settings = Settings(home=tmp_path / "b", s3_endpoint=seaweed.endpoint, s3_bucket=bucket, verify_per_minute=0, index_sync_seconds=1)
+    token = create_token(a_settings.store(), "HYBE")
+    photo = photos.fit(photos.real("rocket"), 1920, 1080)
+    with TestClient(create_app(a_settings)) as a, TestClient(create_app(b_settings)) as b:
+        signed = _sign(a, token, photos.encode(photo), "Teaser")
+        assert signed.status_code == 200, signed.text
+        copy = photos.encode(attacks.jpeg(attacks.long_side(photos.decode(a.get(f"/v1/files/{signed.json()['manifest_id']}").content), 200), 40))
+        deadline, verdict = time.monotonic() + 15, None
+        while time.monotonic() < deadline and verdict != "likely_authentic":
+            verdict = b.post("/v1/verify", files={"file": ("c.jpg", copy, "image/jpeg")}).json()["verdict"]
+            time.sleep(0.5)
+        assert verdict == "likely_authentic"
