@@ -113,6 +113,7 @@ def match(
             end += 1
         marked[start:end] = False
     found = sorted(anchors(original, query), key=lambda a: a[1])
+    frame_step = float(np.median(np.diff(times))) if n > 1 else STEP
 
     def edge(i: int) -> float:
         """The time between frames i-1 and i."""
@@ -130,7 +131,12 @@ def match(
             t = k * STEP - offset
             if edge(start) <= t < edge(end):
                 f = int(np.abs(times - t).argmin())
-                if _hamming(original[k], query[f]) > ANCHOR_DISTANCE:
+                # The signer fingerprinted the first frame at or after the position; the
+                # nearest frame here may be the one before it, across a scene cut. So
+                # the frames next to the nearest one count too (still far less than the
+                # quarter second between positions).
+                near = [f] + [g for g in (f - 1, f + 1) if 0 <= g < n and abs(times[g] - t) <= 1.5 * frame_step]
+                if min(_hamming(original[k], query[g]) for g in near) > ANCHOR_DISTANCE:
                     failed.append(f)
         return not failed, failed
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from av.video.frame import PictureType
 
 from realmark.errors import BadInput
 from realmark.fingerprint import fingerprint_luma
@@ -31,6 +32,7 @@ SOUND_NOTE = " Only the pictures are checked, not the sound."
 
 Progress = Callable[[float], None]
 
+
 @dataclass
 class _Scan:
     reading: codec.Reading | None = None
@@ -41,13 +43,14 @@ class _Scan:
     samples: list[tuple[float, bytes]] = field(default_factory=list)  # (time, fingerprint) every timeline step, for the appearance search
     complete: bool = True  # False when frames before the id had to be dropped
 
+
 def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | None) -> _Scan:
     """Decode every frame (a fake frame must not hide between samples), scaled by FFmpeg
     to the working grid: nothing full-size reaches Python. The deblocking filter is
     skipped (invisible at this scale, about a quarter of H.264 decoding time)."""
     shrink = SmallLuma(codec.working_size(info.width, info.height))
     scan = _Scan(reading=known)
-    reader = codec.Reader()
+    reader, keyframes = codec.Reader(), codec.Reader()
     scorer = codec.Presence(known) if known else None
     pending: list[tuple[np.ndarray, codec.Folds]] = []
     next_read = FIRST_READ
@@ -68,12 +71,20 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                     pending.append((small, evidence))
                 else:
                     scan.complete = False
+                attempt = None
                 if reader.pictures == next_read:  # early stop: read on a doubling schedule
                     next_read *= 2
                     attempt = reader.read(search_scales=reader.pictures == SCALE_SEARCH_AT)
-                    if attempt.wm_id is not None:
-                        scan.reading, scorer = attempt, codec.Presence(attempt)
-                        _settle(scan, scorer, pending)
+                if frame.key_frame or frame.pict_type == PictureType.I:
+                    # Encoders copy pictures along motion vectors between key frames, and
+                    # the (static) mark moves with them: in a pan, P-frames blur the sum.
+                    # Key frames carry it where it was put, so they are also read alone.
+                    keyframes.add_folds(evidence)
+                    if attempt is None or (attempt.wm_id is None and keyframes.pictures < reader.pictures):
+                        attempt = keyframes.read()
+                if attempt is not None and attempt.wm_id is not None:
+                    scan.reading, scorer = attempt, codec.Presence(attempt)
+                    _settle(scan, scorer, pending)
             else:
                 scan.presence.append(scorer.score(scorer.folds(small)))
                 scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
@@ -82,9 +93,12 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
     scan.frames_read = reader.pictures if known is None else len(scan.times)
     if scorer is None:
         scan.reading = reader.read(search_scales=True)  # the whole clip's evidence
+        if scan.reading.wm_id is None and 0 < keyframes.pictures < reader.pictures:
+            scan.reading = keyframes.read()
         if scan.reading.wm_id is not None:
             _settle(scan, codec.Presence(scan.reading), pending)
     return scan
+
 
 def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
     """Score the frames seen before the id was known, now that it is."""
@@ -93,6 +107,7 @@ def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
         scan.presence.append(scorer.score(evidence if scan.reading.scale == 1.0 else scorer.folds(small)))
         scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
     pending.clear()
+
 
 def verify_video(path: Path, *, store: Store, trust: TrustList, index: FingerprintIndex | None = None, progress: Progress | None = None) -> Verification:
     container, info = open_checked(path)

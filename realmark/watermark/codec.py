@@ -59,8 +59,8 @@ ORIENTATIONS = tuple((mirrored, turns) for mirrored in (False, True) for turns i
 SCALES = tuple(float(x) for sign in (-1, 1) for x in np.exp(sign * np.arange(np.log(1.03), np.log(2.01) if sign > 0 else -np.log(0.545), np.log(1.015))))
 SCALE_ORIENTATIONS = ((False, 0), (True, 0))
 SCALE_CANDIDATES = 3
-SCALE_REFINED = 4  # coarse winners refined on the whole plane; SCALE_CANDIDATES of them decoded
-SCAN_WINDOW = 192  # cells: the coarse scan's centre window (see _search_scales)
+SCALE_REFINED = 6  # coarse winners refined on the whole plane; SCALE_CANDIDATES of them decoded
+SCAN_WINDOW = 256  # cells: the coarse scan's centre window (see _search_scales)
 SCALE_MIN_PILOT = 6.0
 MAX_ATTEMPTS = len(ORIENTATIONS) + SCALE_CANDIDATES
 
@@ -369,10 +369,16 @@ class Reader:
         elif self._white.shape == white.shape:
             self._white += white
         evidence = folds(white)
+        self.add_folds(evidence)
+        return evidence
+
+    def add_folds(self, evidence: Folds) -> None:
+        """Add one picture's evidence as returned by add() (to another Reader: video
+        verification also keeps a Reader of key frames only). Such pictures take part
+        in decoding, not in the scale search."""
         for o, tile in evidence.items():
             self._folded[o] += tile
         self.pictures += 1
-        return evidence
 
     def read(self, *, search_scales: bool = False, finer: FinerLuma | None = None) -> Reading:
         """Decode the evidence so far; with search_scales, also try other scales when
