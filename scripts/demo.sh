@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default store: create an agency key, sign an official
-# photo, then verify the signed file, a re-encoded half-size copy, and the unsigned original.
+# photo, then verify the signed file, a re-encoded half-size copy, and the unsigned original
+# (no watermark, so it is found by appearance only: likely_authentic).
 source "$(dirname "$0")/_venv.sh"
 pip install -q -e .
 export REALMARK_HOME="${REALMARK_HOME:-$PWD/demo-home}"

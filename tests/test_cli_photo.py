@@ -50,13 +50,23 @@ def test_signed_output_keeps_format_and_size(signed):
     assert (b.format, b.size) == (a.format, a.size)
 
 
-def test_unsigned_original_is_unknown_and_says_it_is_not_proof_of_fake(signed):
-    cli, original, _, _ = signed
-    code, body = cli.json("verify", original)
+def test_unsigned_photo_is_unknown_and_says_it_is_not_proof_of_fake(signed, tmp_path):
+    cli, _, _, _ = signed
+    code, body = cli.json("verify", _write(tmp_path, "other.jpg", photos.encode(photos.hd("coffee"))))
     assert code == 1
     assert body["verdict"] == "unknown"
     assert body["manifest"] is None
     assert "not prove" in body["message"]
+
+
+def test_the_unmarked_original_is_only_likely_authentic(signed):
+    """The file before signing has no mark but looks exactly like the signed one: found
+    by appearance (issue 6), and never called authentic."""
+    cli, original, _, manifest_id = signed
+    code, body = cli.json("verify", original)
+    assert (code, body["verdict"]) == (1, "likely_authentic")
+    assert body["manifest"]["manifest_id"] == manifest_id
+    assert body["evidence"]["appearance"]["distance"] <= 2
 
 
 @pytest.mark.parametrize("attack", ["jpeg_q75", "scale_50", "scale_25", "upscale_150", "scale_50_jpeg_q75"])
@@ -228,8 +238,10 @@ def test_installed_console_script_in_a_real_process(agency_cli, tmp_path):
     assert signed.returncode == 0, signed.stderr
     assert json.loads(signed.stdout)["manifest_id"].startswith("rm-")
     assert run("verify", tmp_path / "s.jpg").returncode == 0
-    unknown = run("verify", src)
+    unknown = run("verify", _write(tmp_path, "other.jpg", photos.encode(photos.hd("coffee"))))
     assert unknown.returncode == 1 and unknown.stdout.startswith("UNKNOWN:")
+    lookalike = run("verify", src)  # the unmarked original: found by appearance only
+    assert lookalike.returncode == 1 and lookalike.stdout.startswith("LIKELY_AUTHENTIC:")
     bad = run("verify", tmp_path / "missing.jpg")
     assert bad.returncode == 2 and bad.stderr.startswith("realmark: error:")
 
@@ -248,7 +260,7 @@ def test_cropped_official_photo_is_recognised_but_never_authentic(signed, tmp_pa
 
 def test_the_readme_demo_flow(agency_cli, tmp_path):
     """scripts/demo.sh: sign examples/official.jpg; the signed file and a half-size JPEG
-    q75 copy of it are authentic; the original is unknown."""
+    q75 copy of it are authentic; the unmarked original is likely_authentic (appearance)."""
     from pathlib import Path
 
     from PIL import Image
@@ -260,4 +272,4 @@ def test_the_readme_demo_flow(agency_cli, tmp_path):
     im.resize((im.width // 2, im.height // 2)).save(tmp_path / "copy.jpg", quality=75)  # exactly as the demo does
     assert agency_cli.json("verify", signed)[1]["verdict"] == "authentic"
     assert agency_cli.json("verify", tmp_path / "copy.jpg")[1]["verdict"] == "authentic"
-    assert agency_cli.json("verify", example)[1]["verdict"] == "unknown"
+    assert agency_cli.json("verify", example)[1]["verdict"] == "likely_authentic"

@@ -103,9 +103,18 @@ def test_spliced_with_foreign_footage_is_altered_naming_the_foreign_range(vcli, 
 
 def test_unsigned_clip_is_unknown(vcli):
     cli, _, _ = vcli
-    code, body = cli.json("verify", videos.real(videos.BUNNY))
+    code, body = cli.json("verify", videos.real(videos.BIKES))
     assert (code, body["verdict"]) == (1, "unknown")
     assert "not prove" in body["message"]
+
+
+def test_the_unmarked_master_of_a_signed_clip_is_only_likely_authentic(vcli):
+    """The file the agency uploaded before signing carries no mark, but looks exactly
+    like what was signed: matched by appearance, never `authentic`."""
+    cli, _, _ = vcli
+    code, body = cli.json("verify", videos.real(videos.BUNNY))
+    assert (code, body["verdict"]) == (1, "likely_authentic")
+    assert body["evidence"]["appearance"]["moments_matched"] == body["evidence"]["appearance"]["samples"]
 
 
 def test_text_output_lists_ranges(vcli, tmp_path):
