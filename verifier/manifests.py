@@ -47,17 +47,12 @@ def published_file(sha256: str, store: Store, trust: TrustList) -> Verification 
     index names a manifest whose signature is valid and whose media.sha256 is this hash.
     Anything short of that returns None and the full check runs (fail closed). Used for
     videos, where it saves decoding; a photo's full check costs milliseconds anyway."""
-    records = Records(store)
     try:
-        manifest_id = records.manifest_id_for_file(sha256)
-        stored = records.manifest_bytes(manifest_id) if manifest_id else None
-        if stored is None:
-            return None
-        manifest = parse_manifest(stored)
-        verify_manifest(manifest, trust.public_key_for(manifest.agency, manifest.key_id, manifest.published_at))
-    except (StoreError, InvalidManifest):
+        manifest_id = Records(store).manifest_id_for_file(sha256)
+    except StoreError:
         return None
-    if manifest.media.sha256 != sha256 or manifest.manifest_id != manifest_id:
+    manifest = trusted_manifest(manifest_id, store, trust) if manifest_id else None
+    if manifest is None or manifest.media.sha256 != sha256:
         return None
     evidence = {
         "watermark": {"found": None, "id": manifest.watermark_id, "codec": manifest.watermark_codec, "version": manifest.watermark_version, "note": "not read: the file is byte-identical to the signed one"},
