@@ -133,9 +133,10 @@ def match(
                 f = int(np.abs(times - t).argmin())
                 # The signer fingerprinted the first frame at or after the position; the
                 # nearest frame here may be the one before it, across a scene cut. So
-                # the frames next to the nearest one count too (still far less than the
-                # quarter second between positions).
-                near = [f] + [g for g in (f - 1, f + 1) if 0 <= g < n and abs(times[g] - t) <= 1.5 * frame_step]
+                # that frame counts too, but never an earlier one: a fake frame at the
+                # position must not pass on its official neighbour.
+                after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
+                near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
                 if min(_hamming(original[k], query[g]) for g in near) > ANCHOR_DISTANCE:
                     failed.append(f)
         return not failed, failed
