@@ -200,9 +200,11 @@ def _clip_bits(path: Path):
 
 
 def _sampled_frames(path: Path, count: int):
-    all_frames = [rgb for _, rgb in attacks._video_frames(path)]
-    picks = np.linspace(0, len(all_frames) - 1, count).round().astype(int)
-    return [all_frames[i] for i in picks]
+    """`count` RGB frames spread evenly over the clip (only those are kept in memory)."""
+    from tests import videos
+
+    picks = set(np.linspace(0, videos.frame_count(path) - 1, count).round().astype(int).tolist())
+    return [rgb for i, (_, rgb) in enumerate(attacks._video_frames(path)) if i in picks]
 
 
 def video_robustness(work: Path, count: int, pool) -> dict:

@@ -88,3 +88,14 @@ def test_non_canonical_bytes_are_refused():
 def test_garbage_is_invalid_not_a_crash(data):
     with pytest.raises(InvalidManifest):
         parse_manifest(data)
+
+
+def test_fingerprint_variants_are_optional_round_trip_and_are_checked():
+    key = Ed25519PrivateKey.generate()
+    with_variants = sign_manifest(_manifest(fingerprint_variants={"centre-50": "a" * 64, "square": "b" * 64}), key)
+    assert parse_manifest(with_variants.to_json()) == with_variants
+    body = json.loads(with_variants.to_json())
+    for bad in ({}, {"centre-33": "a" * 64}, {"square": "xyz"}, ["a" * 64]):
+        body["fingerprint"]["variants"] = bad
+        with pytest.raises(InvalidManifest, match="variants"):
+            parse_manifest(canonical_json(body))

@@ -161,15 +161,12 @@ def _scratch(shape: tuple[int, ...], slot: int) -> np.ndarray:
 
 
 def _box3(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """3x3 box mean with edge replication, in float32 (out may be x itself).
+    """3x3 box mean with edge replication, in float32 (out may be x itself). Planes are
+    at least 2x2 (every caller's are 64 cells or more on a side).
 
     Written as in-place shifted sums: np.pad plus temporaries made this 7x slower, and
     it runs twice per video frame in verification."""
     x = np.asarray(x, dtype=np.float32)
-    if min(x.shape) < 2:
-        p = np.pad(x, 1, mode="edge")
-        rows = p[:-2] + p[1:-1] + p[2:]
-        return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / np.float32(9.0)
     rows = _scratch(x.shape, 0)
     np.add(x[:-2], x[1:-1], out=rows[1:-1])
     rows[1:-1] += x[2:]
@@ -319,10 +316,6 @@ def _whiten(work: np.ndarray) -> np.ndarray:
     edges from dominating the correlation (a robust, sign-like detector). Returns a
     per-thread scratch array: valid until this thread's next call (callers fold or
     copy it at once)."""
-    if min(work.shape) < 2:
-        work = np.asarray(work, dtype=np.float32)
-        hp = work - _box3(work)
-        return np.clip(hp / (np.sqrt(_box3(hp * hp)) + 0.5), -2.5, 2.5)
     hp, energy = _scratch(work.shape, 1), _scratch(work.shape, 2)
     np.copyto(hp, work, casting="unsafe")
     np.subtract(hp, _box3(hp, out=energy), out=hp)
