@@ -159,6 +159,9 @@ def cmd_verify(args, settings: Settings) -> int:
     for r in result.evidence.get("content", {}).get("ranges", []):
         mapped = f" = original {r['original_start']:.1f}-{r['original_end']:.1f} s" if "original_start" in r else ""
         text += f"\n  {r['clip_start']:6.1f}-{r['clip_end']:.1f} s  {r['kind']}{mapped}"
+    if result.credentials:
+        failures = f" [{', '.join(result.credentials['failures'])}]" if result.credentials["failures"] else ""
+        text += f"\nContent Credentials: {result.credentials['state']}{failures}. {result.credentials['message']}"
     _emit(args, result.to_dict(), text)
     return result.exit_code
 

@@ -22,7 +22,7 @@ from realmark.settings import Settings
 from .deps import Services
 from .jobs import Jobs
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
-from .routers import jobs, manifests, page, sign, trust, verify
+from .routers import jobs, manifests, page, sign, softbinding, trust, verify
 from .routers.page import STATIC
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         verify_rate=RateLimit(settings.verify_per_minute),
         jobs=Jobs(settings.heavy_slots),
     )
-    for router in (sign.router, jobs.router, verify.router, manifests.router, trust.router, page.router):
+    for router in (sign.router, jobs.router, verify.router, manifests.router, trust.router, softbinding.router, page.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")

@@ -8,13 +8,15 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pathlib import Path
+
 from realmark import watermark
+from realmark.credentials import Claim, Embedded
 from realmark.errors import BadInput, Conflict, InvalidManifest, StoreError
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import Fingerprint
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo, parse_manifest, sign_manifest
-from realmark.manifest.model import utc_now
 from realmark.store import Records, Store
 
 MAX_TITLE = 500
@@ -79,6 +81,11 @@ def existing_manifest(records: Records, manifest_id: str, meta: Metadata) -> Man
     return manifest
 
 
+def claim_for(key: SigningKey, meta: Metadata, manifest_id: str, wm_id: int, mime: str, published_at: str) -> Claim:
+    """What the embedded Content Credentials state: the same facts as the manifest."""
+    return Claim(manifest_id=manifest_id, agency=key.agency, title=meta.title, artists=meta.artists, published_at=published_at, watermark_id=wm_id, mime=mime)
+
+
 def commit(
     records: Records,
     key: SigningKey,
@@ -86,14 +93,18 @@ def commit(
     manifest_id: str,
     wm_id: int,
     *,
+    published_at: str,
+    published: bytes | Path,
+    credentials: Embedded | None,
     media: MediaInfo,
     fingerprint: Fingerprint,
     grid: str | None = None,
     variants: dict[str, str] | None = None,
     timeline: tuple[str, ...] | None = None,
 ) -> Manifest | None:
-    """Build and sign the manifest, then claim the watermark id and store the manifest,
-    in that order.
+    """Build and sign the manifest, claim the watermark id, store the published file and
+    its C2PA sidecar, and store the manifest last: everything a stored manifest refers to
+    is already there.
 
     Everything that can fail on bad input has happened before this point (the manifest
     is built and serialized first), so a claim is only ever left behind by a store
@@ -105,7 +116,7 @@ def commit(
         key_id=key.key_id,
         title=meta.title,
         artists=meta.artists,
-        published_at=utc_now(),
+        published_at=published_at,
         media=media,
         fingerprint_alg=FINGERPRINT_ALG,
         fingerprint_hash=fingerprint.hex,
@@ -116,11 +127,16 @@ def commit(
         watermark_id=f"{wm_id:012x}",
         timeline=timeline,
         fingerprint_variants=variants or {},
+        c2pa_label=credentials.label if credentials else None,
+        c2pa_sha256=hashlib.sha256(credentials.manifest).hexdigest() if credentials else None,
     )
     manifest = sign_manifest(unsigned, key.private)
     body = manifest.to_json()
     if not records.claim_watermark_id(wm_id, manifest.manifest_id):
         return None
+    records.put_published(media.sha256, published)
+    if credentials is not None:
+        records.put_c2pa(credentials.label, credentials.manifest)
     if not records.put_manifest(manifest.manifest_id, body):
         return None
     records.index_file(manifest.media.sha256, manifest.manifest_id)  # a shortcut for verify

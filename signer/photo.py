@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from realmark import watermark
-from realmark.errors import BadInput
+from realmark.credentials import embed
+from realmark.errors import BadInput, StoreError
 from realmark.fingerprint import crop_variants, fingerprint_luma
 from realmark.fingerprint.grid import grid
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
+from realmark.manifest.model import utc_now
 from realmark.media.image import Photo, encode_photo, load_photo, luma8
 from realmark.store import Records, Store
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE
 
-from .common import check_metadata, commit, manifest_id_for, sign_with_retries
+from .common import check_metadata, claim_for, commit, manifest_id_for, sign_with_retries
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,18 @@ def _watermarked(photo: Photo, wm_id: int) -> tuple[bytes, Photo]:
     return data, published
 
 
+def stored_file(records: Records, manifest: Manifest) -> bytes:
+    """The file published under an existing manifest, exactly (its embedded C2PA manifest
+    cannot be made twice: it carries a fresh id and signing time)."""
+    data = records.published_bytes(manifest.media.sha256)
+    if data is None or hashlib.sha256(data).hexdigest() != manifest.media.sha256:
+        raise StoreError(f"the published file of {manifest.manifest_id} is missing or damaged in the store")
+    return data
+
+
 def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, store: Store) -> SignResult:
-    """Watermark and sign a JPEG, PNG or WebP photo; store its manifest.
+    """Watermark a JPEG, PNG or WebP photo, embed its Content Credentials, and store the
+    signed manifest, the published file and the C2PA sidecar.
 
     Raises BadInput for unusable input (nothing is stored then), Conflict if this file
     was already signed with other details, StoreError if the store fails."""
@@ -53,8 +66,13 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
 
     def attempt() -> Manifest | None:
         wm_id = records.new_watermark_id()
-        signed, published = _watermarked(photo, wm_id)
+        marked, published = _watermarked(photo, wm_id)
         luma = luma8(published.rgb)
+        published_at = utc_now()
+        out = io.BytesIO()
+        claim = claim_for(key, meta, manifest_id, wm_id, photo.mime_type, published_at)
+        credentials = embed(claim, key, io.BytesIO(data), io.BytesIO(marked), out)
+        signed = out.getvalue()
         output["data"] = signed
         return commit(
             records,
@@ -62,6 +80,9 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
             meta,
             manifest_id,
             wm_id,
+            published_at=published_at,
+            published=signed,
+            credentials=credentials,
             media=MediaInfo(photo.mime_type, photo.width, photo.height, hashlib.sha256(signed).hexdigest()),
             fingerprint=fingerprint_luma(luma),
             grid=base64.urlsafe_b64encode(grid(luma).tobytes()).rstrip(b"=").decode(),
@@ -69,8 +90,7 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
         )
 
     def resign(existing: Manifest) -> SignResult:
-        signed, _ = _watermarked(photo, int(existing.watermark_id, 16))
-        return SignResult(existing, signed, created=False)
+        return SignResult(existing, stored_file(records, existing), created=False)
 
     result = sign_with_retries(records, manifest_id, meta, attempt, resign)
     return result if isinstance(result, SignResult) else SignResult(result, output["data"], created=True)

@@ -17,17 +17,19 @@ import av
 from av.video.frame import PictureType
 
 from realmark import watermark
-from realmark.errors import BadInput
+from realmark.credentials import embed
+from realmark.credentials.embed import EMBEDDABLE
+from realmark.errors import BadInput, StoreError
 from realmark.fingerprint import Fingerprint, fingerprint_luma
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
-from realmark.manifest.model import TIMELINE_INTERVAL_MS
+from realmark.manifest.model import TIMELINE_INTERVAL_MS, utc_now
 from realmark.media import sha256_file
 from realmark.media.video import CONTAINERS, VideoInfo, frames, SmallLuma, luma_view, open_video, probe
 from realmark.store import Records, Store
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, Reader, working_size
 
-from .common import check_metadata, commit, manifest_id_for, sign_with_retries
+from .common import check_metadata, claim_for, commit, manifest_id_for, sign_with_retries
 
 DEFAULT_CRF = 18  # visually lossless for H.264
 DEFAULT_PRESET = "medium"  # x264's own default
@@ -182,7 +184,9 @@ def sign_video(
     settings: EncoderSettings = EncoderSettings(),
     progress: Progress | None = None,
 ) -> VideoSignResult:
-    """Watermark and sign a video into dst (which the caller renames into place).
+    """Watermark a video, embed its Content Credentials (MP4 and MOV), and store the
+    signed manifest, the published file and the C2PA sidecar; the file is written to
+    dst (which the caller renames into place).
 
     Raises BadInput for unusable input (nothing is stored then)."""
     meta = check_metadata(title, artists)
@@ -193,25 +197,37 @@ def sign_video(
         raise BadInput(f"the video is {info.width}x{info.height}; H.264 4:2:0 needs even dimensions")
     records = Records(store)
     manifest_id = manifest_id_for(key, sha256_file(src))
-
-    def marked(wm_id: int) -> TranscodeStats:
-        embedder = watermark.codec.Embedder(info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB)
-        stats = transcode(src, dst, info, settings, embedder.mark_luma, progress)
-        if read_back(dst, info) != wm_id:
-            raise BadInput("this video cannot hold a readable watermark (too flat or too small)")
-        return stats
+    mime = CONTAINERS[output_container(info)][1]
+    marked_path = dst.with_name(dst.name + ".marked")
 
     def attempt() -> Manifest | None:
         wm_id = records.new_watermark_id()
-        stats = marked(wm_id)
+        embedder = watermark.codec.Embedder(info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB)
+        try:
+            stats = transcode(src, marked_path, info, settings, embedder.mark_luma, progress)
+            if read_back(marked_path, info) != wm_id:
+                raise BadInput("this video cannot hold a readable watermark (too flat or too small)")
+            published_at = utc_now()
+            credentials = None
+            if mime in EMBEDDABLE:
+                claim = claim_for(key, meta, manifest_id, wm_id, mime, published_at)
+                with open(src, "rb") as original, open(marked_path, "rb") as marked, open(dst, "w+b") as out:
+                    credentials = embed(claim, key, original, marked, out)
+            else:
+                marked_path.replace(dst)
+        finally:
+            marked_path.unlink(missing_ok=True)
         return commit(
             records,
             key,
             meta,
             manifest_id,
             wm_id,
+            published_at=published_at,
+            published=dst,
+            credentials=credentials,
             media=MediaInfo(
-                type=CONTAINERS[output_container(info)][1],
+                type=mime,
                 width=info.width,
                 height=info.height,
                 sha256=sha256_file(dst),
@@ -225,7 +241,9 @@ def sign_video(
         )
 
     def resign(existing: Manifest) -> VideoSignResult:
-        marked(int(existing.watermark_id, 16))
+        # The published file exactly as first signed (a new C2PA manifest would differ).
+        if not records.published_to_file(existing.media.sha256, dst) or sha256_file(dst) != existing.media.sha256:
+            raise StoreError(f"the published file of {existing.manifest_id} is missing or damaged in the store")
         return VideoSignResult(existing, created=False)
 
     result = sign_with_retries(records, manifest_id, meta, attempt, resign)

@@ -33,7 +33,7 @@ def test_signed_photo_is_authentic_with_citable_json(signed):
     code, body = cli.json("verify", out)
     assert code == 0
     assert body["verdict"] == "authentic"
-    assert set(body) == {"verdict", "message", "manifest", "evidence"}
+    assert set(body) == {"verdict", "message", "manifest", "evidence", "credentials"}
     assert body["manifest"]["manifest_id"] == manifest_id
     assert body["manifest"]["artists"] == ["Jisoo", "Jennie"]
     assert body["evidence"]["content"]["exact_match"] is True

@@ -37,8 +37,9 @@ def test_passphrase_protected_key(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("REALMARK_KEY_PASSPHRASE", "correct horse")
     code, body = cli.json("keys", "init", "--agency", "Cube")
     assert code == 0 and body["encrypted"] is True
-    pem = next((cli.home / "keys" / "Cube").iterdir()).read_bytes()
+    pem = (cli.home / "keys" / "Cube" / f"{body['key_id']}.pem").read_bytes()
     assert b"ENCRYPTED PRIVATE KEY" in pem
+    assert b"ENCRYPTED PRIVATE KEY" in (cli.home / "ca" / "root-key.pem").read_bytes()  # the C2PA root too
     src = tmp_path / "p.jpg"
     src.write_bytes(photos.encode(photos.fit(photos.real("coffee"), 640, 480)))
 
@@ -51,6 +52,12 @@ def test_passphrase_protected_key(cli, monkeypatch, tmp_path):
     assert cli.stored_files() == {}
     monkeypatch.setenv("REALMARK_KEY_PASSPHRASE", "correct horse")
     assert cli("sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a")[0] == 0
+    # Rotating with a passphrase that cannot unlock the root leaves no new key behind.
+    keys_before, trust_before = sorted((cli.home / "keys" / "Cube").iterdir()), (cli.home / "trust.json").read_bytes()
+    monkeypatch.setenv("REALMARK_KEY_PASSPHRASE", "wrong")
+    code, _, err = cli("keys", "init", "--agency", "Cube", "--rotate")
+    assert code == 2 and "root key" in err
+    assert sorted((cli.home / "keys" / "Cube").iterdir()) == keys_before and (cli.home / "trust.json").read_bytes() == trust_before
 
 
 def test_revoking_unknown_key_is_an_error(cli):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 
 import numpy as np
 
@@ -19,11 +20,12 @@ from realmark.fingerprint.grid import MAX_CELL_DIFFERENCE, SIZE, cell_difference
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
-from realmark.media.image import load_photo, luma8
+from realmark.media.image import Photo, load_photo, luma8
 from realmark.store import Store
 from realmark.watermark.codec import orient
 
 from . import appearance
+from .credentials import with_credentials
 from .manifests import describe, find_manifest, reading_evidence
 from .result import Verdict, Verification
 
@@ -36,8 +38,13 @@ MAX_COPY_DISTANCE = 20
 
 def verify(data: bytes, *, store: Store, trust: TrustList, index: FingerprintIndex | None = None) -> Verification:
     """Verify the bytes of a photo. Raises BadInput only for unreadable input. With an
-    index, a photo without a watermark is also looked up by appearance."""
+    index, a photo without a watermark is also looked up by appearance. Embedded Content
+    Credentials are validated and reported beside the verdict."""
     photo = load_photo(data)
+    return with_credentials(_verify(photo, data, store, trust, index), photo.mime_type, io.BytesIO(data), trust)
+
+
+def _verify(photo: Photo, data: bytes, store: Store, trust: TrustList, index: FingerprintIndex | None) -> Verification:
     reading = watermark.extract(photo.rgb)
     evidence = {"watermark": reading_evidence(reading)}
     if reading.wm_id is None and index is not None:

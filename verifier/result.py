@@ -20,10 +20,13 @@ class Verification:
     message: str
     manifest: dict | None = None
     evidence: dict = field(default_factory=dict)
+    # The Content Credentials (C2PA) embedded in the upload, validated separately: reported
+    # beside the verdict, never instead of it (realmark.credentials.CredentialsReport).
+    credentials: dict | None = None
 
     @property
     def exit_code(self) -> int:
         return 0 if self.verdict is Verdict.AUTHENTIC else 1
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict.value, "message": self.message, "manifest": self.manifest, "evidence": self.evidence}
+        return {"verdict": self.verdict.value, "message": self.message, "manifest": self.manifest, "evidence": self.evidence, "credentials": self.credentials}

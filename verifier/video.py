@@ -16,11 +16,12 @@ from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest.model import TIMELINE_INTERVAL_MS
 from realmark.media import sha256_file
-from realmark.media.video import SmallLuma, frames, open_checked
+from realmark.media.video import CONTAINERS, SmallLuma, frames, open_checked
 from realmark.store import Store
 from realmark.watermark import codec
 
 from . import appearance, timeline
+from .credentials import with_credentials
 from .manifests import describe, find_manifest, published_file, reading_evidence
 from .result import Verdict, Verification
 
@@ -110,8 +111,15 @@ def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
 
 
 def verify_video(path: Path, *, store: Store, trust: TrustList, index: FingerprintIndex | None = None, progress: Progress | None = None) -> Verification:
+    """Verify a clip; embedded Content Credentials (MP4, MOV) are reported beside the verdict."""
     container, info = open_checked(path)
     container.close()
+    result = _verify(path, info, store, trust, index, progress)
+    with open(path, "rb") as stream:
+        return with_credentials(result, CONTAINERS[info.container][1], stream, trust)
+
+
+def _verify(path: Path, info, store: Store, trust: TrustList, index: FingerprintIndex | None, progress: Progress | None) -> Verification:
     file_hash = sha256_file(path)
     shortcut = published_file(file_hash, store, trust)
     if shortcut is not None:

@@ -1,8 +1,12 @@
 """Agency private keys on disk, one PEM file per key, readable by the owner only.
 
 Layout under the data directory:
-    keys/<agency>/<key_id>.pem   PKCS#8 Ed25519 private key, mode 0600 (dir 0700)
-    trust.json                   the public trust list (see trust.py)
+    keys/<agency>/<key_id>.pem        PKCS#8 Ed25519 private key, mode 0600 (dir 0700)
+    keys/<agency>/<key_id>.chain.pem  its C2PA signing certificate (public; the chain
+                                      embedded in Content Credentials, root excluded)
+    ca/root.pem, ca/root-key.pem      the deployment's root CA (realmark.credentials.certs)
+    trust.json                        the public trust list (see trust.py), which also
+                                      publishes the root certificate
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from realmark.credentials.certs import DeploymentRoot, pem
 from realmark.errors import BadInput, KeyProblem
 from realmark.manifest.model import AGENCY, utc_now
+from realmark.store.local import atomic_write
 
 from .trust import KeyEntry, TrustList
 
@@ -42,12 +48,14 @@ class SigningKey:
     agency: str
     key_id: str
     private: Ed25519PrivateKey
+    chain_pem: str  # the C2PA signing certificate of this key (leaf; the root is not included)
 
 
 class Keyring:
     def __init__(self, home: Path):
         self.home = Path(home)
         self.trust_path = self.home / "trust.json"
+        self.root = DeploymentRoot(self.home / "ca")
 
     def trust(self) -> TrustList:
         return TrustList.load(self.trust_path)
@@ -65,6 +73,17 @@ class Keyring:
 
     def _key_path(self, agency: str, key_id: str) -> Path:
         return self.home / "keys" / agency / f"{key_id}.pem"
+
+    def chain_path(self, agency: str, key_id: str) -> Path:
+        return self.home / "keys" / agency / f"{key_id}.chain.pem"
+
+    def _issue_chain(self, trust: TrustList, agency: str, key_id: str, public, passphrase: bytes | None) -> None:
+        """Write the key's C2PA certificate, making the deployment root on first use."""
+        if not self.root.exists():
+            self.root.create(passphrase)
+        trust.c2pa_root = pem(self.root.certificate())  # published with the trust list
+        leaf = self.root.issue(agency, key_id, public, passphrase)
+        atomic_write(self.chain_path(agency, key_id), pem(leaf).encode("ascii"))
 
     def active_entry(self, agency: str) -> KeyEntry | None:
         live = [e for e in self.trust().entries if e.agency == agency and e.revoked_at is None and e.not_after is None]
@@ -84,10 +103,16 @@ class Keyring:
         live = [e for e in trust.entries if e.agency == agency and e.revoked_at is None and e.not_after is None]
         current = live[-1] if live else None
         if current is not None and not rotate:
+            if not self.chain_path(agency, current.key_id).exists() and self._key_path(agency, current.key_id).exists():
+                # A key made before Content Credentials: give it its certificate, nothing else.
+                self._issue_chain(trust, agency, current.key_id, current.public(), passphrase)
+                return current
             raise BadInput(f"{agency} already has signing key {current.key_id}; use --rotate to replace it")
         private = Ed25519PrivateKey.generate()
         raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         key_id = key_id_for(raw)
+        # The certificate first: if the root cannot sign (wrong passphrase), no key is left behind.
+        self._issue_chain(trust, agency, key_id, private.public_key(), passphrase)
         encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         path = self._key_path(agency, key_id)
@@ -142,4 +167,8 @@ class Keyring:
             raise KeyProblem(f"cannot unlock the key of {agency}: wrong passphrase in {PASSPHRASE_ENV}, or a damaged key file") from None
         if not isinstance(private, Ed25519PrivateKey):
             raise KeyProblem(f"{path} is not an Ed25519 key")
-        return SigningKey(agency, entry.key_id, private)
+        try:
+            chain = self.chain_path(agency, entry.key_id).read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            raise KeyProblem(f"the key of {agency} has no Content Credentials certificate: run `realmark keys init --agency {agency}` to issue it") from None
+        return SigningKey(agency, entry.key_id, private, chain)

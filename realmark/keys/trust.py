@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from realmark.credentials.certs import check_root_pem
 from realmark.errors import InvalidManifest, RealmarkError
 from realmark.manifest.model import parse_time
 from realmark.store.local import atomic_write
@@ -40,8 +41,11 @@ _ENTRY_FIELDS = {f.name for f in dataclasses.fields(KeyEntry)}
 
 
 class TrustList:
-    def __init__(self, entries: list[KeyEntry] | None = None):
+    def __init__(self, entries: list[KeyEntry] | None = None, c2pa_root: str | None = None):
         self.entries = list(entries or [])
+        # The deployment's root certificate (PEM): the trust anchor C2PA validators need to
+        # answer "Trusted" for Content Credentials this deployment's agencies signed.
+        self.c2pa_root = c2pa_root
 
     @classmethod
     def load(cls, path: Path) -> "TrustList":
@@ -63,6 +67,9 @@ class TrustList:
             raise ValueError(f"not JSON: {exc}") from None
         if not isinstance(obj, dict) or obj.get("format") != FORMAT or not isinstance(obj.get("keys"), list):
             raise ValueError(f"expected an object with format {FORMAT!r} and a list of keys")
+        root = obj.get("c2pa_root")
+        if root is not None:
+            root = check_root_pem(root)
         entries = []
         for raw in obj["keys"]:
             if not isinstance(raw, dict) or set(raw) != _ENTRY_FIELDS:
@@ -86,10 +93,13 @@ class TrustList:
                 except (TypeError, ValueError):
                     raise ValueError(f"key entry {e.key_id}: {name} is not a UTC time like 2026-01-31T00:00:00Z") from None
             entries.append(e)
-        return cls(entries)
+        return cls(entries, root)
 
     def to_json(self) -> bytes:
-        return json.dumps({"format": FORMAT, "keys": [asdict(e) for e in self.entries]}, indent=2).encode("utf-8") + b"\n"
+        body = {"format": FORMAT, "keys": [asdict(e) for e in self.entries]}
+        if self.c2pa_root:
+            body["c2pa_root"] = self.c2pa_root
+        return json.dumps(body, indent=2).encode("utf-8") + b"\n"
 
     def save(self, path: Path) -> None:
         atomic_write(path, self.to_json())

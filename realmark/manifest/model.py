@@ -31,6 +31,8 @@ VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/x-matroska")
 MEDIA_TYPES = PHOTO_TYPES + VIDEO_TYPES
 TIMELINE_INTERVAL_MS = 250  # a fingerprint every quarter second of a video
 TIMELINE_MAX = 4 * 3600 * 1000 // TIMELINE_INTERVAL_MS + 1
+# A C2PA manifest label: urn:c2pa:<uuid>, optionally :<claim generator>[:<version>].
+C2PA_LABEL = re.compile(r"urn:c2pa:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[A-Za-z0-9._-]{0,64}){0,2}")
 _RATE = re.compile(r"[1-9][0-9]{0,6}/[1-9][0-9]{0,6}")
 
 
@@ -83,6 +85,8 @@ class Manifest:
     watermark_id: str
     timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame every TIMELINE_INTERVAL_MS
     fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
+    c2pa_label: str | None = None  # the Content Credentials embedded in the published file
+    c2pa_sha256: str | None = None  # SHA-256 of that C2PA manifest store (the stored sidecar)
     signature: str = ""  # base64url Ed25519 signature; empty while unsigned
 
     def payload(self) -> dict:
@@ -111,6 +115,8 @@ class Manifest:
         }
         if self.media.is_video:
             out["timeline"] = {"interval_ms": TIMELINE_INTERVAL_MS, "fingerprints": list(self.timeline or ())}
+        if self.c2pa_label:
+            out["c2pa"] = {"manifest": self.c2pa_label, "sha256": self.c2pa_sha256}
         return out
 
     def to_dict(self) -> dict:
@@ -162,7 +168,7 @@ def parse_manifest(data: bytes) -> Manifest:
     media_type = obj.get("media", {}).get("type") if isinstance(obj.get("media"), dict) else None
     video = media_type in VIDEO_TYPES
     top_fields = {"format", "manifest_id", "agency", "key_id", "title", "artists", "published_at", "media", "fingerprint", "watermark", "signature"}
-    top = _fields(obj, top_fields | ({"timeline"} if video else set()), "manifest")
+    top = _fields(obj, top_fields | ({"timeline"} if video else set()) | ({"c2pa"} & obj.keys()), "manifest")
     try:
         canonical = canonical_json(obj)
     except ValueError as exc:
@@ -201,6 +207,11 @@ def parse_manifest(data: bytes) -> Manifest:
         if not isinstance(fp["variants"], dict) or not 1 <= len(fp["variants"]) <= len(CROP_VARIANTS) or not fp["variants"].keys() <= CROP_VARIANTS.keys():
             raise InvalidManifest(f"fingerprint.variants must map some of {sorted(CROP_VARIANTS)} to hashes")
         variants = {name: _text(h, f"fingerprint.variants.{name}", 64, _HEX64) for name, h in fp["variants"].items()}
+    c2pa_label = c2pa_sha256 = None
+    if "c2pa" in top:
+        credentials = _fields(top["c2pa"], {"manifest", "sha256"}, "c2pa")
+        c2pa_label = _text(credentials["manifest"], "c2pa.manifest", 150, C2PA_LABEL)
+        c2pa_sha256 = _text(credentials["sha256"], "c2pa.sha256", 64, _HEX64)
     wm = _fields(top["watermark"], {"codec", "version", "id"}, "watermark")
     sig = _fields(top["signature"], {"alg", "value"}, "signature")
     if sig["alg"] != "Ed25519":
@@ -231,5 +242,7 @@ def parse_manifest(data: bytes) -> Manifest:
         watermark_id=_text(wm["id"], "watermark.id", 12, _WM_ID),
         timeline=timeline,
         fingerprint_variants=variants,
+        c2pa_label=c2pa_label,
+        c2pa_sha256=c2pa_sha256,
         signature=_text(sig["value"], "signature.value", 100, _B64URL),
     )

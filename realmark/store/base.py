@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Protocol
 
 from realmark.errors import StoreError
@@ -19,11 +20,15 @@ def check_key(key: str) -> str:
 class Store(Protocol):
     """A flat namespace of immutable objects."""
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
-        """Write data under key unless the key exists. True if written, False if it existed."""
+    def put_if_absent(self, key: str, data: bytes | Path) -> bool:
+        """Write data (bytes, or a file's content, streamed) under key unless the key
+        exists. True if written, False if it existed."""
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None if there is none."""
+
+    def get_to_file(self, key: str, dest: Path) -> bool:
+        """Copy the object into the file dest (streamed); False if there is none."""
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys that start with prefix (a folder such as "manifests/"), in no set order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,14 +24,19 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _durable_temp(folder: Path, data: bytes) -> Path:
-    """Write data to a new temporary file in folder and fsync it; the caller moves it."""
+def _durable_temp(folder: Path, data: bytes | Path) -> Path:
+    """Write data (bytes, or a file's content) to a new temporary file in folder and
+    fsync it; the caller moves it."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
         os.fchmod(fd, PUBLIC_FILE_MODE)  # mkstemp makes 0600; stored objects are public data
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, Path):
+                with open(data, "rb") as source:
+                    shutil.copyfileobj(source, f, 1 << 20)
+            else:
+                f.write(data)
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
@@ -57,7 +63,7 @@ class LocalStore:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
+    def put_if_absent(self, key: str, data: bytes | Path) -> bool:
         path = self._path(key)
         try:
             tmp = _durable_temp(path.parent, data)
@@ -80,6 +86,16 @@ class LocalStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {key} from the store ({exc.strerror})") from None
+
+    def get_to_file(self, key: str, dest: Path) -> bool:
+        try:
+            with open(self._path(key), "rb") as source, open(dest, "wb") as f:
+                shutil.copyfileobj(source, f, 1 << 20)
+            return True
+        except FileNotFoundError:
+            return False
         except OSError as exc:
             raise StoreError(f"cannot read {key} from the store ({exc.strerror})") from None
 

@@ -4,7 +4,10 @@
     watermarks/<wm_id>.json        {"manifest_id": ...}: claims a watermark id for one manifest
     files/<sha256>.json            {"manifest_id": ...}: the published file itself, so verifying
                                    it needs no decoding (a hint: the manifest decides)
-    published/<manifest_id>        the signed file, kept by the service for download
+    published/<sha256>             the signed file as published, by its SHA-256 (the manifest's
+                                   media.sha256): downloads, and re-signing the same input
+    c2pa/<uuid>.c2pa               the C2PA manifest store embedded in a published file (its
+                                   sidecar), by the uuid of its label urn:c2pa:<uuid>
     tokens/<sha256>.json           {"agency": ...}: an API token, by its hash (keys/tokens.py)
 
 A watermark id is claimed with put-if-absent before its manifest is written, which is
@@ -15,7 +18,10 @@ from __future__ import annotations
 import json
 import secrets
 
+from pathlib import Path
+
 from realmark.errors import StoreError
+from realmark.manifest.model import C2PA_LABEL
 from realmark.watermark.codec import ID_BITS
 
 from .base import Store
@@ -40,11 +46,27 @@ class Records:
         body = json.dumps({"manifest_id": manifest_id}).encode()
         return self.store.put_if_absent(f"watermarks/{wm_id:012x}.json", body)
 
-    def put_published(self, manifest_id: str, data: bytes) -> None:
-        self.store.put_if_absent(f"published/{manifest_id}", data)
+    def put_published(self, sha256: str, data: bytes | Path) -> None:
+        self.store.put_if_absent(f"published/{sha256}", data)  # False: the same bytes are there
 
-    def published_bytes(self, manifest_id: str) -> bytes | None:
-        return self.store.get(f"published/{manifest_id}")
+    def published_bytes(self, sha256: str) -> bytes | None:
+        return self.store.get(f"published/{sha256}")
+
+    def published_to_file(self, sha256: str, dest: Path) -> bool:
+        return self.store.get_to_file(f"published/{sha256}", dest)
+
+    @staticmethod
+    def _c2pa_key(label: str) -> str:
+        if not C2PA_LABEL.fullmatch(label):
+            raise StoreError(f"{label!r} is not a C2PA manifest id")
+        return f"c2pa/{label.split(':')[2]}.c2pa"
+
+    def put_c2pa(self, label: str, data: bytes) -> None:
+        if not self.store.put_if_absent(self._c2pa_key(label), data):
+            raise StoreError(f"the C2PA manifest {label} is already stored")  # uuids do not repeat
+
+    def c2pa_bytes(self, label: str) -> bytes | None:
+        return self.store.get(self._c2pa_key(label))
 
     def index_file(self, sha256: str, manifest_id: str) -> None:
         self.store.put_if_absent(f"files/{sha256}.json", json.dumps({"manifest_id": manifest_id}).encode())

@@ -7,6 +7,7 @@ replace each other's manifests or watermark claims."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 from botocore.config import Config
@@ -30,9 +31,13 @@ class S3Store:
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60),
         )
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
+    def put_if_absent(self, key: str, data: bytes | Path) -> bool:
         try:
-            self._s3.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, IfNoneMatch="*")
+            if isinstance(data, Path):
+                with open(data, "rb") as body:  # streamed: a video is never held in memory
+                    self._s3.put_object(Bucket=self.bucket, Key=check_key(key), Body=body, IfNoneMatch="*")
+            else:
+                self._s3.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, IfNoneMatch="*")
             return True
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
@@ -50,6 +55,21 @@ class S3Store:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
                 return None
+            raise StoreError(f"cannot read {key} from bucket {self.bucket} ({code})") from None
+        except BotoCoreError as exc:
+            raise StoreError(f"cannot reach the object store ({exc})") from None
+
+    def get_to_file(self, key: str, dest: Path) -> bool:
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
+            with open(dest, "wb") as f:
+                for chunk in body.iter_chunks(1 << 20):
+                    f.write(chunk)
+            return True
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return False
             raise StoreError(f"cannot read {key} from bucket {self.bucket} ({code})") from None
         except BotoCoreError as exc:
             raise StoreError(f"cannot reach the object store ({exc})") from None

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from realmark.index import entries_for
-from realmark.store import Records
 from signer import sign, sign_video
 
 from ..deps import Services, public_url, services, signing_agency
@@ -45,7 +44,6 @@ async def sign_upload(request: Request, token_agency: str = Depends(signing_agen
         with svc.heavy.slot():
             data = await file.read()
             result = await run_in_threadpool(sign, data, title=title, artists=artists, key=key, store=svc.store)
-        Records(svc.store).put_published(result.manifest.manifest_id, result.data)
         m = result.manifest
         svc.index.add(m.manifest_id, entries_for(m))
         return {"manifest_id": m.manifest_id, "created": result.created, "download": public_url(request, svc, f"/v1/files/{m.manifest_id}"), "manifest": m.to_dict()}
@@ -62,7 +60,6 @@ async def sign_upload(request: Request, token_agency: str = Depends(signing_agen
         try:
             out = folder / "signed"
             result = sign_video(source, out, title=title, artists=artists, key=key, store=svc.store, progress=lambda f: setattr(job, "progress", min(f, 0.99)))
-            Records(svc.store).put_published(result.manifest.manifest_id, out.read_bytes())
             svc.index.add(result.manifest.manifest_id, entries_for(result.manifest))
             job.manifest_id = result.manifest.manifest_id
             job.download = public_url(request, svc, f"/v1/files/{job.manifest_id}")

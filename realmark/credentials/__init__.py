@@ -1,0 +1,17 @@
+"""Content Credentials (C2PA): certificates for agency keys, manifests embedded at
+signing, and the validation report verifiers show beside Realmark's own verdict."""
+
+from .binding import SOFT_BINDING_ALG, binding_value, parse_binding_value
+from .embed import Claim, Embedded, embed
+from .report import CredentialsReport, read_credentials
+
+__all__ = [
+    "SOFT_BINDING_ALG",
+    "Claim",
+    "CredentialsReport",
+    "Embedded",
+    "binding_value",
+    "embed",
+    "parse_binding_value",
+    "read_credentials",
+]

@@ -1,0 +1,107 @@
+"""Read the Content Credentials embedded in an upload and report their validation state.
+
+The state is c2pa-rs's own: Trusted (valid, and signed under a trust anchor: here the
+deployment root from the trust list), Valid (intact, but the signer is not anchored
+here), Invalid (something fails: the codes say what). Realmark's verdict is reported
+beside it, never replaced by it.
+
+Never fetched: a manifest the file only points to by URL (a verifier fetching URLs
+found in uploads is a server-side request forgery waiting to happen); OCSP responders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import c2pa
+
+from .binding import SOFT_BINDING_ALG
+from .embed import EMBEDDABLE
+
+TRUSTED, VALID, INVALID = "Trusted", "Valid", "Invalid"
+NOT_CHECKED = "NotChecked"  # the file points to a remote manifest, which is not fetched
+
+
+@dataclass(frozen=True)
+class CredentialsReport:
+    state: str
+    message: str
+    label: str | None = None  # the active manifest's id
+    issuer: str | None = None  # the signing certificate's O= (who signed, per the certificate)
+    title: str | None = None
+    failures: tuple[str, ...] = ()  # C2PA validation codes, e.g. assertion.dataHash.mismatch
+    soft_binding: dict | None = None  # {"alg", "value"} when the manifest names a watermark
+    remote_url: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "state": self.state,
+            "message": self.message,
+            "manifest": self.label,
+            "issuer": self.issuer,
+            "title": self.title,
+            "failures": list(self.failures),
+            "soft_binding": self.soft_binding,
+            "remote_url": self.remote_url,
+        }
+
+
+def verifying_context(root_pem: str | None) -> c2pa.Context:
+    settings: dict = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False, "verify_trust": bool(root_pem)}}
+    if root_pem:
+        settings["trust"] = {"trust_anchors": root_pem}
+    return c2pa.Context(c2pa.Settings.from_dict(settings))
+
+
+def _codes(results: dict | None, kind: str) -> tuple[str, ...]:
+    active = (results or {}).get("activeManifest") or {}
+    return tuple(str(item.get("code")) for item in active.get(kind) or [] if isinstance(item, dict))
+
+
+def _soft_binding(manifest: dict) -> dict | None:
+    for assertion in manifest.get("assertions") or []:
+        data = assertion.get("data") if isinstance(assertion, dict) else None
+        if assertion.get("label") == "c2pa.soft-binding" and isinstance(data, dict) and data.get("alg") == SOFT_BINDING_ALG:
+            blocks = data.get("blocks") or []
+            if blocks and isinstance(blocks[0], dict) and isinstance(blocks[0].get("value"), str):
+                return {"alg": SOFT_BINDING_ALG, "value": blocks[0]["value"]}
+    return None
+
+
+def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> CredentialsReport | None:
+    """The report for the manifest embedded in `stream`, or None when there is none."""
+    if mime not in EMBEDDABLE:
+        return None
+    try:
+        reader = c2pa.Reader.try_create(mime, stream, context=verifying_context(root_pem))
+    except c2pa.C2paError as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if text.startswith("Remote:"):
+            url = text.split("url", 1)[-1].strip() or None
+            return CredentialsReport(NOT_CHECKED, "The file points to Content Credentials on another server; they are never fetched, so they were not checked.", remote_url=url)
+        return CredentialsReport(INVALID, f"The file holds Content Credentials that cannot be read ({text}).", failures=("manifest.unreadable",))
+    if reader is None:
+        return None
+    with reader:
+        state = reader.get_validation_state() or INVALID
+        results = reader.get_validation_results()
+        manifest = reader.get_active_manifest() or {}
+    signature = manifest.get("signature_info") or {}
+    failures = _codes(results, "failure")
+    issuer = signature.get("issuer")
+    if state == TRUSTED:
+        message = f"Content Credentials are intact and issued by {issuer}, under this service's trust list."
+    elif state == VALID:
+        message = f"Content Credentials are intact, but their signer ({issuer or 'unknown'}) is not on this service's trust list."
+    else:
+        message = "Content Credentials are present but do not validate: the file was changed after they were signed, or they are forged."
+    return CredentialsReport(
+        state=state if state in (TRUSTED, VALID) else INVALID,
+        message=message,
+        label=manifest.get("label"),
+        issuer=issuer,
+        title=manifest.get("title"),
+        failures=failures,
+        soft_binding=_soft_binding(manifest),
+    )
