@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: the photo watermark's speed and its robustness table against
 # invisible-watermark side by side, video signing / verification / memory, the
-# appearance search, the service. Tables print to stdout (README pastes them).
+# appearance search, the service, the C2PA step. Tables print to stdout (README pastes them).
 # The robustness table takes about 45 minutes on 2 cores; the rest about 10.
 source "$(dirname "$0")/_venv.sh"
 pip install -q -e '.[test,baseline]'
@@ -15,3 +15,5 @@ echo
 python -m bench.search
 echo
 python -m bench.service
+echo
+python -m bench.credentials

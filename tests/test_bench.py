@@ -45,3 +45,14 @@ def test_service_benchmark_runs_against_a_real_server_process():
     assert report["throughput"] > 0 and report["p99_ms"] >= report["p50_ms"] > 0
     assert report["peak_mb"] >= report["idle_mb"] > 0
     assert "requests/s" in service.markdown(report)
+
+
+def test_credentials_benchmark_times_the_c2pa_step_beside_whole_signing(tmp_path):
+    from bench import credentials
+    from realmark.keys import Keyring
+
+    Keyring(tmp_path).create("YG")
+    rows = credentials.photo_rows(Keyring(tmp_path).signing_key("YG"), tmp_path, n_photos=1)
+    assert [r["format"] for r in rows] == ["JPEG", "PNG", "WEBP"]
+    assert all(0 < r["c2pa_ms"] < r["sign_ms"] for r in rows)
+    assert "| photo 1920x1080 JPEG" in credentials.markdown(rows, [])

@@ -82,10 +82,11 @@ def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
     verdict, text = _check(browser, url, tmp_path / "signed.jpg")
     assert verdict == "authentic"
     assert "Official" in text and "YG" in text and "Lisa" in text and "Comeback teaser" in text
+    assert "Content Credentials" in text and "valid, issued by YG" in text  # C2PA, beside the verdict
 
     browser.find_element(By.CSS_SELECTOR, "nav button[data-lang='ko']").click()
     korean = browser.find_element(By.ID, "result").text
-    assert "공식" in korean and "소속사" in korean
+    assert "공식" in korean and "소속사" in korean and "유효함, 발급: YG" in korean
 
     verdict, text = _check(browser, url, tmp_path / "unsigned.jpg")
     assert verdict == "unknown"

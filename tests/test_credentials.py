@@ -238,3 +238,22 @@ def test_manifest_c2pa_field_is_checked_strictly(agency_cli, tmp_path):
 def test_settings_root_reaches_verifiers_through_the_trust_list(agency_cli):
     trust = Settings(home=agency_cli.home).trust()
     assert trust.c2pa_root and trust.c2pa_root == (agency_cli.home / "ca" / "root.pem").read_text()
+
+
+def test_damaged_credentials_in_an_upload_are_refused_for_signing_and_reported_by_verify(agency_cli, tmp_path):
+    from realmark.credentials import Claim, embed
+
+    key = Keyring(agency_cli.home).signing_key("YG")
+    original = _jpeg(tmp_path).read_bytes()
+    with_credentials = io.BytesIO()
+    embed(Claim("rm-" + "a" * 24, "YG", "camera", ("x",), "2026-01-01T00:00:00Z", 5, "image/jpeg"), key, io.BytesIO(original), io.BytesIO(original), with_credentials)
+    damaged = bytearray(with_credentials.getvalue())
+    at = damaged.find(b"jumb")
+    damaged[at + 300 : at + 340] = b"\x07" * 40
+    upload = tmp_path / "damaged.jpg"
+    upload.write_bytes(bytes(damaged))
+    before = agency_cli.stored_files()
+    code, _, err = agency_cli("sign", upload, "-o", tmp_path / "out.jpg", "--title", "t", "--artist", "a")
+    assert code == 2 and "Content Credentials" in err and agency_cli.stored_files() == before
+    code, result = agency_cli.json("verify", upload)
+    assert code == 1 and result["verdict"] == "unknown" and result["credentials"]["state"] == "Invalid"

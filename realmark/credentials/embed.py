@@ -13,6 +13,7 @@ sidecar that `GET /manifests/{manifestId}` serves."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
@@ -26,7 +27,15 @@ from .binding import SOFT_BINDING_ALG, binding_value
 if TYPE_CHECKING:
     from realmark.keys import SigningKey
 
-GENERATOR = {"name": "Realmark", "version": "0.1.0"}
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("realmark")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0+source"
+
+
+GENERATOR = {"name": "Realmark", "version": _version()}
 # Formats c2pa-rs embeds into, from the MIME types Realmark publishes. Matroska (the
 # output for WebM/MKV uploads) has no C2PA embedding: such videos carry the Realmark
 # watermark and manifest only.
@@ -113,10 +122,10 @@ def embed(claim: Claim, key: "SigningKey", original: BinaryIO, published: Binary
         with c2pa.Reader("application/c2pa", io.BytesIO(manifest), context=signing_context()) as reader:
             label = reader.get_active_manifest()["label"]
     except c2pa.C2paError as exc:
-        text = str(exc)
-        if "certificate" in text.lower() or "signing" in text.lower():
-            raise KeyProblem(f"the C2PA certificate of {claim.agency} was refused ({text.splitlines()[0]})") from None
-        raise BadInput(f"cannot embed Content Credentials in this file ({text.splitlines()[0]})") from None
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, c2pa.C2paError.Signature):
+            raise KeyProblem(f"the C2PA certificate of {claim.agency} was refused ({first_line})") from None
+        raise BadInput(f"cannot embed Content Credentials in this file ({first_line})") from None
     finally:
         signer.close()
     return Embedded(label=label, manifest=manifest)

@@ -48,9 +48,10 @@ class S3Store:
         except BotoCoreError as exc:
             raise StoreError(f"cannot reach the object store ({exc})") from None
 
-    def get(self, key: str) -> bytes | None:
+    def _body(self, key: str):
+        """The object's streaming body, or None if there is none."""
         try:
-            return self._s3.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
+            return self._s3.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
@@ -59,20 +60,24 @@ class S3Store:
         except BotoCoreError as exc:
             raise StoreError(f"cannot reach the object store ({exc})") from None
 
-    def get_to_file(self, key: str, dest: Path) -> bool:
+    def get(self, key: str) -> bytes | None:
+        body = self._body(key)
         try:
-            body = self._s3.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
-            with open(dest, "wb") as f:
-                for chunk in body.iter_chunks(1 << 20):
-                    f.write(chunk)
-            return True
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404", "NotFound"):
-                return False
-            raise StoreError(f"cannot read {key} from bucket {self.bucket} ({code})") from None
+            return None if body is None else body.read()
         except BotoCoreError as exc:
-            raise StoreError(f"cannot reach the object store ({exc})") from None
+            raise StoreError(f"the object store connection broke reading {key} ({exc})") from None
+
+    def get_to_file(self, key: str, dest: Path) -> bool:
+        body = self._body(key)
+        if body is None:
+            return False
+        try:
+            with open(dest, "wb") as f:
+                for chunk in body.iter_chunks(1 << 20):  # streamed: a video is never held in memory
+                    f.write(chunk)
+        except BotoCoreError as exc:
+            raise StoreError(f"the object store connection broke reading {key} ({exc})") from None
+        return True
 
     def list(self, prefix: str) -> Iterator[str]:
         try:

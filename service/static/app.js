@@ -17,6 +17,13 @@ const TEXT = {
     },
     agency: "Agency", artists: "Artists", titleLabel: "Title", published: "Published", regions: "Changed areas are outlined in red.",
     clip: "Clip", original: "original", official: "official", foreign: "not official", changed: "changed", sec: "s",
+    credentials: "Content Credentials",
+    c2pa: {
+      Trusted: (who) => `valid, issued by ${who}`,
+      Valid: (who) => `intact, but signed by ${who || "someone"} this service does not know`,
+      Invalid: () => "do not match this file (changed after signing, or forged)",
+      NotChecked: () => "kept on another server; not checked",
+    },
   },
   ko: {
     title: "공식 콘텐츠일까요?", intro: "온라인에서 발견한 사진이나 영상이 소속사가 서명한 공식 원본인지 확인하세요.",
@@ -33,6 +40,13 @@ const TEXT = {
     },
     agency: "소속사", artists: "아티스트", titleLabel: "제목", published: "공개일", regions: "바뀐 부분을 빨간 상자로 표시했습니다.",
     clip: "영상", original: "원본", official: "공식", foreign: "공식 아님", changed: "변경됨", sec: "초",
+    credentials: "콘텐츠 자격 증명",
+    c2pa: {
+      Trusted: (who) => `유효함, 발급: ${who}`,
+      Valid: (who) => `손상되지 않았지만 이 서비스가 모르는 서명자(${who || "알 수 없음"})의 서명`,
+      Invalid: () => "이 파일과 일치하지 않음 (서명 후 변경되었거나 위조됨)",
+      NotChecked: () => "다른 서버에 있어 확인하지 않음",
+    },
   },
 };
 
@@ -73,6 +87,8 @@ function render(body, file) {
     row(t().titleLabel, m.title);
     row(t().published, new Date(m.published_at).toLocaleDateString(lang === "ko" ? "ko-KR" : "en-GB", { year: "numeric", month: "long", day: "numeric" }));
   }
+  const c = body.credentials;  // C2PA, validated separately and shown beside the verdict
+  if (c) row(t().credentials, (t().c2pa[c.state] || (() => c.state))(c.issuer));
   const content = (body.evidence && body.evidence.content) || (body.evidence && body.evidence.appearance) || {};
   const list = $("ranges"); list.replaceChildren();
   (content.ranges || []).forEach((r) => {
