@@ -7,7 +7,6 @@ import hashlib
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from realmark import watermark

@@ -257,3 +257,14 @@ def test_damaged_credentials_in_an_upload_are_refused_for_signing_and_reported_b
     assert code == 2 and "Content Credentials" in err and agency_cli.stored_files() == before
     code, result = agency_cli.json("verify", upload)
     assert code == 1 and result["verdict"] == "unknown" and result["credentials"]["state"] == "Invalid"
+
+
+def test_a_revoked_key_is_never_reported_trusted(agency_cli, tmp_path):
+    out = tmp_path / "signed.jpg"
+    manifest = sign_file(agency_cli, _jpeg(tmp_path), out)
+    code, result = agency_cli.json("verify", out)
+    assert result["credentials"]["state"] == "Trusted" and result["credentials"]["key_id"] == manifest["key_id"]
+    agency_cli("keys", "revoke", manifest["key_id"], "--reason", "laptop stolen")
+    code, result = agency_cli.json("verify", out)
+    assert code == 1 and result["verdict"] == "invalid"
+    assert result["credentials"]["state"] == "Invalid" and result["credentials"]["failures"] == ["signingCredential.revoked"]

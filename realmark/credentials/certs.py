@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 from cryptography import x509
@@ -35,6 +36,8 @@ ROOT_YEARS = 20
 # verifiers should answer "Trusted". Rotation replaces keys long before that.
 LEAF_YEARS = 10
 _BACKDATE = dt.timedelta(minutes=10)  # tolerate validators whose clocks run a little slow
+# A leaf's common name; verifiers read the key id back from Trusted certificates.
+LEAF_NAME = re.compile(r"(?P<agency>.{1,64}) official media \((?P<key_id>[0-9a-f]{16})\)")
 
 
 def _years(n: int) -> dt.timedelta:
@@ -46,6 +49,10 @@ def _key_usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
         digital_signature=sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
         key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
     )
+
+
+def leaf_name(agency: str, key_id: str) -> str:
+    return f"{agency} official media ({key_id})"
 
 
 def pem(cert: x509.Certificate) -> str:
@@ -122,7 +129,7 @@ class DeploymentRoot:
         return (
             x509.CertificateBuilder()
             .subject_name(x509.Name([
-                x509.NameAttribute(NameOID.COMMON_NAME, f"{agency} official media ({key_id})"),
+                x509.NameAttribute(NameOID.COMMON_NAME, leaf_name(agency, key_id)),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency),
             ]))
             .issuer_name(root.subject)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import c2pa
 
 from .binding import SOFT_BINDING_ALG
+from .certs import LEAF_NAME
 from .embed import EMBEDDABLE
 
 TRUSTED, VALID, INVALID = "Trusted", "Valid", "Invalid"
@@ -33,6 +34,7 @@ class CredentialsReport:
     failures: tuple[str, ...] = ()  # C2PA validation codes, e.g. assertion.dataHash.mismatch
     soft_binding: dict | None = None  # {"alg", "value"} when the manifest names a watermark
     remote_url: str | None = None
+    key_id: str | None = None  # Trusted only: the Realmark key the certificate was issued for
 
     def to_dict(self) -> dict:
         return {
@@ -44,6 +46,7 @@ class CredentialsReport:
             "failures": list(self.failures),
             "soft_binding": self.soft_binding,
             "remote_url": self.remote_url,
+            "key_id": self.key_id,
         }
 
 
@@ -96,6 +99,9 @@ def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> Crede
         message = f"Content Credentials are intact, but their signer ({issuer or 'unknown'}) is not on this service's trust list."
     else:
         message = "Content Credentials are present but do not validate: the file was changed after they were signed, or they are forged."
+    # A Trusted certificate was issued by the deployment root, which writes the key id into
+    # every leaf's common name (certs.leaf_name): so here the name can be believed.
+    named = LEAF_NAME.fullmatch(signature.get("common_name") or "") if state == TRUSTED else None
     return CredentialsReport(
         state=state if state in (TRUSTED, VALID) else INVALID,
         message=message,
@@ -104,4 +110,5 @@ def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> Crede
         title=manifest.get("title"),
         failures=failures,
         soft_binding=_soft_binding(manifest),
+        key_id=named.group("key_id") if named else None,
     )
