@@ -41,10 +41,13 @@ def _watermarked(photo: Photo, wm_id: int) -> tuple[bytes, Photo]:
     return data, published
 
 
-def stored_file(records: Records, manifest: Manifest) -> bytes:
-    """The file published under an existing manifest, exactly (its embedded C2PA manifest
-    cannot be made twice: it carries a fresh id and signing time)."""
-    data = records.published_bytes(manifest.media.sha256)
+def _published_again(records: Records, manifest: Manifest, photo: Photo) -> bytes:
+    """The file published under an existing manifest, exactly: from the store (an embedded
+    C2PA manifest cannot be made twice: it carries a fresh id and signing time), or, for a
+    manifest from before Content Credentials, made again (marking is deterministic)."""
+    data = records.published_bytes(manifest.manifest_id, manifest.media.sha256)
+    if data is None and manifest.c2pa_label is None:
+        data, _ = _watermarked(photo, int(manifest.watermark_id, 16))
     if data is None or hashlib.sha256(data).hexdigest() != manifest.media.sha256:
         raise StoreError(f"the published file of {manifest.manifest_id} is missing or damaged in the store")
     return data
@@ -90,7 +93,7 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
         )
 
     def resign(existing: Manifest) -> SignResult:
-        return SignResult(existing, stored_file(records, existing), created=False)
+        return SignResult(existing, _published_again(records, existing, photo), created=False)
 
     result = sign_with_retries(records, manifest_id, meta, attempt, resign)
     return result if isinstance(result, SignResult) else SignResult(result, output["data"], created=True)

@@ -241,8 +241,9 @@ def sign_video(
         )
 
     def resign(existing: Manifest) -> VideoSignResult:
-        # The published file exactly as first signed (a new C2PA manifest would differ).
-        if not records.published_to_file(existing.media.sha256, dst) or sha256_file(dst) != existing.media.sha256:
+        # The published file exactly as first signed, from the store: a new C2PA manifest
+        # would differ, and re-encoding is not guaranteed to give the same bytes.
+        if not records.published_to_file(existing.manifest_id, existing.media.sha256, dst):
             raise StoreError(f"the published file of {existing.manifest_id} is missing or damaged in the store")
         return VideoSignResult(existing, created=False)
 

@@ -20,7 +20,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from realmark.credentials import SOFT_BINDING_ALG, binding_value
 from realmark.credentials.certs import C2PA_CLAIM_SIGNING
 from realmark.credentials.embed import signing_context
-from realmark.errors import KeyProblem
+from realmark.errors import InvalidManifest, KeyProblem
+from realmark.manifest.canonical import canonical_json
 from realmark.keys import Keyring
 from realmark.manifest import parse_manifest
 from realmark.settings import Settings
@@ -229,9 +230,7 @@ def test_manifest_c2pa_field_is_checked_strictly(agency_cli, tmp_path):
     for bad in ({"manifest": "http://evil/x", "sha256": "0" * 64}, {"manifest": manifest["c2pa"]["manifest"]}, "urn:c2pa:x"):
         obj = json.loads(stored)
         obj["c2pa"] = bad
-        from realmark.manifest.canonical import canonical_json
-
-        with pytest.raises(Exception, match="c2pa"):
+        with pytest.raises(InvalidManifest, match="c2pa"):
             parse_manifest(canonical_json(obj))
 
 
@@ -268,3 +267,64 @@ def test_a_revoked_key_is_never_reported_trusted(agency_cli, tmp_path):
     code, result = agency_cli.json("verify", out)
     assert code == 1 and result["verdict"] == "invalid"
     assert result["credentials"]["state"] == "Invalid" and result["credentials"]["failures"] == ["signingCredential.revoked"]
+
+
+def test_hostile_manifest_bytes_never_crash_verification(agency_cli, tmp_path):
+    """Bytes flipped anywhere in an embedded manifest store: always a report, never an
+    exception (a crash would be a 500 on the public API)."""
+    import random
+
+    from realmark.credentials import read_credentials
+    from verifier import verify
+
+    signed = tmp_path / "signed.jpg"
+    sign_file(agency_cli, _jpeg(tmp_path), signed)
+    data, root = signed.read_bytes(), root_of(agency_cli.home)
+    start = data.index(b"jumb") - 8
+    end = start + 13_000
+    rng = random.Random(7)
+    states = set()
+    for i in range(300):
+        mutated = bytearray(data)
+        for _ in range(rng.choice((1, 4, 32))):
+            mutated[rng.randrange(start, end)] = rng.randrange(256)
+        report = read_credentials("image/jpeg", io.BytesIO(bytes(mutated)), root)
+        states.add(report.state if report else None)
+    assert states <= {"Trusted", "Valid", "Invalid", None} and "Invalid" in states
+    settings = Settings(home=agency_cli.home)
+    for _ in range(5):
+        mutated = bytearray(data)
+        mutated[rng.randrange(start, end)] ^= 0xFF
+        verify(bytes(mutated), store=settings.store(), trust=settings.trust())  # must not raise
+
+
+def test_a_lost_root_key_is_not_silently_replaced(agency_cli):
+    (agency_cli.home / "ca" / "root-key.pem").unlink()
+    code, _, err = agency_cli("keys", "init", "--agency", "Cube")
+    assert code == 2 and "restore ca/" in err
+    assert "Cube" not in (agency_cli.home / "trust.json").read_text()
+
+
+def test_resigning_an_input_signed_before_content_credentials_remakes_its_file(agency_cli, tmp_path):
+    """A record from before C2PA (no `c2pa` field, no stored file) still re-signs to the
+    very bytes it names: the watermark is deterministic."""
+    import dataclasses
+
+    from realmark.manifest import sign_manifest
+    from realmark.media.image import encode_photo, load_photo
+    from realmark import watermark
+
+    source = _jpeg(tmp_path)
+    manifest = sign_file(agency_cli, source, tmp_path / "new.jpg")
+    store = agency_cli.home / "store"
+    stored = parse_manifest((store / "manifests" / f"{manifest['manifest_id']}.json").read_bytes())
+    photo = load_photo(source.read_bytes())
+    legacy_file = encode_photo(photo, watermark.embed(photo.rgb, int(stored.watermark_id, 16)))
+    legacy = dataclasses.replace(stored, c2pa_label=None, c2pa_sha256=None, media=dataclasses.replace(stored.media, sha256=hashlib.sha256(legacy_file).hexdigest()))
+    legacy = sign_manifest(dataclasses.replace(legacy, signature=""), Keyring(agency_cli.home).signing_key("YG").private)
+    (store / "manifests" / f"{manifest['manifest_id']}.json").write_bytes(legacy.to_json())
+    for path in (store / "published").iterdir():
+        path.unlink()
+    out = tmp_path / "again.jpg"
+    code, body = agency_cli.json("sign", source, "-o", out, "--title", "Official teaser", "--artist", "Jisoo", "--artist", "Rosé")
+    assert code == 0 and body["created"] is False and out.read_bytes() == legacy_file

@@ -65,8 +65,9 @@ def test_resolution_api_answers_unknowns_and_bad_requests_plainly(client, tokens
     for params in ({"alg": "com.other.wm", "value": "AAAAAAAA"}, {"alg": SOFT_BINDING_ALG, "value": "not base64!"}, {"alg": SOFT_BINDING_ALG, "value": "AAAA"}, {"alg": SOFT_BINDING_ALG}):
         response = client.get("/matches/byBinding", params=params)
         assert response.status_code in (400, 422) and "error" in response.json(), params
-    for manifest_id in ("urn:c2pa:00000000-0000-0000-0000-000000000000", "rm-x", "..%2F..%2Ftrust.json", "urn:c2pa:../../x"):
-        assert client.get(f"/manifests/{manifest_id}").status_code == 404
+    assert client.get("/manifests/urn:c2pa:00000000-0000-0000-0000-000000000000").status_code == 404
+    for manifest_id in ("rm-x", "..%2F..%2Ftrust.json", "urn:c2pa:../../x"):
+        assert client.get(f"/manifests/{manifest_id}").status_code in (400, 404)
     nothing = client.post("/matches/byContent", content=_photo("coffee"), headers={"Content-Type": "image/jpeg"})
     assert nothing.status_code == 200 and nothing.json() == {"matches": []}
     garbage = client.post("/matches/byContent", content=b"%PDF-1.4 not a picture", headers={"Content-Type": "image/jpeg"})
@@ -78,8 +79,12 @@ def test_revoked_key_manifests_are_not_offered_as_matches(client, tokens, settin
     body = _sign(client, tokens["YG"], _photo()).json()
     value = binding_value(int(body["manifest"]["watermark"]["id"], 16))
     assert client.get("/matches/byBinding", params={"alg": SOFT_BINDING_ALG, "value": value}).json()["matches"]
+    published = client.get(body["download"]).content
+    assert client.post("/matches/byContent", content=published).json()["matches"]
     Keyring(settings.home).revoke(body["manifest"]["key_id"], "test")
     assert client.get("/matches/byBinding", params={"alg": SOFT_BINDING_ALG, "value": value}).json() == {"matches": []}
+    assert client.post("/matches/byContent", content=published).json() == {"matches": []}
+    assert client.post("/matches/byContent", content=_stripped_copy(published)).json() == {"matches": []}
 
 
 def test_stripped_reencoded_clip_finds_its_c2pa_manifest(settings, client, tmp_path):  # noqa: F811
@@ -99,3 +104,23 @@ def test_stripped_reencoded_clip_finds_its_c2pa_manifest(settings, client, tmp_p
     assert [m["manifestId"] for m in matches] == [result.manifest.c2pa_label]
     store = client.get(f"/manifests/{result.manifest.c2pa_label}")
     assert store.headers["content-type"] == "application/c2pa" and store.content in signed.read_bytes()
+
+
+def test_fingerprint_binding_finds_a_copy_whose_watermark_is_gone(client, tokens, settings):
+    """The fingerprint algorithm listed in supportedAlgorithms resolves too: a client with
+    the 256-bit fingerprint of a copy gets the manifest of the asset it looks like."""
+    import base64
+
+    from realmark.fingerprint import fingerprint_luma
+    from realmark.media.image import load_photo, luma8
+    from service.routers.softbinding import FINGERPRINT_ALG
+
+    body = _sign(client, tokens["YG"], _photo()).json()
+    copy = _stripped_copy(client.get(body["download"]).content)
+    value = base64.b64encode(fingerprint_luma(luma8(load_photo(copy).rgb)).bits).decode()
+    matches = client.get("/matches/byBinding", params={"alg": FINGERPRINT_ALG, "value": value}).json()["matches"]
+    assert [m["manifestId"] for m in matches] == [body["manifest"]["c2pa"]["manifest"]]
+    assert 75 <= matches[0]["similarityScore"] <= 100
+    other = base64.b64encode(fingerprint_luma(luma8(load_photo(_photo("coffee")).rgb)).bits).decode()
+    assert client.get("/matches/byBinding", params={"alg": FINGERPRINT_ALG, "value": other}).json() == {"matches": []}
+    assert client.get("/matches/byBinding", params={"alg": FINGERPRINT_ALG, "value": "AAAA"}).status_code == 400

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from realmark.errors import KeyProblem
+from realmark.store.local import atomic_write
 
 C2PA_CLAIM_SIGNING = ObjectIdentifier("1.3.6.1.4.1.62558.2.1")
 ROOT_YEARS = 20
@@ -72,7 +73,7 @@ class DeploymentRoot:
         self.key_path = self.folder / "root-key.pem"
 
     def exists(self) -> bool:
-        return self.cert_path.exists() and self.key_path.exists()
+        return self.key_path.exists()
 
     def certificate(self) -> x509.Certificate:
         try:
@@ -103,12 +104,16 @@ class DeploymentRoot:
         )
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
-        fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # The key file is the commit point: written aside, then moved into place after the
+        # certificate, so a crash never leaves a key without its certificate.
+        pending = self.key_path.with_name(".root-key.pem.partial")
+        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
             f.flush()
             os.fsync(f.fileno())
-        self.cert_path.write_text(pem(cert))
+        atomic_write(self.cert_path, pem(cert).encode("ascii"))
+        os.replace(pending, self.key_path)
         return cert
 
     def _private(self, passphrase: bytes | None) -> Ed25519PrivateKey:
@@ -148,8 +153,8 @@ class DeploymentRoot:
 
 def check_root_pem(text: str) -> str:
     """A published root must be one CA certificate in PEM; raises ValueError otherwise."""
-    if not isinstance(text, str) or len(text) > 16384:
-        raise ValueError("the C2PA root must be a PEM certificate")
+    if not isinstance(text, str) or len(text) > 16384 or text.count("-----BEGIN CERTIFICATE-----") != 1:
+        raise ValueError("the C2PA root must be one PEM certificate")
     try:
         cert = x509.load_pem_x509_certificate(text.encode("ascii"))
         ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca

@@ -84,7 +84,8 @@ def _definition(claim: Claim) -> dict:
             },
             {
                 "label": "c2pa.soft-binding",
-                "data": {"alg": SOFT_BINDING_ALG, "name": "Realmark watermark", "blocks": [{"scope": {}, "value": binding_value(claim.watermark_id)}]},
+                # `pad` is required by the assertion's CDDL (filler for in-place updates; empty here).
+                "data": {"alg": SOFT_BINDING_ALG, "name": "Realmark watermark", "pad": [], "blocks": [{"scope": {}, "value": binding_value(claim.watermark_id)}]},
             },
             {
                 "label": "stds.schema-org.CreativeWork",

@@ -57,57 +57,69 @@ def verifying_context(root_pem: str | None) -> c2pa.Context:
     return c2pa.Context(c2pa.Settings.from_dict(settings))
 
 
-def _codes(results: dict | None, kind: str) -> tuple[str, ...]:
-    active = (results or {}).get("activeManifest") or {}
-    return tuple(str(item.get("code")) for item in active.get(kind) or [] if isinstance(item, dict))
+def _codes(results, kind: str) -> tuple[str, ...]:
+    active = results.get("activeManifest") if isinstance(results, dict) else None
+    items = active.get(kind) if isinstance(active, dict) else None
+    return tuple(str(item.get("code")) for item in items if isinstance(item, dict)) if isinstance(items, list) else ()
 
 
 def _soft_binding(manifest: dict) -> dict | None:
-    for assertion in manifest.get("assertions") or []:
+    assertions = manifest.get("assertions")
+    for assertion in assertions if isinstance(assertions, list) else []:
         data = assertion.get("data") if isinstance(assertion, dict) else None
-        if assertion.get("label") == "c2pa.soft-binding" and isinstance(data, dict) and data.get("alg") == SOFT_BINDING_ALG:
-            blocks = data.get("blocks") or []
-            if blocks and isinstance(blocks[0], dict) and isinstance(blocks[0].get("value"), str):
+        if isinstance(data, dict) and assertion.get("label") == "c2pa.soft-binding" and data.get("alg") == SOFT_BINDING_ALG:
+            blocks = data.get("blocks")
+            if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict) and isinstance(blocks[0].get("value"), str):
                 return {"alg": SOFT_BINDING_ALG, "value": blocks[0]["value"]}
     return None
 
 
+def _unreadable(detail: str) -> CredentialsReport:
+    return CredentialsReport(INVALID, f"The file holds Content Credentials that cannot be read ({detail}).", failures=("manifest.unreadable",))
+
+
 def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> CredentialsReport | None:
-    """The report for the manifest embedded in `stream`, or None when there is none."""
+    """The report for the manifest embedded in `stream`, or None when there is none.
+    Never raises for what the file holds: a hostile manifest is reported unreadable."""
     if mime not in EMBEDDABLE:
         return None
     try:
         reader = c2pa.Reader.try_create(mime, stream, context=verifying_context(root_pem))
+        if reader is None:
+            return None
+        with reader:
+            state = reader.get_validation_state() or INVALID
+            results = reader.get_validation_results()
+            manifest = reader.get_active_manifest() or {}
     except c2pa.C2paError as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if text.startswith("Remote:"):
             url = text.split("url", 1)[-1].strip() or None
             return CredentialsReport(NOT_CHECKED, "The file points to Content Credentials on another server; they are never fetched, so they were not checked.", remote_url=url)
-        return CredentialsReport(INVALID, f"The file holds Content Credentials that cannot be read ({text}).", failures=("manifest.unreadable",))
-    if reader is None:
-        return None
-    with reader:
-        state = reader.get_validation_state() or INVALID
-        results = reader.get_validation_results()
-        manifest = reader.get_active_manifest() or {}
-    signature = manifest.get("signature_info") or {}
+        return _unreadable(text)
+    except (KeyError, ValueError, TypeError) as exc:  # c2pa-python on a store without an active manifest, or odd JSON
+        return _unreadable(f"{type(exc).__name__}: {exc}")
+    if not isinstance(manifest, dict):
+        return _unreadable("the active manifest is not an object")
+    signature = manifest.get("signature_info") if isinstance(manifest.get("signature_info"), dict) else {}
     failures = _codes(results, "failure")
-    issuer = signature.get("issuer")
+    issuer = signature.get("issuer") if isinstance(signature.get("issuer"), str) else None
     if state == TRUSTED:
         message = f"Content Credentials are intact and issued by {issuer}, under this service's trust list."
     elif state == VALID:
-        message = f"Content Credentials are intact, but their signer ({issuer or 'unknown'}) is not on this service's trust list."
+        message = "Content Credentials are intact, but their signer is not on this service's trust list: the name they give is not confirmed."
     else:
         message = "Content Credentials are present but do not validate: the file was changed after they were signed, or they are forged."
     # A Trusted certificate was issued by the deployment root, which writes the key id into
     # every leaf's common name (certs.leaf_name): so here the name can be believed.
-    named = LEAF_NAME.fullmatch(signature.get("common_name") or "") if state == TRUSTED else None
+    named = LEAF_NAME.fullmatch(str(signature.get("common_name") or "")) if state == TRUSTED else None
+    label = manifest.get("label")
     return CredentialsReport(
         state=state if state in (TRUSTED, VALID) else INVALID,
         message=message,
-        label=manifest.get("label"),
+        label=label if isinstance(label, str) else None,
         issuer=issuer,
-        title=manifest.get("title"),
+        title=manifest.get("title") if isinstance(manifest.get("title"), str) else None,
         failures=failures,
         soft_binding=_soft_binding(manifest),
         key_id=named.group("key_id") if named else None,

@@ -80,6 +80,10 @@ class Keyring:
     def _issue_chain(self, trust: TrustList, agency: str, key_id: str, public, passphrase: bytes | None) -> None:
         """Write the key's C2PA certificate, making the deployment root on first use."""
         if not self.root.exists():
+            if trust.c2pa_root:
+                # Every certificate already issued chains to the published root: a new one
+                # would silently make them all untrusted.
+                raise KeyProblem(f"the deployment root key {self.root.key_path} is missing but the trust list publishes a root: restore ca/ from your backup")
             self.root.create(passphrase)
         trust.c2pa_root = pem(self.root.certificate())  # published with the trust list
         leaf = self.root.issue(agency, key_id, public, passphrase)

@@ -33,10 +33,11 @@ def get_manifest(manifest_id: str, svc: Services = Depends(services)):
 def get_file(manifest_id: str, svc: Services = Depends(services)):
     data = _manifest_bytes(svc, manifest_id)
     try:
-        media = parse_manifest(data).media
+        manifest = parse_manifest(data)
     except InvalidManifest:
         raise HTTPException(404, "no such file") from None
-    content = Records(svc.store).published_bytes(media.sha256)
+    media = manifest.media
+    content = Records(svc.store).published_bytes(manifest.manifest_id, media.sha256)
     if content is None:
         raise HTTPException(404, "the signed file is not kept here")
     return Response(content, media_type=media.type, headers={"Cache-Control": "public, max-age=31536000, immutable"})

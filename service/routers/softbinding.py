@@ -9,12 +9,15 @@ record verifies under the trust list are ever returned as matches."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from realmark.credentials import SOFT_BINDING_ALG, parse_binding_value
-from realmark.errors import UnsupportedMedia
+from realmark.errors import BadInput, UnsupportedMedia
 from realmark.manifest.model import C2PA_LABEL
 from realmark.media.image import sniff as sniff_photo
 from realmark.media.video import sniff as sniff_video
@@ -26,15 +29,29 @@ from ..deps import Services, public_url, services, verify_rate_limit
 from ..uploads import CHUNK, temp_folder
 
 router = APIRouter(tags=["C2PA soft binding resolution"])
-FINGERPRINT_ALG = "org.realmark.pdq.1"  # realmark-pdq-1 (PDQ-style) under a soft-binding name
+FINGERPRINT_ALG = "org.realmark.pdq.1"  # realmark-pdq-1 (PDQ-style, 256 bits) under a soft-binding name
 MAX_RESULTS = 100
-# How sure a match is, 0-100, by the verdict it came from: a decoded watermark (its
-# 40-bit check makes a wrong id a 1-in-10^11 event) or appearance alone.
-_SCORE = {Verdict.AUTHENTIC: 100, Verdict.ALTERED: 100, Verdict.LIKELY_AUTHENTIC: 80}
+
+
+def _score(distance: int) -> int:
+    """similarityScore, 0-100: 100 for a watermark id read exactly (its 40-bit check makes
+    a wrong id a 1-in-10^11 event), else from the fingerprint distance, where unrelated
+    pictures sit near 128 of 256 bits and matches are within 31."""
+    return max(0, round(100 * (1 - distance / 128)))
 
 
 def _match(request: Request, svc: Services, label: str, score: int) -> dict:
     return {"manifestId": label, "similarityScore": score, "endpoint": public_url(request, svc, "")}
+
+
+def _fingerprint(value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise BadInput(f"a {FINGERPRINT_ALG} value is the base64 of a 32-byte (256-bit) fingerprint")
+    return raw
 
 
 @router.get("/services/supportedAlgorithms", summary="Soft binding algorithms this service resolves")
@@ -46,15 +63,24 @@ def supported_algorithms():
 def by_binding(
     request: Request,
     alg: str = Query(..., max_length=100),
-    value: str = Query(..., max_length=100, description="base64 of the 6-byte watermark id"),
+    value: str = Query(..., max_length=100, description="base64: the 6-byte watermark id, or the 32-byte fingerprint"),
     max_results: int = Query(10, alias="maxResults", ge=1, le=MAX_RESULTS),
     svc: Services = Depends(services),
 ):
+    trust = svc.settings.trust()
+    if alg == FINGERPRINT_ALG:  # nearest signed assets by appearance, each manifest once
+        matches, seen = [], set()
+        for found in svc.index.search([_fingerprint(value)]):
+            manifest = trusted_manifest(found.manifest_id, svc.store, trust) if found.manifest_id not in seen else None
+            seen.add(found.manifest_id)
+            if manifest is not None and manifest.c2pa_label:
+                matches.append(_match(request, svc, manifest.c2pa_label, _score(found.distance)))
+        return {"matches": matches[:max_results]}
     if alg != SOFT_BINDING_ALG:
         raise HTTPException(400, f"unsupported soft binding algorithm {alg!r}; see /services/supportedAlgorithms")
     wm_id = parse_binding_value(value)
     manifest_id = Records(svc.store).manifest_id_for_watermark(wm_id)
-    manifest = trusted_manifest(manifest_id, svc.store, svc.settings.trust()) if manifest_id else None
+    manifest = trusted_manifest(manifest_id, svc.store, trust) if manifest_id else None
     if manifest is None or manifest.c2pa_label is None or manifest.watermark_id != f"{wm_id:012x}":
         return {"matches": []}
     return {"matches": [_match(request, svc, manifest.c2pa_label, 100)][:max_results]}
@@ -93,20 +119,28 @@ async def by_content(
                 raise UnsupportedMedia("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
     found = result.manifest or {}
     label = (found.get("c2pa") or {}).get("manifest")
-    if result.verdict not in _SCORE or label is None:
-        return {"matches": []}
-    return {"matches": [_match(request, svc, label, _SCORE[result.verdict])][:max_results]}
+    if result.verdict not in (Verdict.AUTHENTIC, Verdict.ALTERED, Verdict.LIKELY_AUTHENTIC) or label is None:
+        return {"matches": []}  # unknown, or a record that fails verification
+    # An altered copy still matches: the binding (its watermark) is exact; the verdict on
+    # its content is /v1/verify's to give.
+    by_appearance = not result.evidence["watermark"].get("found") and "distance" in (result.evidence.get("appearance") or {})
+    score = _score(result.evidence["appearance"]["distance"]) if by_appearance else 100
+    return {"matches": [_match(request, svc, label, score)][:max_results]}
 
 
 @router.get(
     "/manifests/{manifest_id}",
     summary="A C2PA manifest store, by its id (urn:c2pa:...)",
     response_class=Response,
-    responses={200: {"content": {"application/c2pa": {}}}, 404: {}},
+    responses={200: {"content": {"application/c2pa": {}}}, 400: {}, 404: {}},
 )
-def c2pa_manifest(manifest_id: str, svc: Services = Depends(services)):
+def c2pa_manifest(
+    manifest_id: str,
+    return_active_manifest: bool = Query(False, alias="returnActiveManifest", description="accepted; every stored manifest store has the signed file's manifest as its active one"),
+    svc: Services = Depends(services),
+):
     if not C2PA_LABEL.fullmatch(manifest_id):
-        raise HTTPException(404, "no such C2PA manifest")
+        raise HTTPException(400, "a manifest id looks like urn:c2pa:<uuid>")
     data = Records(svc.store).c2pa_bytes(manifest_id)
     if data is None:
         raise HTTPException(404, "no such C2PA manifest")

@@ -20,7 +20,7 @@ const TEXT = {
     credentials: "Content Credentials",
     c2pa: {
       Trusted: (who) => `valid, issued by ${who}`,
-      Valid: (who) => `intact, but signed by ${who || "someone"} this service does not know`,
+      Valid: () => "intact, but from a signer this service does not know (the name they give is not confirmed)",
       Invalid: () => "do not match this file (changed after signing, or forged)",
       NotChecked: () => "kept on another server; not checked",
     },
@@ -43,7 +43,7 @@ const TEXT = {
     credentials: "콘텐츠 자격 증명",
     c2pa: {
       Trusted: (who) => `유효함, 발급: ${who}`,
-      Valid: (who) => `손상되지 않았지만 이 서비스가 모르는 서명자(${who || "알 수 없음"})의 서명`,
+      Valid: () => "손상되지 않았지만 이 서비스가 모르는 서명자의 서명 (표시된 이름은 확인되지 않음)",
       Invalid: () => "이 파일과 일치하지 않음 (서명 후 변경되었거나 위조됨)",
       NotChecked: () => "다른 서버에 있어 확인하지 않음",
     },
@@ -87,7 +87,7 @@ function render(body, file) {
     row(t().titleLabel, m.title);
     row(t().published, new Date(m.published_at).toLocaleDateString(lang === "ko" ? "ko-KR" : "en-GB", { year: "numeric", month: "long", day: "numeric" }));
   }
-  const c = body.credentials;  // C2PA, validated separately and shown beside the verdict
+  const c = body.credentials;  // C2PA, validated separately and shown beside the verdict; a signer's name only when trusted
   if (c) row(t().credentials, (t().c2pa[c.state] || (() => c.state))(c.issuer));
   const content = (body.evidence && body.evidence.content) || (body.evidence && body.evidence.appearance) || {};
   const list = $("ranges"); list.replaceChildren();
