@@ -161,7 +161,7 @@ def cmd_verify(args, settings: Settings) -> int:
         text += f"\n  {r['clip_start']:6.1f}-{r['clip_end']:.1f} s  {r['kind']}{mapped}"
     if result.credentials:
         failures = f" [{', '.join(result.credentials['failures'])}]" if result.credentials["failures"] else ""
-        text += f"\nContent Credentials: {result.credentials['state']}{failures}. {result.credentials['message']}"
+        text += f"\nC2PA: {result.credentials['state']}{failures}. {result.credentials['message']}"
     _emit(args, result.to_dict(), text)
     return result.exit_code
 

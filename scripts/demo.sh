@@ -8,7 +8,9 @@ export REALMARK_HOME="${REALMARK_HOME:-$PWD/demo-home}"
 out="$REALMARK_HOME/out"
 mkdir -p "$out"
 
-if ! realmark keys list | grep -q "DemoAgency"; then
+# Once: the key, and its Content Credentials certificate (also issued for a key made by
+# an older version, which had none).
+if ! realmark keys list | grep -q "DemoAgency" || ! ls "$REALMARK_HOME"/keys/DemoAgency/*.chain.pem >/dev/null 2>&1; then
   realmark keys init --agency DemoAgency
 fi
 echo "== sign examples/official.jpg"
