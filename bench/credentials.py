@@ -23,7 +23,7 @@ import av
 
 from bench import attacks
 from bench.video import median_time
-from bench.watermark import machine
+from bench.report import machine, publish
 from realmark.credentials import Claim, embed
 from realmark.keys import Keyring
 from realmark.store import LocalStore
@@ -116,9 +116,7 @@ def main(argv=None) -> int:
         folder = Path(tmp) / "clips"
         folder.mkdir()
         text = markdown(photo_rows(key, home), video_rows(key, home, folder))
-    print(text)
-    if args.markdown:
-        Path(args.markdown).write_text(text + "\n")
+    publish(text, args.markdown)
     return 0
 
 

@@ -36,7 +36,8 @@ import numpy as np
 
 from bench import attacks
 from bench.baseline import PAYLOAD_BITS, Baseline
-from bench.watermark import machine, psnr
+from bench.report import machine, publish
+from bench.watermark import psnr
 from realmark.watermark import codec
 from tests import photos
 
@@ -331,10 +332,7 @@ def main(argv=None) -> int:
         if args.unmarked:
             report["unmarked"] = unmarked(args.unmarked, pool)
     report["minutes"] = (time.perf_counter() - started) / 60
-    text = markdown(report)
-    print(text)
-    if args.markdown:
-        Path(args.markdown).write_text(text + "\n")
+    publish(markdown(report), args.markdown)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str))
     return 0

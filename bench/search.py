@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
-from bench.watermark import machine
+from bench.report import machine, publish
 from realmark.index import FingerprintIndex
 
 PER_MANIFEST = 5
@@ -106,10 +104,7 @@ def main(argv=None) -> int:
     for size in args.sizes:
         rows.append(run_size(size, args.queries))
         gc.collect()
-    text = markdown(rows, args.queries)
-    print(text)
-    if args.markdown:
-        Path(args.markdown).write_text(text + "\n")
+    publish(markdown(rows, args.queries), args.markdown)
     return 0
 
 

@@ -22,7 +22,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.watermark import machine
+from bench.report import machine, publish
 from realmark.keys import Keyring
 from realmark.settings import Settings
 from signer import sign
@@ -139,10 +139,7 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--markdown")
     args = parser.parse_args(argv)
-    text = markdown(run(args.requests, args.concurrency))
-    print(text)
-    if args.markdown:
-        Path(args.markdown).write_text(text + "\n")
+    publish(markdown(run(args.requests, args.concurrency)), args.markdown)
     return 0
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import av
 
 from bench import attacks
-from bench.watermark import machine
+from bench.report import machine, publish
 from realmark.keys import Keyring
 from realmark.store import LocalStore
 from signer import EncoderSettings, sign_video
@@ -180,12 +180,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print raw figures as JSON too")
     args = parser.parse_args(argv)
     report = run()
-    text = markdown(report)
-    print(text)
+    publish(markdown(report), args.markdown)
     if args.json:
         print(json.dumps(report, indent=2))
-    if args.markdown:
-        Path(args.markdown).write_text(text + "\n")
     return 0
 
 

@@ -10,27 +10,16 @@ bench.robustness."""
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 
 import numpy as np
 
 from bench.baseline import PAYLOAD_BITS, Baseline
+from bench.report import machine, publish
 from realmark import watermark
 from realmark.watermark.codec import luma
 from tests import photos
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Luma PSNR, the issue's measure (Realmark marks luma)."""
@@ -112,11 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--photos", type=int, default=len(photos.REAL), help="number of 1080p photos")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args(argv)
-    text = markdown(run(args.photos))
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
+    publish(markdown(run(args.photos)), args.markdown)
     return 0
 
 

@@ -21,6 +21,11 @@ def kind_of(upload: UploadFile) -> str:
     """"photo" or "video", from the file's first bytes (never its name or declared type)."""
     head = upload.file.read(64)
     upload.file.seek(0)
+    return kind(head)
+
+
+def kind(head: bytes) -> str:
+    """"photo" or "video", from a file's first 64 bytes; UnsupportedMedia otherwise."""
     if sniff_video(head):
         return "video"
     if sniff_photo(head):

@@ -16,7 +16,7 @@ from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import Fingerprint
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo, parse_manifest, sign_manifest
-from realmark.store import Records, Store
+from realmark.store import Records
 
 MAX_TITLE = 500
 MAX_ARTIST = 200

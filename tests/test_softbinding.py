@@ -113,7 +113,7 @@ def test_fingerprint_binding_finds_a_copy_whose_watermark_is_gone(client, tokens
 
     from realmark.fingerprint import fingerprint_luma
     from realmark.media.image import load_photo, luma8
-    from service.routers.softbinding import FINGERPRINT_ALG
+    from realmark.credentials import FINGERPRINT_ALG
 
     body = _sign(client, tokens["YG"], _photo()).json()
     copy = _stripped_copy(client.get(body["download"]).content)

@@ -1,11 +1,12 @@
 """Content Credentials (C2PA): certificates for agency keys, manifests embedded at
 signing, and the validation report verifiers show beside Realmark's own verdict."""
 
-from .binding import SOFT_BINDING_ALG, binding_value, parse_binding_value
+from .binding import FINGERPRINT_ALG, SOFT_BINDING_ALG, binding_value, parse_binding_value, parse_fingerprint_value
 from .embed import Claim, Embedded, embed
 from .report import CredentialsReport, read_credentials
 
 __all__ = [
+    "FINGERPRINT_ALG",
     "SOFT_BINDING_ALG",
     "Claim",
     "CredentialsReport",
@@ -13,5 +14,6 @@ __all__ = [
     "binding_value",
     "embed",
     "parse_binding_value",
+    "parse_fingerprint_value",
     "read_credentials",
 ]

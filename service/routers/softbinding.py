@@ -9,27 +9,20 @@ record verifies under the trust list are ever returned as matches."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from realmark.credentials import SOFT_BINDING_ALG, parse_binding_value
-from realmark.errors import BadInput, UnsupportedMedia
+from realmark.credentials import FINGERPRINT_ALG, SOFT_BINDING_ALG, parse_binding_value, parse_fingerprint_value
 from realmark.manifest.model import C2PA_LABEL
-from realmark.media.image import sniff as sniff_photo
-from realmark.media.video import sniff as sniff_video
 from realmark.store import Records
 from verifier import Verdict, verify, verify_video
 from verifier.manifests import trusted_manifest
 
 from ..deps import Services, public_url, services, verify_rate_limit
-from ..uploads import CHUNK, temp_folder
+from ..uploads import kind, temp_folder
 
 router = APIRouter(tags=["C2PA soft binding resolution"])
-FINGERPRINT_ALG = "org.realmark.pdq.1"  # realmark-pdq-1 (PDQ-style, 256 bits) under a soft-binding name
 MAX_RESULTS = 100
 
 
@@ -42,16 +35,6 @@ def _score(distance: int) -> int:
 
 def _match(request: Request, svc: Services, label: str, score: int) -> dict:
     return {"manifestId": label, "similarityScore": score, "endpoint": public_url(request, svc, "")}
-
-
-def _fingerprint(value: str) -> bytes:
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 32:
-        raise BadInput(f"a {FINGERPRINT_ALG} value is the base64 of a 32-byte (256-bit) fingerprint")
-    return raw
 
 
 @router.get("/services/supportedAlgorithms", summary="Soft binding algorithms this service resolves")
@@ -70,7 +53,7 @@ def by_binding(
     trust = svc.settings.trust()
     if alg == FINGERPRINT_ALG:  # nearest signed assets by appearance, each manifest once
         matches, seen = [], set()
-        for found in svc.index.search([_fingerprint(value)]):
+        for found in svc.index.search([parse_fingerprint_value(value)]):
             manifest = trusted_manifest(found.manifest_id, svc.store, trust) if found.manifest_id not in seen else None
             seen.add(found.manifest_id)
             if manifest is not None and manifest.c2pa_label:
@@ -109,14 +92,12 @@ async def by_content(
             async for chunk in request.stream():
                 out.write(chunk)
         with open(path, "rb") as f:
-            head = f.read(64)
+            video = kind(f.read(64)) == "video"
         with svc.heavy.slot():
-            if sniff_video(head):
+            if video:
                 result = await run_in_threadpool(verify_video, path, store=svc.store, trust=trust, index=index)
-            elif sniff_photo(head):
-                result = await run_in_threadpool(verify, path.read_bytes(), store=svc.store, trust=trust, index=index)
             else:
-                raise UnsupportedMedia("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
+                result = await run_in_threadpool(verify, path.read_bytes(), store=svc.store, trust=trust, index=index)
     found = result.manifest or {}
     label = (found.get("c2pa") or {}).get("manifest")
     if result.verdict not in (Verdict.AUTHENTIC, Verdict.ALTERED, Verdict.LIKELY_AUTHENTIC) or label is None:
