@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY realmark ./realmark
 COPY signer ./signer
 COPY verifier ./verifier
+COPY cli ./cli
 COPY service ./service
 COPY bench ./bench
 # Everything comes from PyPI wheels: FFmpeg's libraries ship inside `av`; no apt packages.

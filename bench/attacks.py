@@ -109,7 +109,12 @@ def caption(rgb: np.ndarray, area: float = 0.10) -> np.ndarray:
     left, top = (w - box_w) // 2, round(h * 0.7) - box_h // 2
     draw = ImageDraw.Draw(im)
     draw.rounded_rectangle((left, top, left + box_w, top + box_h), radius=box_h // 4, fill=(250, 220, 40))
-    draw.text((left + box_h // 4, top + box_h // 6), "OMG new teaser!! 🔥 #comeback", fill=(20, 20, 20), font=_font(max(10, box_h // 2)))
+    draw.text(
+        (left + box_h // 4, top + box_h // 6),
+        "OMG new teaser!! 🔥 #comeback",
+        fill=(20, 20, 20),
+        font=_font(max(10, box_h // 2)),
+    )
     return np.asarray(im)
 
 
@@ -200,10 +205,20 @@ def _video_frames(path, start: float = 0.0, end: float | None = None):
             yield t, frame.to_ndarray(format="rgb24")
 
 
-def write_clip(frames, dst, fps, *, crf: int = 28, codec: str = "libx264", size: tuple[int, int] | None = None, preset: str = "veryfast") -> None:
+def write_clip(
+    frames,
+    dst,
+    fps,
+    *,
+    crf: int = 28,
+    codec: str = "libx264",
+    size: tuple[int, int] | None = None,
+    preset: str = "veryfast",
+) -> None:
     """Encode RGB frames (an iterable) as a new clip, as a platform's transcoder would."""
-    import av
     from fractions import Fraction
+
+    import av
 
     fmt = "webm" if str(dst).endswith(".webm") else "mp4"
     with av.open(str(dst), "w", format=fmt) as out:
@@ -263,7 +278,18 @@ def splice(parts, dst, *, crf: int = 23) -> None:
     write_clip(frames, dst, clip_rate(parts[0][0]), crf=crf, size=size)
 
 
-def transform(src, dst, *, picture: Callable[[np.ndarray], np.ndarray] | None = None, fps: float | None = None, crf: int = 23, codec: str = "libx264", start: float = 0.0, end: float | None = None, size: tuple[int, int] | None = None) -> None:
+def transform(
+    src,
+    dst,
+    *,
+    picture: Callable[[np.ndarray], np.ndarray] | None = None,
+    fps: float | None = None,
+    crf: int = 23,
+    codec: str = "libx264",
+    start: float = 0.0,
+    end: float | None = None,
+    size: tuple[int, int] | None = None,
+) -> None:
     """A re-upload of a clip: [start, end) seconds, each picture passed through `picture`,
     the frame rate changed to `fps` (frames dropped or repeated by time, as FFmpeg's fps
     filter does), re-encoded with `codec` at `crf`."""
@@ -290,8 +316,15 @@ def burn_caption(rgb: np.ndarray) -> np.ndarray:
     w, h = im.size
     box_h = round(h * 0.12)
     draw = ImageDraw.Draw(im)
-    draw.rectangle((round(w * 0.1), h - box_h - round(h * 0.05), round(w * 0.9), h - round(h * 0.05)), fill=(10, 10, 10))
-    draw.text((round(w * 0.13), h - box_h - round(h * 0.03)), "[ENG SUB] the teaser everyone is talking about", fill=(255, 255, 255), font=_font(box_h // 2))
+    draw.rectangle(
+        (round(w * 0.1), h - box_h - round(h * 0.05), round(w * 0.9), h - round(h * 0.05)), fill=(10, 10, 10)
+    )
+    draw.text(
+        (round(w * 0.13), h - box_h - round(h * 0.03)),
+        "[ENG SUB] the teaser everyone is talking about",
+        fill=(255, 255, 255),
+        font=_font(box_h // 2),
+    )
     return np.asarray(im)
 
 

@@ -8,7 +8,7 @@ invisible-watermark's dwtDct and dwtDctSvd on the same inputs.
   applied, and the method reads its payload back. Realmark reads with the same extract()
   the verifier uses.
 - Videos (1920x1080, 30 fps, over 5 s: animation, camera footage, a pan over a photo):
-  Realmark signs each with the real signer and `verify_video` reads each attacked copy;
+  Realmark signs each with the real signer and `verifier.verify` reads each attacked copy;
   the baselines mark every frame and read a majority vote over sampled frames.
 - Unmarked: Realmark's extract() on N unmarked photos and video frames, randomly
   cropped, resized, flipped and JPEG-compressed: any id at all is a false positive.
@@ -37,9 +37,9 @@ import numpy as np
 from bench import attacks
 from bench.baseline import PAYLOAD_BITS, Baseline
 from bench.report import machine, publish
+from bench.samples import photos
 from bench.watermark import psnr
 from realmark.watermark import codec
-from tests import photos
 
 BASELINES = ("dwtDct", "dwtDctSvd")
 METHODS = ("realmark",) + BASELINES
@@ -102,7 +102,13 @@ def photo_robustness(covers, pool) -> dict:
             }
             for m in METHODS
         }
-    quality = {m: {k: (min(p["quality"][m][k] for p in per_photo), statistics.mean(p["quality"][m][k] for p in per_photo)) for k in ("psnr", "ssim")} for m in METHODS}
+    quality = {
+        m: {
+            k: (min(p["quality"][m][k] for p in per_photo), statistics.mean(p["quality"][m][k] for p in per_photo))
+            for k in ("psnr", "ssim")
+        }
+        for m in METHODS
+    }
     return {"count": len(covers), "attacks": table, "quality": quality}
 
 
@@ -123,7 +129,7 @@ def _kenburns(rgb: np.ndarray, frames: int):
 
 def _sources(work: Path, count: int) -> list[Path]:
     """The official clips, written as a studio master would be (CRF 16)."""
-    from tests import videos
+    from bench.samples import videos
 
     frames = round(VIDEO_SECONDS * VIDEO_FPS)
 
@@ -138,7 +144,9 @@ def _sources(work: Path, count: int) -> list[Path]:
     makers = {
         "animation (Big Buck Bunny)": lambda: retimed(videos.real(videos.BUNNY)),
         "camera (bikes)": lambda: retimed(videos.real(videos.BIKES)),
-        "pan over a photo (motorcycle)": lambda: _kenburns(photos.fit(photos.real("motorcycle_left"), 2400, 1350), frames),
+        "pan over a photo (motorcycle)": lambda: _kenburns(
+            photos.fit(photos.real("motorcycle_left"), 2400, 1350), frames
+        ),
         "pan over a photo (astronaut)": lambda: _kenburns(photos.fit(photos.real("astronaut"), 2400, 1350), frames),
     }
     out = []
@@ -154,8 +162,8 @@ def _video_job(args) -> dict:
     method, label, src, work = args
     from realmark.keys import Keyring
     from realmark.store import LocalStore
-    from signer import sign_video
-    from verifier import verify_video
+    from signer import sign
+    from verifier import verify
 
     work = Path(tempfile.mkdtemp(dir=work))
     rng = np.random.default_rng(zlib.crc32(f"{method} {label}".encode()))  # the same payloads every run
@@ -165,7 +173,7 @@ def _video_job(args) -> dict:
         keyring = Keyring(work / "home")
         keyring.create("Bench")
         store = LocalStore(work / "store")
-        signed = sign_video(src, marked, title=label, artists=["bench"], key=keyring.signing_key("Bench"), store=store)
+        signed = sign(src, marked, title=label, artists=["bench"], key=keyring.signing_key("Bench"), store=store)
         wm_id = signed.manifest.watermark_id
     else:
         baseline = Baseline(method)
@@ -175,10 +183,15 @@ def _video_job(args) -> dict:
         copy = work / f"{name}{attacks.VIDEO_SUFFIX.get(name, '.mp4')}"
         attack(marked, copy)
         if method == "realmark":
-            result = verify_video(copy, store=store, trust=keyring.trust())
+            result = verify(copy, store=store, trust=keyring.trust())
             found = result.evidence.get("watermark", {}).get("id")
             truth = codec.coded_bits_for(int(wm_id, 16))
-            results[name] = {"ok": found == wm_id, "wrong": found not in (None, wm_id), "bits": _bit_accuracy(_clip_bits(copy), truth), "verdict": result.verdict.value}
+            results[name] = {
+                "ok": found == wm_id,
+                "wrong": found not in (None, wm_id),
+                "bits": _bit_accuracy(_clip_bits(copy), truth),
+                "verdict": result.verdict.value,
+            }
         else:
             votes = [baseline.extract(rgb) for rgb in _sampled_frames(copy, BASELINE_VIDEO_SAMPLES)]
             bits = (np.mean(votes, axis=0) > 0.5).astype(np.uint8)
@@ -202,7 +215,7 @@ def _clip_bits(path: Path):
 
 def _sampled_frames(path: Path, count: int):
     """`count` RGB frames spread evenly over the clip (only those are kept in memory)."""
-    from tests import videos
+    from bench.samples import videos
 
     picks = set(np.linspace(0, videos.frame_count(path) - 1, count).round().astype(int).tolist())
     return [rgb for i, (_, rgb) in enumerate(attacks._video_frames(path)) if i in picks]
@@ -233,7 +246,7 @@ def video_robustness(work: Path, count: int, pool) -> dict:
 @functools.cache
 def _unmarked_pool() -> list[np.ndarray]:
     """Unmarked pictures to draw from: the photos and every frame of the shipped clips."""
-    from tests import videos
+    from bench.samples import videos
 
     pool = [rgb for _, rgb in photos.robustness_set()]
     for name in (videos.BUNNY, videos.BIKES, "carphone_pristine"):
@@ -271,7 +284,11 @@ def unmarked(total: int, pool) -> dict:
     jobs = [(start, min(chunk, total - start)) for start in range(0, total, chunk)]
     parts = list(pool.map(_unmarked_job, jobs))
     read = sum(p[0] for p in parts)
-    return {"read": read, "ids_found": sum(p[1] for p in parts), "seconds_per_picture": sum(p[2] for p in parts) / max(1, read)}
+    return {
+        "read": read,
+        "ids_found": sum(p[1] for p in parts),
+        "seconds_per_picture": sum(p[2] for p in parts) / max(1, read),
+    }
 
 
 # --- report ------------------------------------------------------------------------------
@@ -282,7 +299,10 @@ def _cell(v: dict) -> str:
 
 
 def _rows(table: dict, targets: dict) -> list[str]:
-    lines = ["| attack | target | realmark | " + " | ".join(BASELINES) + " | holds |", "|---|---|---|" + "---|" * len(BASELINES) + "---|"]
+    lines = [
+        "| attack | target | realmark | " + " | ".join(BASELINES) + " | holds |",
+        "|---|---|---|" + "---|" * len(BASELINES) + "---|",
+    ]
     for name, row in table.items():
         target = attacks.TARGETS.get(targets[name])
         ours = row["realmark"]
@@ -290,12 +310,20 @@ def _rows(table: dict, targets: dict) -> list[str]:
         holds = "" if target is None else ("yes" if ours["recovered"] >= target and ours["wrong"] == 0 else "**no**")
         if ours["wrong"]:
             extra += f" **{ours['wrong']} wrong ids**"
-        lines.append(f"| {name} | {'-' if target is None else f'>= {target:.0%}'} | {_cell(ours)}{extra} | " + " | ".join(_cell(row[b]) for b in BASELINES) + f" | {holds} |")
+        lines.append(
+            f"| {name} | {'-' if target is None else f'>= {target:.0%}'} | {_cell(ours)}{extra} | "
+            + " | ".join(_cell(row[b]) for b in BASELINES)
+            + f" | {holds} |"
+        )
     return lines
 
 
 def markdown(r: dict) -> str:
-    lines = [f"Machine: {r['machine']}. Cells: recovered (exact payload) / raw bit accuracy. Run time {r['minutes']:.0f} min.", ""]
+    lines = [
+        f"Machine: {r['machine']}. Cells: recovered (exact payload) / raw bit accuracy. "
+        f"Run time {r['minutes']:.0f} min.",
+        "",
+    ]
     if "photos" in r:
         p = r["photos"]
         lines += [f"**Photos**: {p['count']} real photos over 1 MP (1920x1080 and 1080x1350).", ""]
@@ -305,11 +333,21 @@ def markdown(r: dict) -> str:
         lines += [""] + _rows(p["attacks"], {k: v[1] for k, v in attacks.ROBUSTNESS.items()}) + [""]
     if "videos" in r:
         v = r["videos"]
-        lines += [f"**Videos**: {v['count']} clips, 1920x1080, 30 fps, {VIDEO_SECONDS} s: {'; '.join(v['clips'])}. Realmark: the real signer, then `verify_video` (its verdicts in brackets); baselines: every frame marked, majority vote over {BASELINE_VIDEO_SAMPLES} frames.", ""]
+        lines += [
+            f"**Videos**: {v['count']} clips, 1920x1080, 30 fps, {VIDEO_SECONDS} s: {'; '.join(v['clips'])}. "
+            "Realmark: the real signer, then `verifier.verify` (its verdicts in brackets); "
+            f"baselines: every frame marked, majority vote over {BASELINE_VIDEO_SAMPLES} frames.",
+            "",
+        ]
         lines += _rows(v["attacks"], {k: t for k, (_, t) in attacks.VIDEO_ROBUSTNESS.items()}) + [""]
     if "unmarked" in r:
         u = r["unmarked"]
-        lines.append(f"**Unmarked**: {u['read']} unmarked photos and video frames (random crops 50-100 %, resized x0.5-1.5, half mirrored, JPEG q50-95): **{u['ids_found']} ids found** ({u['seconds_per_picture'] * 1000:.0f} ms per picture to answer \"no mark\").")
+        lines.append(
+            f"**Unmarked**: {u['read']} unmarked photos and video frames "
+            "(random crops 50-100 %, resized x0.5-1.5, half mirrored, JPEG q50-95): "
+            f"**{u['ids_found']} ids found** "
+            f'({u["seconds_per_picture"] * 1000:.0f} ms per picture to answer "no mark").'
+        )
     return "\n".join(lines)
 
 

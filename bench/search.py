@@ -44,7 +44,13 @@ def run_size(size: int, queries: int, seed: int = 0) -> dict:
     raw = data.tobytes()
     del data
     index = FingerprintIndex()
-    index.add_many((f"rm-{m:024d}", [raw[(m * PER_MANIFEST + k) * 32 : (m * PER_MANIFEST + k + 1) * 32] for k in range(PER_MANIFEST)]) for m in range(size // PER_MANIFEST))
+    index.add_many(
+        (
+            f"rm-{m:024d}",
+            [raw[(m * PER_MANIFEST + k) * 32 : (m * PER_MANIFEST + k + 1) * 32] for k in range(PER_MANIFEST)],
+        )
+        for m in range(size // PER_MANIFEST)
+    )
     del raw
     gc.collect()
     build_s = time.perf_counter() - started
@@ -81,15 +87,19 @@ def run_size(size: int, queries: int, seed: int = 0) -> dict:
 
 def markdown(rows: list[dict], queries: int) -> str:
     lines = [
-        f"Machine: {machine()}. {queries} searches per size (half near copies 0-31 bits from a stored fingerprint, half strangers); {PER_MANIFEST} fingerprints per manifest.",
+        f"Machine: {machine()}. {queries} searches per size "
+        "(half near copies 0-31 bits from a stored fingerprint, half strangers); "
+        f"{PER_MANIFEST} fingerprints per manifest.",
         "",
-        "| fingerprints | build | memory | per fingerprint | one fingerprint p50 / p99 | a photo's 8 orientations p50 / p99 | near copies found |",
+        "| fingerprints | build | memory | per fingerprint | one fingerprint p50 / p99 "
+        "| a photo's 8 orientations p50 / p99 | near copies found |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['size']:,} | {r['build_s']:.1f} s | {r['mb']:.0f} MB | {r['bytes_per_fingerprint']:.0f} B | "
-            f"{r['single_p50_ms']:.2f} / **{r['single_p99_ms']:.2f} ms** | {r['eight_p50_ms']:.2f} / {r['eight_p99_ms']:.2f} ms | {r['near_found']:.0%} |"
+            f"{r['single_p50_ms']:.2f} / **{r['single_p99_ms']:.2f} ms** | "
+            f"{r['eight_p50_ms']:.2f} / {r['eight_p99_ms']:.2f} ms | {r['near_found']:.0%} |"
         )
     return "\n".join(lines)
 

@@ -23,17 +23,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.report import machine, publish
+from bench.samples import photos
+from bench.samples.net import free_port
 from realmark.keys import Keyring
-from realmark.settings import Settings
+from realmark.store import LocalStore
 from signer import sign
-from tests import photos
-from tests.seaweed import free_port
 
 
 def _multipart(data: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".encode()
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
         + data
         + f"\r\n--{boundary}--\r\n".encode()
     )
@@ -50,15 +54,26 @@ def run(requests: int, concurrency: int) -> dict:
         home = Path(tmp) / "home"
         keyring = Keyring(home)
         keyring.create("Bench")
-        settings = Settings(home=home)
         original = photos.encode(photos.hd("astronaut"), quality=90)
-        signed = sign(original, title="t", artists=["a"], key=keyring.signing_key("Bench"), store=settings.store()).data
+        signed = sign(
+            original, title="t", artists=["a"], key=keyring.signing_key("Bench"), store=LocalStore(home / "store")
+        ).data
         copy = photos.encode(photos.decode(signed), quality=75)
         uploads = [_multipart(d) for d in (signed, copy, photos.encode(photos.hd("coffee"), quality=90))]
 
         port = free_port()
-        env = {**os.environ, "REALMARK_HOME": str(home), "REALMARK_VERIFY_PER_MINUTE": "0", "REALMARK_HEAVY_SLOTS": str(concurrency)}
-        server = subprocess.Popen([sys.executable, "-m", "realmark.cli", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "REALMARK_HOME": str(home),
+            "REALMARK_VERIFY_PER_MINUTE": "0",
+            "REALMARK_HEAVY_SLOTS": str(concurrency),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -69,7 +84,7 @@ def run(requests: int, concurrency: int) -> dict:
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise RuntimeError("server did not start")
+                        raise RuntimeError("server did not start") from None
                     time.sleep(0.2)
             idle_kb = _memory_kb(server.pid, "VmRSS")
             local = threading.local()
@@ -86,7 +101,9 @@ def run(requests: int, concurrency: int) -> dict:
                 response = local.conn.getresponse()
                 payload = response.read()
                 elapsed = time.perf_counter() - start
-                verdict = str(response.status) if response.status != 200 else __import__("json").loads(payload)["verdict"]
+                verdict = (
+                    str(response.status) if response.status != 200 else __import__("json").loads(payload)["verdict"]
+                )
                 with lock:
                     latencies.append(elapsed)
                     verdicts[verdict] = verdicts.get(verdict, 0) + 1
@@ -121,7 +138,9 @@ def run(requests: int, concurrency: int) -> dict:
 def markdown(r: dict) -> str:
     return "\n".join(
         [
-            f"Machine: {r['machine']} (server and client share these {os.cpu_count()} cores). {r['requests']} verify requests at concurrency {r['concurrency']}, 1920x1080 JPEG uploads of {', '.join(str(k) for k in r['upload_kb'])} KB over loopback.",
+            f"Machine: {r['machine']} (server and client share these {os.cpu_count()} cores). "
+            f"{r['requests']} verify requests at concurrency {r['concurrency']}, "
+            f"1920x1080 JPEG uploads of {', '.join(str(k) for k in r['upload_kb'])} KB over loopback.",
             "",
             "| measure | value |",
             "|---|---|",

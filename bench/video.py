@@ -25,11 +25,11 @@ import av
 
 from bench import attacks
 from bench.report import machine, publish
+from bench.samples import videos
 from realmark.keys import Keyring
 from realmark.store import LocalStore
-from signer import EncoderSettings, sign_video
-from tests import videos
-from verifier import verify_video
+from signer import EncoderSettings, sign
+from verifier import verify
 
 RUNS = 3
 PAIRS = 5  # plain and sign alternate, so both see the same machine load
@@ -40,7 +40,9 @@ def plain_transcode(src: Path, dst: Path, settings: EncoderSettings) -> None:
     with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
         vin = source.streams.video[0]
         vin.thread_type = "AUTO"
-        vout = out.add_stream("libx264", rate=vin.average_rate, options={"crf": str(settings.crf), "preset": settings.preset})
+        vout = out.add_stream(
+            "libx264", rate=vin.average_rate, options={"crf": str(settings.crf), "preset": settings.preset}
+        )
         vout.width, vout.height, vout.pix_fmt, vout.time_base = vin.width, vin.height, "yuv420p", vin.time_base
         audio = {a.index: out.add_stream_from_template(a) for a in source.streams.audio}
         for packet in source.demux(vin, *source.streams.audio):
@@ -83,13 +85,22 @@ def _sign_once(src: Path, work: Path, settings: EncoderSettings) -> None:
     home = Path(tempfile.mkdtemp(dir=work))
     keyring = Keyring(home)
     keyring.create("Bench")
-    sign_video(src, home / "signed.mp4", title="t", artists=["a"], key=keyring.signing_key("Bench"), store=LocalStore(home / "store"), settings=settings)
+    sign(
+        src,
+        home / "signed.mp4",
+        title="t",
+        artists=["a"],
+        key=keyring.signing_key("Bench"),
+        store=LocalStore(home / "store"),
+        encoder=settings,
+    )
 
 
 def peak_rss_mb(src: Path, work: Path) -> float:
     """Max RSS of a fresh process that signs src, reported by that process itself."""
     code = (
-        "import sys, resource; from pathlib import Path; from bench.video import _sign_once; from signer import EncoderSettings;"
+        "import sys, resource; from pathlib import Path; from bench.video import _sign_once; "
+        "from signer import EncoderSettings;"
         "_sign_once(Path(sys.argv[1]), Path(sys.argv[2]), EncoderSettings());"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
@@ -112,29 +123,33 @@ def run() -> dict:
             start = time.perf_counter()
             _sign_once(src, work, settings)
             signs.append(time.perf_counter() - start)
-        ratios = sorted(s / p for s, p in zip(signs, plains))
+        ratios = sorted(s / p for s, p in zip(signs, plains, strict=True))
 
         home = work / "verify-home"
         keyring = Keyring(home)
         keyring.create("Bench")
         store = LocalStore(home / "store")
         signed = work / "signed.mp4"
-        sign_video(src, signed, title="t", artists=["a"], key=keyring.signing_key("Bench"), store=store, settings=settings)
+        sign(src, signed, title="t", artists=["a"], key=keyring.signing_key("Bench"), store=store, encoder=settings)
         remuxed = work / "remuxed.mp4"  # metadata stripped by re-muxing: same high-bitrate stream, new file
         remux(signed, remuxed)
         copies = {"signed 720p (CRF 18), byte-identical": signed, "signed 720p (CRF 18), re-muxed": remuxed}
         for height in (720, 480):
             copies[f"re-encoded {height}p CRF 28"] = work / f"copy{height}.mp4"
             attacks.reencode(signed, copies[f"re-encoded {height}p CRF 28"], height=height, crf=28)
-        verify = {}
+        verified = {}
         for label, path in copies.items():
             verdicts = set()
 
-            def check():
-                verdicts.add(verify_video(path, store=store, trust=keyring.trust()).verdict.value)
+            def check(path=path, verdicts=verdicts):
+                verdicts.add(verify(path, store=store, trust=keyring.trust()).verdict.value)
 
             seconds = median_time(check)
-            verify[label] = {"seconds": seconds, "fraction_of_duration": seconds / duration, "verdicts": sorted(verdicts)}
+            verified[label] = {
+                "seconds": seconds,
+                "fraction_of_duration": seconds / duration,
+                "verdicts": sorted(verdicts),
+            }
 
         long_clip = work / "long.mp4"  # the same clip ten times over, with its audio dropped
         attacks.splice([(src, 0.0, None)] * 10, long_clip, crf=18)
@@ -150,8 +165,14 @@ def run() -> dict:
         "sign_s": statistics.median(signs),
         "sign_ratio": statistics.median(ratios),
         "sign_ratio_range": (ratios[0], ratios[-1]),
-        "verify": verify,
-        "memory": {"short_s": duration, "short_mb": short_mb, "long_s": long_duration, "long_mb": long_mb, "ratio": long_mb / short_mb},
+        "verify": verified,
+        "memory": {
+            "short_s": duration,
+            "short_mb": short_mb,
+            "long_s": long_duration,
+            "long_mb": long_mb,
+            "ratio": long_mb / short_mb,
+        },
     }
 
 
@@ -164,10 +185,14 @@ def markdown(r: dict) -> str:
         "|---|---|",
         f"| plain transcode (decode, encode, audio copy) | {r['plain_transcode_s']:.2f} s |",
         f"| realmark sign (probe, hash, mark, encode, read-back check, store) | {r['sign_s']:.2f} s |",
-        f"| sign / plain transcode (median of paired ratios; range) | **{r['sign_ratio']:.2f}x** ({r['sign_ratio_range'][0]:.2f}-{r['sign_ratio_range'][1]:.2f}) |",
+        f"| sign / plain transcode (median of paired ratios; range) | **{r['sign_ratio']:.2f}x** "
+        f"({r['sign_ratio_range'][0]:.2f}-{r['sign_ratio_range'][1]:.2f}) |",
     ]
     for label, v in r["verify"].items():
-        lines.append(f"| verify {label} | {v['seconds']:.2f} s = **{v['fraction_of_duration']:.3f}x** duration ({', '.join(v['verdicts'])}) |")
+        lines.append(
+            f"| verify {label} | {v['seconds']:.2f} s = **{v['fraction_of_duration']:.3f}x** duration "
+            f"({', '.join(v['verdicts'])}) |"
+        )
     m = r["memory"]
     lines.append(f"| peak memory signing {m['short_s']:.1f} s clip | {m['short_mb']:.0f} MB |")
     lines.append(f"| peak memory signing {m['long_s']:.1f} s clip | {m['long_mb']:.0f} MB (**{m['ratio']:.2f}x**) |")

@@ -17,9 +17,10 @@ import numpy as np
 
 from bench.baseline import PAYLOAD_BITS, Baseline
 from bench.report import machine, publish
+from bench.samples import photos
 from realmark import watermark
 from realmark.watermark.codec import luma
-from tests import photos
+
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Luma PSNR, the issue's measure (Realmark marks luma)."""
@@ -85,11 +86,15 @@ def markdown(report: dict) -> str:
     lines = [
         f"Machine: {report['machine']}. {report['photos']} photos at 1920x1080 (scikit-image photos, resized).",
         "",
-        "| method | embed ms | extract ms | embed+extract ms | luma PSNR dB (min / mean) | RGB PSNR dB (mean) | read back unattacked |",
+        "| method | embed ms | extract ms | embed+extract ms | luma PSNR dB (min / mean) | RGB PSNR dB (mean) "
+        "| read back unattacked |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in methods.items():
-        lines.append(f"| {name} | {r['embed_ms']:.1f} | {r['extract_ms']:.1f} | {r['embed_ms'] + r['extract_ms']:.1f} | {r['psnr_min']:.2f} / {r['psnr_mean']:.2f} | {r['psnr_rgb_mean']:.2f} | {r['recovered']:.0%} |")
+        lines.append(
+            f"| {name} | {r['embed_ms']:.1f} | {r['extract_ms']:.1f} | {r['embed_ms'] + r['extract_ms']:.1f} | "
+            f"{r['psnr_min']:.2f} / {r['psnr_mean']:.2f} | {r['psnr_rgb_mean']:.2f} | {r['recovered']:.0%} |"
+        )
     ours = methods["realmark"]["embed_ms"] + methods["realmark"]["extract_ms"]
     base = methods["dwtDct"]["embed_ms"] + methods["dwtDct"]["extract_ms"]
     lines += ["", f"Realmark embed+extract is {base / ours:.1f}x faster than invisible-watermark dwtDct."]

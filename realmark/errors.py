@@ -31,4 +31,16 @@ class StoreError(RealmarkError):
 
 
 class InvalidManifest(RealmarkError):
-    """A manifest fails its schema, signature or trust check (becomes the `invalid` verdict)."""
+    """A manifest fails its schema, signature or trust check (becomes the `invalid` verdict).
+
+    `reason` says which check failed, as one of the verifier's reason codes (verifier.reasons)."""
+
+    MALFORMED = "manifest_malformed"  # schema, canonical form, size
+    SIGNATURE = "signature_invalid"
+    KEY_UNKNOWN = "key_unknown"  # not on the trust list, or another agency's
+    KEY_REVOKED = "key_revoked"
+    KEY_NOT_VALID_THEN = "key_not_valid_then"  # signed before the key's start or after its retirement
+
+    def __init__(self, message: str, reason: str = MALFORMED):
+        super().__init__(message)
+        self.reason = reason

@@ -15,18 +15,20 @@ REALMARK_VERIFY_PER_MINUTE   verify requests per client IP per minute, default 3
 REALMARK_PUBLIC_URL          base URL for download links, default: the request's own
 REALMARK_INDEX_SYNC_SECONDS  how often the service picks up assets other instances signed
                              into its appearance index, default 30 (0: only at start)
+REALMARK_KEY_PASSPHRASE      unlocks passphrase-protected agency keys and the deployment
+                             root, and protects new ones (keys/README.md)
+
+Nothing else in Realmark reads the environment: what these settings build (store,
+keyring, trust list, index) is made once, by realmark.deployment.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from realmark.errors import RealmarkError
-from realmark.keys import Keyring, TrustList
-from realmark.index import FingerprintIndex, open_index
-from realmark.store import LocalStore, Store
 
 ENV = (
     "REALMARK_HOME",
@@ -70,9 +72,10 @@ class Settings:
     verify_per_minute: int = 30
     public_url: str | None = None
     index_sync_seconds: int = 30
+    key_passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         home = env.get("REALMARK_HOME") or str(Path.home() / ".realmark")
         endpoint, bucket = env.get("REALMARK_S3_ENDPOINT") or None, env.get("REALMARK_S3_BUCKET") or None
@@ -88,21 +91,5 @@ class Settings:
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
+            key_passphrase=(env.get("REALMARK_KEY_PASSPHRASE") or "").encode() or None,
         )
-
-    def keyring(self) -> Keyring:
-        return Keyring(self.home)
-
-    def trust(self) -> TrustList:
-        return self.keyring().trust()
-
-    def store(self) -> Store:
-        if self.s3_endpoint:
-            from realmark.store.s3 import S3Store
-
-            return S3Store(self.s3_endpoint, self.s3_bucket, self.s3_region)
-        return LocalStore(self.home / "store")
-
-    def index(self, store: Store) -> FingerprintIndex:
-        """The appearance index: the snapshot in home, brought up to date with the store."""
-        return open_index(self.home, store)

@@ -1,4 +1,4 @@
-"""create_app(settings): the FastAPI application, with its state built once."""
+"""create_app(deployment): the FastAPI application, with its services built once."""
 
 from __future__ import annotations
 
@@ -7,22 +7,23 @@ import logging
 from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from realmark.deployment import Deployment
 from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError, StoreError, UnsupportedMedia
 from realmark.index import sync
 from realmark.index.catalogue import SNAPSHOT
 from realmark.settings import Settings
+from verifier import Verifier
 
 from .deps import Services
 from .jobs import Jobs
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
-from .routers import jobs, manifests, page, sign, softbinding, trust, verify
+from .routers import jobs, manifests, page, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 
 log = logging.getLogger(__name__)
@@ -33,28 +34,29 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse(status_code=status, content={"error": message}, headers=headers)
 
 
-async def _keep_index_current(svc: Services) -> None:
+async def _keep_index_current(deployment: Deployment) -> None:
     """Pick up assets that other instances signed into the shared store."""
     while True:
-        await asyncio.sleep(svc.settings.index_sync_seconds)
+        await asyncio.sleep(deployment.settings.index_sync_seconds)
         try:
-            await asyncio.to_thread(sync, svc.index, svc.store)
+            await asyncio.to_thread(sync, deployment.index, deployment.store)
         except StoreError as exc:  # the store is down: try again next round
             log.warning("index sync failed: %s", exc)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+def create_app(deployment: Deployment | None = None) -> FastAPI:
+    deployment = deployment or Deployment(Settings.from_env())
+    settings = deployment.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         svc: Services = app.state.services
-        syncing = asyncio.create_task(_keep_index_current(svc)) if settings.index_sync_seconds else None
+        syncing = asyncio.create_task(_keep_index_current(deployment)) if settings.index_sync_seconds else None
         yield
         if syncing is not None:
             syncing.cancel()
         svc.jobs.shutdown()  # let running signing jobs finish
-        await asyncio.to_thread(svc.index.save, settings.home / SNAPSHOT)
+        await asyncio.to_thread(deployment.index.save, settings.home / SNAPSHOT)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -64,16 +66,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by routers/page.py with local assets
         redoc_url=None,
     )
-    store = settings.store()
     app.state.services = Services(
-        settings=settings,
-        store=store,
-        index=settings.index(store),
+        deployment=deployment,
+        verifier=Verifier(deployment.store, deployment.trust, deployment.index),
         heavy=HeavyWork(settings.heavy_slots),
         verify_rate=RateLimit(settings.verify_per_minute),
         jobs=Jobs(settings.heavy_slots),
     )
-    for router in (sign.router, jobs.router, verify.router, manifests.router, trust.router, softbinding.router, page.router):
+    for router in (
+        sign.router,
+        jobs.router,
+        verify.router,
+        wording.router,
+        manifests.router,
+        trust.router,
+        softbinding.router,
+        page.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
@@ -90,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, exc: RateLimited):
-        return _error(429, "too many verifications from this address; try again shortly", {"Retry-After": str(exc.retry_after)})
+        return _error(
+            429, "too many verifications from this address; try again shortly", {"Retry-After": str(exc.retry_after)}
+        )
 
     @app.exception_handler(StarletteHTTPException)  # also covers FastAPI's, and 404/405
     async def http_error(request: Request, exc: StarletteHTTPException):

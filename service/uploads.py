@@ -1,40 +1,32 @@
-"""Uploaded files: sniffed by content, spooled to a private temporary folder that is
-always removed."""
+"""Uploaded files: what they are (realmark.media's one detection, from their first bytes,
+never their name or declared type), and spooling them to a private temporary folder
+that is always removed."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import UploadFile
 
-from realmark.errors import UnsupportedMedia
-from realmark.media.image import sniff as sniff_photo
-from realmark.media.video import sniff as sniff_video
+from realmark.media import Media, detect
+from realmark.media.formats import HEAD_BYTES
 
 CHUNK = 1 << 20
 
 
-def kind_of(upload: UploadFile) -> str:
-    """"photo" or "video", from the file's first bytes (never its name or declared type)."""
-    head = upload.file.read(64)
+def media_of(upload: UploadFile) -> Media:
+    """The upload's media; UnsupportedMedia (415) for anything else."""
+    head = upload.file.read(HEAD_BYTES)
     upload.file.seek(0)
-    return kind(head)
-
-
-def kind(head: bytes) -> str:
-    """"photo" or "video", from a file's first 64 bytes; UnsupportedMedia otherwise."""
-    if sniff_video(head):
-        return "video"
-    if sniff_photo(head):
-        return "photo"
-    raise UnsupportedMedia("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
+    return detect(head)
 
 
 @contextmanager
-def temp_folder():
+def temp_folder() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="realmark-"))
     try:
         yield folder

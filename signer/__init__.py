@@ -1,6 +1,8 @@
-"""The publishing side: `sign` an official photo, `sign_video` an official video."""
+"""The publishing side: `Signer(store, key, index).sign(source, output, title=, artists=)`
+(or `sign(...)` for one call) watermarks and signs an official photo or clip."""
 
-from .photo import SignResult, sign
-from .video import EncoderSettings, VideoSignResult, sign_video
+from .common import SignResult
+from .sign import Signer, sign
+from .video import EncoderSettings
 
-__all__ = ["EncoderSettings", "SignResult", "VideoSignResult", "sign", "sign_video"]
+__all__ = ["EncoderSettings", "SignResult", "Signer", "sign"]

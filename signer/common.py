@@ -31,6 +31,13 @@ class Metadata:
     artists: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class SignResult:
+    manifest: Manifest
+    created: bool  # False when this exact input had already been signed: same manifest, same file
+    data: bytes | None = None  # photos: the signed, watermarked file (clips are written to a file)
+
+
 def _check_text(value, what: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadInput(f"{what} must not be empty")
@@ -82,7 +89,15 @@ def existing_manifest(records: Records, manifest_id: str, meta: Metadata) -> Man
 
 def claim_for(key: SigningKey, meta: Metadata, manifest_id: str, wm_id: int, mime: str, published_at: str) -> Claim:
     """What the embedded Content Credentials state: the same facts as the manifest."""
-    return Claim(manifest_id=manifest_id, agency=key.agency, title=meta.title, artists=meta.artists, published_at=published_at, watermark_id=wm_id, mime=mime)
+    return Claim(
+        manifest_id=manifest_id,
+        agency=key.agency,
+        title=meta.title,
+        artists=meta.artists,
+        published_at=published_at,
+        watermark_id=wm_id,
+        mime=mime,
+    )
 
 
 def commit(
@@ -142,7 +157,13 @@ def commit(
     return manifest
 
 
-def sign_with_retries(records: Records, manifest_id: str, meta: Metadata, attempt: Callable[[], Manifest | None], resign: Callable[[Manifest], object]):
+def sign_with_retries(
+    records: Records,
+    manifest_id: str,
+    meta: Metadata,
+    attempt: Callable[[], Manifest | None],
+    resign: Callable[[Manifest], object],
+):
     """Run `attempt` (draw an id, mark, commit) until it commits, or hand over to
     `resign` when the input's manifest exists (idempotent re-signing)."""
     for _ in range(8):

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-from realmark import watermark
+from realmark import compat, watermark
 from realmark.credentials import embed
 from realmark.errors import BadInput, StoreError
-from realmark.fingerprint import crop_variants, fingerprint_luma
-from realmark.fingerprint.grid import grid
+from realmark.fingerprint import crop_variants, fingerprint_luma, grid
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
 from realmark.manifest.model import utc_now
 from realmark.media.image import Photo, encode_photo, load_photo, luma8
-from realmark.store import Records, Store
+from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE
 
-from .common import check_metadata, claim_for, commit, manifest_id_for, sign_with_retries
-
-
-@dataclass(frozen=True)
-class SignResult:
-    manifest: Manifest
-    data: bytes  # the signed, watermarked file
-    created: bool  # False when this exact input had already been signed: same manifest
+from .common import Metadata, SignResult, claim_for, commit, manifest_id_for, sign_with_retries
 
 
 def _watermarked(photo: Photo, wm_id: int) -> tuple[bytes, Photo]:
@@ -44,26 +33,24 @@ def _watermarked(photo: Photo, wm_id: int) -> tuple[bytes, Photo]:
 def _published_again(records: Records, manifest: Manifest, photo: Photo) -> bytes:
     """The file published under an existing manifest, exactly: from the store (an embedded
     C2PA manifest cannot be made twice: it carries a fresh id and signing time), or, for a
-    manifest from before Content Credentials, made again (marking is deterministic)."""
+    manifest from before Content Credentials, made again (realmark.compat)."""
     data = records.published_bytes(manifest.manifest_id, manifest.media.sha256)
-    if data is None and manifest.c2pa_label is None:
+    if data is None and compat.can_remake_published(manifest.c2pa_label):
         data, _ = _watermarked(photo, int(manifest.watermark_id, 16))
     if data is None or hashlib.sha256(data).hexdigest() != manifest.media.sha256:
         raise StoreError(f"the published file of {manifest.manifest_id} is missing or damaged in the store")
     return data
 
 
-def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, store: Store) -> SignResult:
+def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -> SignResult:
     """Watermark a JPEG, PNG or WebP photo, embed its Content Credentials, and store the
-    signed manifest, the published file and the C2PA sidecar.
-
-    Raises BadInput for unusable input (nothing is stored then), Conflict if this file
-    was already signed with other details, StoreError if the store fails."""
-    meta = check_metadata(title, artists)
+    signed manifest, the published file and the C2PA sidecar."""
     photo = load_photo(data)
     if min(photo.width, photo.height) < MIN_EMBED_SHORT_SIDE:
-        raise BadInput(f"the photo is {photo.width}x{photo.height}; signing needs at least {MIN_EMBED_SHORT_SIDE} px on the short side")
-    records = Records(store)
+        raise BadInput(
+            f"the photo is {photo.width}x{photo.height}; signing needs at least {MIN_EMBED_SHORT_SIDE} px on the "
+            f"short side"
+        )
     manifest_id = manifest_id_for(key, hashlib.sha256(data).hexdigest())
     output: dict[str, bytes] = {}
 
@@ -88,12 +75,12 @@ def sign(data: bytes, *, title: str, artists: Sequence[str], key: SigningKey, st
             credentials=credentials,
             media=MediaInfo(photo.mime_type, photo.width, photo.height, hashlib.sha256(signed).hexdigest()),
             fingerprint=fingerprint_luma(luma),
-            grid=base64.urlsafe_b64encode(grid(luma).tobytes()).rstrip(b"=").decode(),
+            grid=grid.encode(grid.grid(luma)),
             variants={name: fp.hex for name, fp in crop_variants(luma).items()},
         )
 
     def resign(existing: Manifest) -> SignResult:
-        return SignResult(existing, _published_again(records, existing, photo), created=False)
+        return SignResult(existing, created=False, data=_published_again(records, existing, photo))
 
     result = sign_with_retries(records, manifest_id, meta, attempt, resign)
-    return result if isinstance(result, SignResult) else SignResult(result, output["data"], created=True)
+    return result if isinstance(result, SignResult) else SignResult(result, created=True, data=output["data"])

@@ -7,7 +7,7 @@ container metadata are carried over."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -18,18 +18,18 @@ from av.video.frame import PictureType
 
 from realmark import watermark
 from realmark.credentials import embed
-from realmark.credentials.embed import EMBEDDABLE
 from realmark.errors import BadInput, StoreError
 from realmark.fingerprint import Fingerprint, fingerprint_luma
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
 from realmark.manifest.model import TIMELINE_INTERVAL_MS, utc_now
 from realmark.media import sha256_file
-from realmark.media.video import CONTAINERS, VideoInfo, frames, SmallLuma, luma_view, open_video, probe
-from realmark.store import Records, Store
+from realmark.media.formats import FORMATS
+from realmark.media.video import CONTAINERS, SmallLuma, VideoInfo, frames, luma_view, open_video, probe
+from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, Reader, working_size
 
-from .common import check_metadata, claim_for, commit, manifest_id_for, sign_with_retries
+from .common import Metadata, SignResult, claim_for, commit, manifest_id_for, sign_with_retries
 
 DEFAULT_CRF = 18  # visually lossless for H.264
 DEFAULT_PRESET = "medium"  # x264's own default
@@ -52,12 +52,6 @@ class EncoderSettings:
 
 
 @dataclass(frozen=True)
-class VideoSignResult:
-    manifest: Manifest
-    created: bool
-
-
-@dataclass(frozen=True)
 class TranscodeStats:
     frames: int
     duration_ms: int
@@ -70,19 +64,23 @@ def output_container(info: VideoInfo) -> str:
     return "mkv" if info.container == "webm" else info.container
 
 
-def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, mark: Callable | None, progress: Progress | None = None) -> TranscodeStats:
-    """Re-encode src to dst with libx264, calling mark(y_plane) on each frame's luma (or
-    nothing, for the benchmark's plain transcode). Audio is copied packet by packet."""
+def transcode(
+    src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, mark: Callable, progress: Progress | None = None
+) -> TranscodeStats:
+    """Re-encode src to dst with libx264, calling mark(y_plane) on each frame's luma.
+    Audio is copied packet by packet."""
     timeline: list[str] = []
     first: list[Fingerprint] = []
     count = 0
     last_time = 0.0
     source = open_video(src)
     try:
-        out = av.open(str(dst), "w", format=CONTAINERS[output_container(info)][2])
+        out = av.open(str(dst), "w", format=CONTAINERS[output_container(info)][1])
         try:
             vin = source.streams.video[0]
-            vout = out.add_stream("libx264", rate=info.frame_rate, options={"crf": str(settings.crf), "preset": settings.preset})
+            vout = out.add_stream(
+                "libx264", rate=info.frame_rate, options={"crf": str(settings.crf), "preset": settings.preset}
+            )
             vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
             vout.time_base = vin.time_base
             vout.metadata.update(vin.metadata)
@@ -107,8 +105,7 @@ def transcode(src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, 
                 else:
                     frame.make_writable()
                 frame.pict_type = PictureType.NONE  # let x264 choose frame types
-                if mark is not None:
-                    mark(luma_view(frame))
+                mark(luma_view(frame))
                 return frame
 
             def finish(frame) -> None:
@@ -173,43 +170,42 @@ def read_back(path: Path, info: VideoInfo, max_frames: int = SELF_CHECK_FRAMES) 
     return reader.read().wm_id
 
 
-def sign_video(
+def sign_clip(
     src: Path,
     dst: Path,
-    *,
-    title: str,
-    artists: Sequence[str],
+    meta: Metadata,
     key: SigningKey,
-    store: Store,
-    settings: EncoderSettings = EncoderSettings(),
-    progress: Progress | None = None,
-) -> VideoSignResult:
+    records: Records,
+    settings: EncoderSettings,
+    progress: Progress | None,
+) -> SignResult:
     """Watermark a video, embed its Content Credentials (MP4 and MOV), and store the
     signed manifest, the published file and the C2PA sidecar; the file is written to
-    dst (which the caller renames into place).
-
-    Raises BadInput for unusable input (nothing is stored then)."""
-    meta = check_metadata(title, artists)
+    dst (which the caller renames into place)."""
     info = probe(src)
     if min(info.width, info.height) < MIN_EMBED_SHORT_SIDE:
-        raise BadInput(f"the video is {info.width}x{info.height}; signing needs at least {MIN_EMBED_SHORT_SIDE} px on the short side")
+        raise BadInput(
+            f"the video is {info.width}x{info.height}; signing needs at least {MIN_EMBED_SHORT_SIDE} px on the "
+            f"short side"
+        )
     if info.width % 2 or info.height % 2:
         raise BadInput(f"the video is {info.width}x{info.height}; H.264 4:2:0 needs even dimensions")
-    records = Records(store)
     manifest_id = manifest_id_for(key, sha256_file(src))
-    mime = CONTAINERS[output_container(info)][1]
+    mime = FORMATS[output_container(info)].mime
     marked_path = dst.with_name(dst.name + ".marked")
 
     def attempt() -> Manifest | None:
         wm_id = records.new_watermark_id()
-        embedder = watermark.codec.Embedder(info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB)
+        embedder = watermark.codec.Embedder(
+            info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB
+        )
         try:
             stats = transcode(src, marked_path, info, settings, embedder.mark_luma, progress)
             if read_back(marked_path, info) != wm_id:
                 raise BadInput("this video cannot hold a readable watermark (too flat or too small)")
             published_at = utc_now()
             credentials = None
-            if mime in EMBEDDABLE:
+            if FORMATS[output_container(info)].carries_c2pa:
                 claim = claim_for(key, meta, manifest_id, wm_id, mime, published_at)
                 with open(src, "rb") as original, open(marked_path, "rb") as marked, open(dst, "w+b") as out:
                     credentials = embed(claim, key, original, marked, out)
@@ -240,12 +236,12 @@ def sign_video(
             timeline=stats.timeline,
         )
 
-    def resign(existing: Manifest) -> VideoSignResult:
+    def resign(existing: Manifest) -> SignResult:
         # The published file exactly as first signed, from the store: a new C2PA manifest
         # would differ, and re-encoding is not guaranteed to give the same bytes.
         if not records.published_to_file(existing.manifest_id, existing.media.sha256, dst):
             raise StoreError(f"the published file of {existing.manifest_id} is missing or damaged in the store")
-        return VideoSignResult(existing, created=False)
+        return SignResult(existing, created=False)
 
     result = sign_with_retries(records, manifest_id, meta, attempt, resign)
-    return result if isinstance(result, VideoSignResult) else VideoSignResult(result, created=True)
+    return result if isinstance(result, SignResult) else SignResult(result, created=True)

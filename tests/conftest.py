@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from realmark.cli import main
+from cli import main
 
 
 class CLI:
@@ -29,7 +29,11 @@ class CLI:
 
     def stored_files(self) -> dict[str, bytes]:
         root = self.home / "store"
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()} if root.exists() else {}
+        return (
+            {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+            if root.exists()
+            else {}
+        )
 
 
 @pytest.fixture

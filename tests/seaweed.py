@@ -5,31 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
+
+from bench.samples.net import free_port
 
 ACCESS_KEY = "realmark-test"
 SECRET_KEY = "realmark-test-secret"
-
-
-def free_port() -> int:
-    """A free TCP port on loopback whose +10000 twin (SeaweedFS's gRPC port) is free too."""
-    for _ in range(200):
-        with closing(socket.socket()) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + 10000 < 65536:
-            with closing(socket.socket()) as t:
-                try:
-                    t.bind(("127.0.0.1", port + 10000))
-                    return port
-                except OSError:
-                    continue
-    raise RuntimeError("no free port pair")
 
 
 def weed_binary() -> str:
@@ -46,7 +30,7 @@ class SeaweedFS:
         self.endpoint = f"http://127.0.0.1:{self.s3_port}"
         self.process = None
 
-    def start(self) -> "SeaweedFS":
+    def start(self) -> SeaweedFS:
         ports = {name: free_port() for name in ("master", "volume", "filer", "admin", "webdav")}
         args = [
             weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false",
@@ -64,7 +48,14 @@ class SeaweedFS:
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="us-east-1", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -80,7 +71,14 @@ class SeaweedFS:
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}),
+        )
         from botocore.exceptions import ClientError
 
         for attempt in range(30):  # the filer may still be starting: 5xx means "retry"

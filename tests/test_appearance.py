@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 
 from bench import attacks
-from realmark.fingerprint import crop_variants, fingerprint, orientations
+from bench.samples import photos, videos
+from realmark.fingerprint import crop_variants, fingerprint_luma, orientations
 from realmark.index import FingerprintIndex, open_index
 from realmark.index import index as index_module
 from realmark.index.catalogue import SNAPSHOT
 from realmark.store import LocalStore
-from tests import photos, videos
 
 
 def _flip_bits(bits: bytes, n: int, rng) -> bytes:
@@ -80,7 +80,9 @@ def signed_group(agency_cli, tmp_path):
     original = tmp_path / "group.jpg"
     original.write_bytes(photos.encode(photos.group_photo()))
     out = tmp_path / "signed.jpg"
-    code, body = agency_cli.json("sign", original, "-o", out, "--title", "Group photo", "--artist", "A", "--artist", "B", "--artist", "C")
+    code, body = agency_cli.json(
+        "sign", original, "-o", out, "--title", "Group photo", "--artist", "A", "--artist", "B", "--artist", "C"
+    )
     assert code == 0, body
     return agency_cli, photos.decode(out.read_bytes()), body["manifest_id"]
 
@@ -130,7 +132,10 @@ def test_face_swap_on_a_signed_group_photo_is_altered_with_the_face_boxed(signed
     assert body["manifest"]["manifest_id"] == manifest_id
     left, top, width, height = photos.GROUP_FACE
     boxes = body["evidence"]["content"]["changed_regions"]
-    assert any(b["x"] < left + width and left < b["x"] + b["width"] and b["y"] < top + height and top < b["y"] + b["height"] for b in boxes), boxes
+    assert any(
+        b["x"] < left + width and left < b["x"] + b["width"] and b["y"] < top + height and top < b["y"] + b["height"]
+        for b in boxes
+    ), boxes
     # and only the face: no box reaches the other two members
     assert all(640 <= b["x"] and b["x"] + b["width"] <= 1280 for b in boxes), boxes
 
@@ -157,7 +162,23 @@ def _unrelated_pictures():
     base = [rgb for _, rgb in attacks._video_frames(videos.real(videos.BIKES))]
     base += [rgb for _, rgb in attacks._video_frames(videos.real("carphone_pristine"))]
     folder = Path(skimage.data.__file__).parent  # pictures inside the wheel: nothing is downloaded
-    for name in ("camera", "coins", "moon", "page", "text", "horse", "brick", "grass", "gravel", "cell", "clock_motion", "logo", "microaneurysms", "color", "phantom"):
+    for name in (
+        "camera",
+        "coins",
+        "moon",
+        "page",
+        "text",
+        "horse",
+        "brick",
+        "grass",
+        "gravel",
+        "cell",
+        "clock_motion",
+        "logo",
+        "microaneurysms",
+        "color",
+        "phantom",
+    ):
         img = np.asarray(Image.open(folder / f"{name}.png"))
         img = img if img.ndim == 3 else np.stack([img] * 3, axis=-1)
         img = img[..., :3].astype(np.uint8)
@@ -169,7 +190,9 @@ def _unrelated_pictures():
     out = list(base)
     while len(out) < 1100:
         img = base[int(rng.integers(len(base)))]
-        out.append(attacks.centre_crop(attacks.hflip(img) if rng.random() < 0.5 else img, float(rng.uniform(0.6, 0.95))))
+        out.append(
+            attacks.centre_crop(attacks.hflip(img) if rng.random() < 0.5 else img, float(rng.uniform(0.6, 0.95)))
+        )
     return out
 
 
@@ -178,7 +201,7 @@ def test_unrelated_pictures_never_match_signed_photos():
     index = FingerprintIndex()
     for i, rgb in enumerate(signed):
         luma = np.asarray(Image.fromarray(rgb).convert("L"))
-        index.add(f"signed{i}", [fingerprint(rgb).bits, *(f.bits for f in crop_variants(luma).values())])
+        index.add(f"signed{i}", [fingerprint_luma(luma).bits, *(f.bits for f in crop_variants(luma).values())])
     unrelated = _unrelated_pictures()
     assert len(unrelated) >= 1000
     for rgb in unrelated:

@@ -7,13 +7,16 @@ import zlib
 
 import pytest
 
-from tests import photos
+from bench.samples import photos
 
 
 def _png_header_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims a huge image (a decompression bomb's signature)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = lambda kind, body: struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
@@ -94,7 +97,9 @@ def test_unwritable_output_stores_nothing(agency_cli, baseline_store, tmp_path):
 def test_output_in_missing_directory_stores_nothing(agency_cli, baseline_store, tmp_path):
     src = tmp_path / "p.jpg"
     src.write_bytes(photos.encode(photos.hd("coffee")))
-    code, _, err = agency_cli("sign", src, "-o", tmp_path / "no" / "such" / "dir" / "o.jpg", "--title", "t", "--artist", "a")
+    code, _, err = agency_cli(
+        "sign", src, "-o", tmp_path / "no" / "such" / "dir" / "o.jpg", "--title", "t", "--artist", "a"
+    )
     assert code == 2 and "cannot write" in err
     assert agency_cli.stored_files() == baseline_store
 
@@ -107,7 +112,10 @@ def test_output_over_input_is_refused(agency_cli, baseline_store, tmp_path):
     assert agency_cli.stored_files() == baseline_store
 
 
-@pytest.mark.parametrize("title,artists,expected", [("", ["a"], "title"), ("t", ["  "], "artist"), ("t\x07", ["a"], "control"), ("x" * 501, ["a"], "longer")])
+@pytest.mark.parametrize(
+    "title,artists,expected",
+    [("", ["a"], "title"), ("t", ["  "], "artist"), ("t\x07", ["a"], "control"), ("x" * 501, ["a"], "longer")],
+)
 def test_bad_metadata_is_refused(agency_cli, baseline_store, tmp_path, title, artists, expected):
     src = tmp_path / "p.jpg"
     src.write_bytes(photos.encode(photos.hd("coffee")))

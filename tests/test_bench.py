@@ -18,7 +18,7 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
     from types import SimpleNamespace
 
     from bench import attacks, robustness
-    from tests import photos
+    from bench.samples import photos
 
     here = SimpleNamespace(map=map)
     report = {"machine": "test", "minutes": 0.0}
@@ -29,7 +29,10 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
     assert report["photos"]["quality"]["realmark"]["psnr"][0] >= 40
     assert report["photos"]["quality"]["realmark"]["ssim"][0] >= 0.98
     assert all(row["realmark"]["wrong"] == 0 for row in table.values())
-    assert all(table[a]["realmark"]["recovered"] == 1.0 for a in ("jpeg_q50", "long_side_480", "pad_square", "screenshot", "hflip", "reframe_9_16"))
+    assert all(
+        table[a]["realmark"]["recovered"] == 1.0
+        for a in ("jpeg_q50", "long_side_480", "pad_square", "screenshot", "hflip", "reframe_9_16")
+    )
     # The field notes' finding, reproduced: dwtDct does not survive 4:2:0 JPEG or resizing.
     assert table["jpeg_q50"]["dwtDct"]["recovered"] == 0.0 and table["long_side_720"]["dwtDct"]["bit_accuracy"] < 0.7
     assert report["unmarked"] == {**report["unmarked"], "read": 60, "ids_found": 0}

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from bench.samples import photos
+from bench.samples.net import free_port
+from realmark.deployment import Deployment, open_store
 from realmark.keys import Keyring
 from realmark.settings import Settings
 from service import create_app
 from signer import sign
-from tests import photos
-from tests.seaweed import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -29,7 +30,9 @@ def server(tmp_path):
     keyring.create("YG")
     settings = Settings(home=home, verify_per_minute=0)
     port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    uv = uvicorn.Server(
+        uvicorn.Config(create_app(Deployment(settings)), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -46,12 +49,24 @@ def browser(tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "install Debian's chromium and chromium-driver (scripts/test.sh does)"
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), (
+        "install Debian's chromium and chromium-driver (scripts/test.sh does)"
+    )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=412,915",
-                 f"--user-data-dir={tmp_path / 'chromium'}"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=412,915",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -67,7 +82,9 @@ def _check(browser, url: str, path: Path) -> tuple[str, str]:
     browser.get(url)
     browser.find_element(By.ID, "file").send_keys(str(path))
     WebDriverWait(browser, 60).until(EC.visibility_of_element_located((By.ID, "result")))
-    return browser.find_element(By.ID, "result").get_attribute("data-verdict"), browser.find_element(By.ID, "result").text
+    return browser.find_element(By.ID, "result").get_attribute("data-verdict"), browser.find_element(
+        By.ID, "result"
+    ).text
 
 
 def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
@@ -75,7 +92,9 @@ def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
 
     url, settings, keyring = server
     original = photos.encode(photos.fit(photos.real("astronaut"), 1280, 720))
-    signed = sign(original, title="Comeback teaser", artists=["Lisa"], key=keyring.signing_key("YG"), store=settings.store())
+    signed = sign(
+        original, title="Comeback teaser", artists=["Lisa"], key=keyring.signing_key("YG"), store=open_store(settings)
+    )
     (tmp_path / "signed.jpg").write_bytes(signed.data)
     (tmp_path / "unsigned.jpg").write_bytes(original)
 
@@ -93,4 +112,6 @@ def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
     assert "가짜라는 뜻은 아닙니다" in text  # the page remembered Korean; "not proof of a fake"
     browser.find_element(By.CSS_SELECTOR, "nav button[data-lang='en']").click()
     assert "does not prove" in browser.find_element(By.ID, "result").text
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")  # fits a phone
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+    )  # fits a phone

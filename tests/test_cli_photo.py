@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench import attacks
-from tests import photos
+from bench.samples import photos
 
 
 @pytest.fixture
@@ -17,7 +17,9 @@ def signed(agency_cli, tmp_path):
     original = tmp_path / "official.jpg"
     original.write_bytes(photos.encode(photos.hd("astronaut")))
     out = tmp_path / "signed.jpg"
-    code, body = agency_cli.json("sign", original, "-o", out, "--title", "Press photo", "--artist", "Jisoo", "--artist", "Jennie")
+    code, body = agency_cli.json(
+        "sign", original, "-o", out, "--title", "Press photo", "--artist", "Jisoo", "--artist", "Jennie"
+    )
     assert code == 0, body
     return agency_cli, original, out, body["manifest_id"]
 
@@ -33,7 +35,8 @@ def test_signed_photo_is_authentic_with_citable_json(signed):
     code, body = cli.json("verify", out)
     assert code == 0
     assert body["verdict"] == "authentic"
-    assert set(body) == {"verdict", "message", "manifest", "evidence", "credentials"}
+    assert set(body) == {"verdict", "reasons", "message", "message_params", "manifest", "evidence", "credentials"}
+    assert body["reasons"] == ["published_file"]
     assert body["manifest"]["manifest_id"] == manifest_id
     assert body["manifest"]["artists"] == ["Jisoo", "Jennie"]
     assert body["evidence"]["content"]["exact_match"] is True
@@ -74,7 +77,11 @@ def test_reencoded_and_resized_copies_are_authentic(signed, tmp_path, attack):
     cli, _, out, manifest_id = signed
     copy = attacks.PHOTO_ATTACKS[attack](photos.decode(out.read_bytes()))
     # A platform strips metadata and re-encodes: write the copy as a fresh file.
-    path = _write(tmp_path, f"{attack}.jpg", photos.encode(copy, quality=95) if attack != "jpeg_q75" else photos.encode(copy, quality=75))
+    path = _write(
+        tmp_path,
+        f"{attack}.jpg",
+        photos.encode(copy, quality=95) if attack != "jpeg_q75" else photos.encode(copy, quality=75),
+    )
     code, body = cli.json("verify", path)
     assert body["verdict"] == "authentic", body
     assert code == 0
@@ -103,7 +110,13 @@ def test_one_byte_changed_in_stored_manifest_is_invalid(signed):
     cli, _, out, manifest_id = signed
     path = cli.home / "store" / "manifests" / f"{manifest_id}.json"
     original = path.read_bytes()
-    offsets = [original.index(b'"title":"Press photo"') + 9, original.index(b'"width":') + 8, 0, len(original) - 1, original.index(b",")]
+    offsets = [
+        original.index(b'"title":"Press photo"') + 9,
+        original.index(b'"width":') + 8,
+        0,
+        len(original) - 1,
+        original.index(b","),
+    ]
     for offset in offsets:
         data = bytearray(original)
         data[offset] = data[offset] ^ 0x01
@@ -151,7 +164,9 @@ def test_signing_same_input_twice_returns_the_same_record(signed, tmp_path):
     cli, original, out, manifest_id = signed
     before = cli.stored_files()
     out2 = tmp_path / "again.jpg"
-    code, body = cli.json("sign", original, "-o", out2, "--title", "Press photo", "--artist", "Jisoo", "--artist", "Jennie")
+    code, body = cli.json(
+        "sign", original, "-o", out2, "--title", "Press photo", "--artist", "Jisoo", "--artist", "Jennie"
+    )
     assert code == 0
     assert body["manifest_id"] == manifest_id and body["created"] is False
     assert out2.read_bytes() == out.read_bytes()
@@ -173,7 +188,9 @@ def test_agency_is_required_when_several_have_keys(agency_cli, tmp_path):
     src = _write(tmp_path, "p.jpg", photos.encode(photos.hd("coffee")))
     code, _, err = agency_cli("sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a")
     assert code == 2 and "--agency" in err
-    code, body = agency_cli.json("sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a", "--agency", "Cube")
+    code, body = agency_cli.json(
+        "sign", src, "-o", tmp_path / "o.jpg", "--title", "t", "--artist", "a", "--agency", "Cube"
+    )
     assert code == 0 and body["manifest"]["agency"] == "Cube"
 
 
@@ -181,7 +198,13 @@ def test_agency_is_required_when_several_have_keys(agency_cli, tmp_path):
 def test_png_and_webp_round_trip(agency_cli, tmp_path, fmt, ext):
     from PIL import Image
 
-    src = _write(tmp_path, f"p.{ext}", photos.encode(photos.fit(photos.real("coffee"), 800, 600), fmt, **({"lossless": True} if fmt == "WEBP" else {})))
+    src = _write(
+        tmp_path,
+        f"p.{ext}",
+        photos.encode(
+            photos.fit(photos.real("coffee"), 800, 600), fmt, **({"lossless": True} if fmt == "WEBP" else {})
+        ),
+    )
     out = tmp_path / f"signed.{ext}"
     code, body = agency_cli.json("sign", src, "-o", out, "--title", "t", "--artist", "a")
     assert code == 0, body
@@ -218,7 +241,9 @@ def test_large_generated_photo(agency_cli, tmp_path):
     out = tmp_path / "big-signed.jpg"
     code, body = agency_cli.json("sign", src, "-o", out, "--title", "t", "--artist", "a")
     assert code == 0 and (body["manifest"]["media"]["width"], body["manifest"]["media"]["height"]) == (w, h)
-    copy = _write(tmp_path, "big-copy.jpg", photos.encode(attacks.scale(photos.decode(out.read_bytes()), 0.25), quality=80))
+    copy = _write(
+        tmp_path, "big-copy.jpg", photos.encode(attacks.scale(photos.decode(out.read_bytes()), 0.25), quality=80)
+    )
     body = agency_cli.json("verify", copy)[1]
     assert body["verdict"] == "authentic", body["evidence"]
 
@@ -233,7 +258,10 @@ def test_installed_console_script_in_a_real_process(agency_cli, tmp_path):
     assert exe, "the realmark console script is not installed"
     env = {**os.environ, "REALMARK_HOME": str(agency_cli.home)}
     src = _write(tmp_path, "p.jpg", photos.encode(photos.hd("chelsea")))
-    run = lambda *a: subprocess.run([exe, *map(str, a)], env=env, capture_output=True, text=True, timeout=60)
+
+    def run(*a):
+        return subprocess.run([exe, *map(str, a)], env=env, capture_output=True, text=True, timeout=60)
+
     signed = run("sign", src, "-o", tmp_path / "s.jpg", "--title", "t", "--artist", "a", "--json")
     assert signed.returncode == 0, signed.stderr
     assert json.loads(signed.stdout)["manifest_id"].startswith("rm-")

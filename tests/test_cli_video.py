@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from unittest import mock
 
 import pytest
 
 from bench import attacks
+from bench.samples import videos
 from realmark.store import Records
-from tests import videos
-
 
 FIXED_ID = 0x2B7E151628AE
 
@@ -20,7 +18,7 @@ def signed_clip(tmp_path_factory):
     """Big Buck Bunny (1280x720, 25 fps, 5.3 s, AAC) signed once for the whole module."""
     import os
 
-    from realmark.cli import main
+    from cli import main
 
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("clips")
@@ -33,7 +31,24 @@ def signed_clip(tmp_path_factory):
         # 4-frame insertion is located depends on the id's pattern (about 1 id in 3
         # reports the change elsewhere in the clip; the verdict is `altered` for all).
         with mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: FIXED_ID)):
-            assert main(["sign", str(videos.real(videos.BUNNY)), "-o", str(out), "--title", "MV", "--artist", "NewJeans", "--preset", "veryfast", "--json"]) == 0
+            assert (
+                main(
+                    [
+                        "sign",
+                        str(videos.real(videos.BUNNY)),
+                        "-o",
+                        str(out),
+                        "--title",
+                        "MV",
+                        "--artist",
+                        "NewJeans",
+                        "--preset",
+                        "veryfast",
+                        "--json",
+                    ]
+                )
+                == 0
+            )
     finally:
         if old is None:
             os.environ.pop("REALMARK_HOME")

@@ -17,15 +17,16 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bench.samples import photos, videos
 from realmark.credentials import SOFT_BINDING_ALG, binding_value
-from realmark.credentials.certs import C2PA_CLAIM_SIGNING
 from realmark.credentials.embed import signing_context
+from realmark.deployment import open_store
 from realmark.errors import InvalidManifest, KeyProblem
-from realmark.manifest.canonical import canonical_json
 from realmark.keys import Keyring
+from realmark.keys.certs import C2PA_CLAIM_SIGNING
 from realmark.manifest import parse_manifest
+from realmark.manifest.canonical import canonical_json
 from realmark.settings import Settings
-from tests import photos, videos
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "mp4": "video/mp4", "mov": "video/quicktime"}
 
@@ -33,11 +34,15 @@ MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "mp4": "
 def trusting(root_pem: str) -> c2pa.Context:
     """A plain c2pa-python context that trusts the deployment root: what any C2PA
     validator configured with our published root does."""
-    return c2pa.Context(c2pa.Settings.from_dict({"trust": {"trust_anchors": root_pem}, "verify": {"remote_manifest_fetch": False}}))
+    return c2pa.Context(
+        c2pa.Settings.from_dict({"trust": {"trust_anchors": root_pem}, "verify": {"remote_manifest_fetch": False}})
+    )
 
 
 def c2pa_read(mime: str, data: bytes, root_pem: str | None, manifest_data: bytes | None = None) -> c2pa.Reader:
-    return c2pa.Reader(mime, io.BytesIO(data), manifest_data=manifest_data, context=trusting(root_pem) if root_pem else None)
+    return c2pa.Reader(
+        mime, io.BytesIO(data), manifest_data=manifest_data, context=trusting(root_pem) if root_pem else None
+    )
 
 
 def root_of(home: Path) -> str:
@@ -191,7 +196,7 @@ def test_one_changed_byte_makes_the_credentials_invalid(agency_cli, tmp_path, ki
 class _Recorder(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         _Recorder.requests.append(self.path)
         self.send_response(200)
         self.end_headers()
@@ -207,8 +212,15 @@ def test_remote_manifest_urls_in_uploads_are_never_fetched(agency_cli, tmp_path)
         url = f"http://127.0.0.1:{server.server_address[1]}/manifest.c2pa"
         key = Keyring(agency_cli.home).signing_key("YG")
         signer = c2pa.Signer.from_callback(key.private.sign, c2pa.C2paSigningAlg.ED25519, key.chain_pem, None)
-        created = {"action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}
-        definition = {"claim_generator_info": [{"name": "test", "version": "1"}], "title": "remote", "assertions": [{"label": "c2pa.actions", "data": {"actions": [created]}}]}
+        created = {
+            "action": "c2pa.created",
+            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture",
+        }
+        definition = {
+            "claim_generator_info": [{"name": "test", "version": "1"}],
+            "title": "remote",
+            "assertions": [{"label": "c2pa.actions", "data": {"actions": [created]}}],
+        }
         with c2pa.Builder(definition, signing_context()) as builder:
             builder.set_no_embed()
             builder.set_remote_url(url)
@@ -227,7 +239,11 @@ def test_manifest_c2pa_field_is_checked_strictly(agency_cli, tmp_path):
     manifest = sign_file(agency_cli, _jpeg(tmp_path), tmp_path / "signed.jpg")
     stored = agency_cli.stored_files()[f"manifests/{manifest['manifest_id']}.json"]
     assert parse_manifest(stored).c2pa_label == manifest["c2pa"]["manifest"]
-    for bad in ({"manifest": "http://evil/x", "sha256": "0" * 64}, {"manifest": manifest["c2pa"]["manifest"]}, "urn:c2pa:x"):
+    for bad in (
+        {"manifest": "http://evil/x", "sha256": "0" * 64},
+        {"manifest": manifest["c2pa"]["manifest"]},
+        "urn:c2pa:x",
+    ):
         obj = json.loads(stored)
         obj["c2pa"] = bad
         with pytest.raises(InvalidManifest, match="c2pa"):
@@ -235,7 +251,7 @@ def test_manifest_c2pa_field_is_checked_strictly(agency_cli, tmp_path):
 
 
 def test_settings_root_reaches_verifiers_through_the_trust_list(agency_cli):
-    trust = Settings(home=agency_cli.home).trust()
+    trust = Keyring(agency_cli.home).trust()
     assert trust.c2pa_root and trust.c2pa_root == (agency_cli.home / "ca" / "root.pem").read_text()
 
 
@@ -245,7 +261,13 @@ def test_damaged_credentials_in_an_upload_are_refused_for_signing_and_reported_b
     key = Keyring(agency_cli.home).signing_key("YG")
     original = _jpeg(tmp_path).read_bytes()
     with_credentials = io.BytesIO()
-    embed(Claim("rm-" + "a" * 24, "YG", "camera", ("x",), "2026-01-01T00:00:00Z", 5, "image/jpeg"), key, io.BytesIO(original), io.BytesIO(original), with_credentials)
+    embed(
+        Claim("rm-" + "a" * 24, "YG", "camera", ("x",), "2026-01-01T00:00:00Z", 5, "image/jpeg"),
+        key,
+        io.BytesIO(original),
+        io.BytesIO(original),
+        with_credentials,
+    )
     damaged = bytearray(with_credentials.getvalue())
     at = damaged.find(b"jumb")
     damaged[at + 300 : at + 340] = b"\x07" * 40
@@ -266,7 +288,9 @@ def test_a_revoked_key_is_never_reported_trusted(agency_cli, tmp_path):
     agency_cli("keys", "revoke", manifest["key_id"], "--reason", "laptop stolen")
     code, result = agency_cli.json("verify", out)
     assert code == 1 and result["verdict"] == "invalid"
-    assert result["credentials"]["state"] == "Invalid" and result["credentials"]["failures"] == ["signingCredential.revoked"]
+    assert result["credentials"]["state"] == "Invalid" and result["credentials"]["failures"] == [
+        "signingCredential.revoked"
+    ]
 
 
 def test_hostile_manifest_bytes_never_crash_verification(agency_cli, tmp_path):
@@ -284,7 +308,7 @@ def test_hostile_manifest_bytes_never_crash_verification(agency_cli, tmp_path):
     end = start + 13_000
     rng = random.Random(7)
     states = set()
-    for i in range(300):
+    for _ in range(300):
         mutated = bytearray(data)
         for _ in range(rng.choice((1, 4, 32))):
             mutated[rng.randrange(start, end)] = rng.randrange(256)
@@ -295,7 +319,7 @@ def test_hostile_manifest_bytes_never_crash_verification(agency_cli, tmp_path):
     for _ in range(5):
         mutated = bytearray(data)
         mutated[rng.randrange(start, end)] ^= 0xFF
-        verify(bytes(mutated), store=settings.store(), trust=settings.trust())  # must not raise
+        verify(bytes(mutated), store=open_store(settings), trust=Keyring(settings.home).trust())  # must not raise
 
 
 def test_a_lost_root_key_is_not_silently_replaced(agency_cli):
@@ -310,9 +334,9 @@ def test_resigning_an_input_signed_before_content_credentials_remakes_its_file(a
     very bytes it names: the watermark is deterministic."""
     import dataclasses
 
+    from realmark import watermark
     from realmark.manifest import sign_manifest
     from realmark.media.image import encode_photo, load_photo
-    from realmark import watermark
 
     source = _jpeg(tmp_path)
     manifest = sign_file(agency_cli, source, tmp_path / "new.jpg")
@@ -320,11 +344,20 @@ def test_resigning_an_input_signed_before_content_credentials_remakes_its_file(a
     stored = parse_manifest((store / "manifests" / f"{manifest['manifest_id']}.json").read_bytes())
     photo = load_photo(source.read_bytes())
     legacy_file = encode_photo(photo, watermark.embed(photo.rgb, int(stored.watermark_id, 16)))
-    legacy = dataclasses.replace(stored, c2pa_label=None, c2pa_sha256=None, media=dataclasses.replace(stored.media, sha256=hashlib.sha256(legacy_file).hexdigest()))
-    legacy = sign_manifest(dataclasses.replace(legacy, signature=""), Keyring(agency_cli.home).signing_key("YG").private)
+    legacy = dataclasses.replace(
+        stored,
+        c2pa_label=None,
+        c2pa_sha256=None,
+        media=dataclasses.replace(stored.media, sha256=hashlib.sha256(legacy_file).hexdigest()),
+    )
+    legacy = sign_manifest(
+        dataclasses.replace(legacy, signature=""), Keyring(agency_cli.home).signing_key("YG").private
+    )
     (store / "manifests" / f"{manifest['manifest_id']}.json").write_bytes(legacy.to_json())
     for path in (store / "published").iterdir():
         path.unlink()
     out = tmp_path / "again.jpg"
-    code, body = agency_cli.json("sign", source, "-o", out, "--title", "Official teaser", "--artist", "Jisoo", "--artist", "Rosé")
+    code, body = agency_cli.json(
+        "sign", source, "-o", out, "--title", "Official teaser", "--artist", "Jisoo", "--artist", "Rosé"
+    )
     assert code == 0 and body["created"] is False and out.read_bytes() == legacy_file

@@ -54,7 +54,7 @@ def test_every_setting_variable_is_documented_in_readme():
 def test_dockerfile_installs_the_package_and_serves():
     text = (ROOT / "Dockerfile").read_text()
     assert text.startswith("# ") and "FROM python:3.11" in text
-    for package in ("realmark", "signer", "verifier", "service"):
+    for package in ("realmark", "signer", "verifier", "cli", "service"):
         assert f"COPY {package} ./{package}" in text
     assert "pip install --no-cache-dir ." in text and "USER realmark" in text
     assert 'CMD ["realmark", "serve", "--host", "0.0.0.0", "--port", "8000"]' in text

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from realmark import watermark
-from tests import photos
+from bench.samples import photos
+from realmark.deployment import open_store
+from realmark.keys import Keyring
 
-SOURCES = photos.REAL + ["camera", "grass", "gravel", "brick", "moon", "page", "text", "horse", "coins", "cell", "logo", "colorwheel"]
+SOURCES = photos.REAL + [
+    "camera",
+    "grass",
+    "gravel",
+    "brick",
+    "moon",
+    "page",
+    "text",
+    "horse",
+    "coins",
+    "cell",
+    "logo",
+    "colorwheel",
+]
 
 
 def unmarked_samples(n: int, seed: int = 0):
@@ -48,7 +62,7 @@ def test_500_unmarked_photos_and_crops_are_never_authentic(agency_cli, tmp_path)
     src.write_bytes(photos.encode(photos.hd("astronaut")))
     assert agency_cli("sign", src, "-o", tmp_path / "s.jpg", "--title", "t", "--artist", "a")[0] == 0
     settings = Settings(home=agency_cli.home)
-    store, trust = settings.store(), settings.trust()
+    store, trust = open_store(settings), Keyring(settings.home).trust()
     results = [verify(photos.encode(img, quality=95), store=store, trust=trust) for img in unmarked_samples(500)]
     assert {r.verdict.value for r in results} == {"unknown"}
-    assert not any(r.evidence["watermark"]["found"] for r in results)
+    assert not any(r.evidence.watermark.found for r in results)

@@ -4,9 +4,9 @@ import stat
 
 import pytest
 
+from bench.samples import photos
 from realmark.errors import BadInput, KeyProblem
 from realmark.keys import Keyring
-from tests import photos
 
 
 def test_init_creates_private_key_readable_by_owner_only(cli):
@@ -57,7 +57,10 @@ def test_passphrase_protected_key(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("REALMARK_KEY_PASSPHRASE", "wrong")
     code, _, err = cli("keys", "init", "--agency", "Cube", "--rotate")
     assert code == 2 and "root key" in err
-    assert sorted((cli.home / "keys" / "Cube").iterdir()) == keys_before and (cli.home / "trust.json").read_bytes() == trust_before
+    assert (
+        sorted((cli.home / "keys" / "Cube").iterdir()) == keys_before
+        and (cli.home / "trust.json").read_bytes() == trust_before
+    )
 
 
 def test_revoking_unknown_key_is_an_error(cli):

@@ -12,7 +12,9 @@ from realmark.manifest import Manifest, MediaInfo, canonical_json, parse_manifes
 def test_canonical_json_matches_rfc8785_rules():
     # Keys sort by UTF-16 code units: U+10000 (surrogates D800...) sorts before U+FB33.
     value = {"\ufb33": 1, "\U00010000": 2, "b": [True, None, "é\n\u001f"], "a": {"z": 0, "y": -5}}
-    assert canonical_json(value) == '{"a":{"y":-5,"z":0},"b":[true,null,"é\\n\\u001f"],"\U00010000":2,"\ufb33":1}'.encode()
+    assert (
+        canonical_json(value) == '{"a":{"y":-5,"z":0},"b":[true,null,"é\\n\\u001f"],"\U00010000":2,"\ufb33":1}'.encode()
+    )
 
 
 @pytest.mark.parametrize("bad", [1.5, float("nan"), 2**60, {1: "x"}, "\ud800", b"bytes"])

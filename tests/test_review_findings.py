@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from tests import photos
+from bench.samples import photos
 
 
 def _write(tmp_path, name, data: bytes):
@@ -50,11 +50,19 @@ def test_local_edits_are_altered_with_the_region(signed_photo, tmp_path, edit, b
     assert body["verdict"] == "altered", body["evidence"]
     regions = body["evidence"]["content"]["changed_regions"]
     x, y, w, h = box
-    assert any(r["x"] < x + w and x < r["x"] + r["width"] and r["y"] < y + h and y < r["y"] + r["height"] for r in regions), regions
+    assert any(
+        r["x"] < x + w and x < r["x"] + r["width"] and r["y"] < y + h and y < r["y"] + r["height"] for r in regions
+    ), regions
     assert body["manifest"]["manifest_id"] == manifest["manifest_id"]
 
 
-@pytest.mark.parametrize("tone", [lambda x: (x * 0.8).astype(np.uint8), lambda x: np.clip((x.astype(int) - 128) * 1.15 + 128, 0, 255).astype(np.uint8)])
+@pytest.mark.parametrize(
+    "tone",
+    [
+        lambda x: (x * 0.8).astype(np.uint8),
+        lambda x: np.clip((x.astype(int) - 128) * 1.15 + 128, 0, 255).astype(np.uint8),
+    ],
+)
 def test_tone_changes_alone_stay_authentic(signed_photo, tmp_path, tone):
     cli, _, out, _ = signed_photo
     copy = _write(tmp_path, "tone.jpg", photos.encode(tone(photos.decode(out.read_bytes())), quality=85))

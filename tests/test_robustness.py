@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bench import attacks
-from tests import photos
+from bench.samples import photos
 
 # attack -> the verdict a fan should see for that copy
 EXPECTED = {

@@ -4,21 +4,20 @@ S3 server (SeaweedFS on loopback)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.samples import photos, videos
+from realmark.deployment import Deployment, open_store
 from realmark.keys import Keyring
 from realmark.keys.tokens import create_token
 from realmark.settings import Settings
 from service import create_app
-from tests import photos, videos
 from tests.seaweed import ACCESS_KEY, SECRET_KEY
 
 
@@ -40,19 +39,19 @@ def settings(request, tmp_path, monkeypatch):
 
 
 def stored_keys(settings: Settings) -> set[str]:
-    store = settings.store()
+    store = open_store(settings)
     return {k for prefix in ("manifests/", "watermarks/", "files/", "published/") for k in store.list(prefix)}
 
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(Deployment(settings))) as c:
         yield c
 
 
 @pytest.fixture
 def tokens(settings):
-    store = settings.store()
+    store = open_store(settings)
     return {"YG": create_token(store, "YG"), "Cube": create_token(store, "Cube")}
 
 
@@ -86,16 +85,28 @@ def test_sign_photo_then_download_verify_manifest_and_trust(client, tokens, sett
     manifest = client.get(f"/v1/manifests/{manifest_id}")
     assert manifest.status_code == 200 and json.loads(manifest.content)["manifest_id"] == manifest_id
     trust = client.get("/.well-known/realmark/trust.json").json()
-    assert {k["agency"] for k in trust["keys"]} == {"YG", "Cube"} and all("PRIVATE" not in json.dumps(k) for k in trust["keys"])
+    assert {k["agency"] for k in trust["keys"]} == {"YG", "Cube"} and all(
+        "PRIVATE" not in json.dumps(k) for k in trust["keys"]
+    )
     assert _verify(client, _photo("coffee")).json()["verdict"] == "unknown"
 
 
 @pytest.mark.parametrize("case", ["no token", "unknown token", "malformed header", "other agency"])
 def test_signing_without_the_right_token_is_refused_and_stores_nothing(client, tokens, settings, case):
     before = stored_keys(settings)
-    token = {"no token": None, "unknown token": "rmk_" + "x" * 43, "malformed header": None, "other agency": tokens["Cube"]}[case]
+    token = {
+        "no token": None,
+        "unknown token": "rmk_" + "x" * 43,
+        "malformed header": None,
+        "other agency": tokens["Cube"],
+    }[case]
     if case == "malformed header":
-        response = client.post("/v1/sign", files={"file": ("p.jpg", _photo(), "image/jpeg")}, data={"title": "t", "artist": "a"}, headers={"Authorization": "Basic abc"})
+        response = client.post(
+            "/v1/sign",
+            files={"file": ("p.jpg", _photo(), "image/jpeg")},
+            data={"title": "t", "artist": "a"},
+            headers={"Authorization": "Basic abc"},
+        )
     elif case == "other agency":
         response = _sign(client, token, _photo(), agency="YG")
     else:
@@ -143,7 +154,11 @@ def test_bad_uploads_get_clear_json_errors_and_store_nothing(client, tokens, set
     assert r.status_code == 415
     r = _verify(client, _photo()[:5000], "cut.jpg")
     assert r.status_code == 400 and "truncated" in r.json()["error"]
-    r = client.post("/v1/sign", files={"file": ("p.jpg", _photo(), "image/jpeg")}, headers={"Authorization": f"Bearer {tokens['YG']}"})
+    r = client.post(
+        "/v1/sign",
+        files={"file": ("p.jpg", _photo(), "image/jpeg")},
+        headers={"Authorization": f"Bearer {tokens['YG']}"},
+    )
     assert r.status_code == 422 and "title" in r.json()["error"]
     r = _sign(client, tokens["YG"], _photo(), title="\u202eevil")
     assert r.status_code == 400
@@ -154,12 +169,12 @@ def test_bad_uploads_get_clear_json_errors_and_store_nothing(client, tokens, set
 
 def test_upload_limit_is_413_declared_or_streamed(settings, tokens):
     small = Settings(**{**settings.__dict__, "max_upload_bytes": 100_000})
-    with TestClient(create_app(small)) as c:
+    with TestClient(create_app(Deployment(small))) as c:
         r = _verify(c, _photo(size=(1920, 1080)))
         assert r.status_code == 413 and "limit" in r.json()["error"]
 
         def chunks():  # no Content-Length: the limit must hold while streaming
-            yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n'
             for _ in range(30):
                 yield b"\xff" * 10_000
 
@@ -169,7 +184,7 @@ def test_upload_limit_is_413_declared_or_streamed(settings, tokens):
 
 def test_verify_rate_limit_per_client(settings):
     limited = Settings(**{**settings.__dict__, "verify_per_minute": 3})
-    with TestClient(create_app(limited)) as c:
+    with TestClient(create_app(Deployment(limited))) as c:
         data = _photo("coffee", (640, 480))
         codes = [_verify(c, data).status_code for _ in range(5)]
         assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
@@ -178,7 +193,7 @@ def test_verify_rate_limit_per_client(settings):
 
 
 def test_saturated_service_answers_503_with_retry_after(settings):
-    with TestClient(create_app(Settings(**{**settings.__dict__, "heavy_slots": 1}))) as c:
+    with TestClient(create_app(Deployment(Settings(**{**settings.__dict__, "heavy_slots": 1})))) as c:
         heavy = c.app.state.services.heavy
         heavy.acquire()  # a long job holds the only slot
         try:
@@ -206,10 +221,18 @@ def test_page_docs_and_assets_are_served_locally(client):
         assert r.status_code == 200 and "http://" not in r.text and "https://" not in r.text
     assert "http://" not in page.text and "https://" not in page.text
     docs = client.get("/docs")
-    assert docs.status_code == 200 and "cdn" not in docs.text.lower() and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert (
+        docs.status_code == 200 and "cdn" not in docs.text.lower() and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    )
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/openapi.json").json()
-    assert {"/v1/sign", "/v1/verify", "/v1/manifests/{manifest_id}", "/v1/jobs/{job_id}", "/.well-known/realmark/trust.json"} <= set(spec["paths"])
+    assert {
+        "/v1/sign",
+        "/v1/verify",
+        "/v1/manifests/{manifest_id}",
+        "/v1/jobs/{job_id}",
+        "/.well-known/realmark/trust.json",
+    } <= set(spec["paths"])
 
 
 def test_tokens_are_stored_hashed(cli, tmp_path):
@@ -218,7 +241,9 @@ def test_tokens_are_stored_hashed(cli, tmp_path):
     assert code == 0 and body["token"].startswith("rmk_")
     stored = b"".join(cli.stored_files().values())
     assert body["token"].encode() not in stored
-    assert hashlib.sha256(body["token"].encode()).hexdigest().encode() not in stored  # the hash is the name, not content
+    assert (
+        hashlib.sha256(body["token"].encode()).hexdigest().encode() not in stored
+    )  # the hash is the name, not content
     assert any(k.startswith("tokens/") for k in cli.stored_files())
     code, _, err = cli("tokens", "create", "--agency", "NoKeys")
     assert code == 2 and "keys init" in err
@@ -229,7 +254,7 @@ def test_token_is_checked_before_the_upload_is_read(client):
 
     def body():
         nonlocal received
-        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n'
         for _ in range(50):
             received += 1
             yield b"\xff" * 100_000
@@ -240,7 +265,11 @@ def test_token_is_checked_before_the_upload_is_read(client):
 
 
 def test_every_error_is_json_with_error_key(client):
-    for r in (client.get("/no/such/route"), client.delete("/v1/verify"), client.post("/v1/verify", content=b"x", headers={"content-type": "multipart/form-data"})):
+    for r in (
+        client.get("/no/such/route"),
+        client.delete("/v1/verify"),
+        client.post("/v1/verify", content=b"x", headers={"content-type": "multipart/form-data"}),
+    ):
         assert r.status_code >= 400 and "error" in r.json(), r.text
 
 
@@ -251,15 +280,26 @@ def test_copies_without_watermark_are_found_by_appearance_at_once_and_after_a_re
     from realmark.index import FingerprintIndex
     from realmark.index.catalogue import SNAPSHOT
 
-    thumbnail = photos.encode(attacks.jpeg(attacks.long_side(photos.fit(photos.real("motorcycle_left"), 1920, 1080), 200), 40))
-    with TestClient(create_app(settings)) as client:
-        assert client.post("/v1/verify", files={"file": ("t.jpg", thumbnail, "image/jpeg")}).json()["verdict"] == "unknown"
-        signed = _sign(client, tokens["Cube"], photos.encode(photos.fit(photos.real("motorcycle_left"), 1920, 1080)), title="Tour")
+    thumbnail = photos.encode(
+        attacks.jpeg(attacks.long_side(photos.fit(photos.real("motorcycle_left"), 1920, 1080), 200), 40)
+    )
+    with TestClient(create_app(Deployment(settings))) as client:
+        assert (
+            client.post("/v1/verify", files={"file": ("t.jpg", thumbnail, "image/jpeg")}).json()["verdict"] == "unknown"
+        )
+        signed = _sign(
+            client, tokens["Cube"], photos.encode(photos.fit(photos.real("motorcycle_left"), 1920, 1080)), title="Tour"
+        )
         assert signed.status_code == 200, signed.text
         manifest_id = signed.json()["manifest_id"]
-        copy = photos.encode(attacks.jpeg(attacks.long_side(photos.decode(client.get(f"/v1/files/{manifest_id}").content), 200), 40))
+        copy = photos.encode(
+            attacks.jpeg(attacks.long_side(photos.decode(client.get(f"/v1/files/{manifest_id}").content), 200), 40)
+        )
         body = client.post("/v1/verify", files={"file": ("t.jpg", copy, "image/jpeg")}).json()
         assert (body["verdict"], body["manifest"]["manifest_id"]) == ("likely_authentic", manifest_id), body
     assert manifest_id in FingerprintIndex.load(settings.home / SNAPSHOT)
-    with TestClient(create_app(settings)) as again:
-        assert again.post("/v1/verify", files={"file": ("t.jpg", copy, "image/jpeg")}).json()["verdict"] == "likely_authentic"
+    with TestClient(create_app(Deployment(settings))) as again:
+        assert (
+            again.post("/v1/verify", files={"file": ("t.jpg", copy, "image/jpeg")}).json()["verdict"]
+            == "likely_authentic"
+        )

@@ -9,10 +9,11 @@ import io
 import c2pa
 from PIL import Image
 
+from bench.samples import videos
 from realmark.credentials import SOFT_BINDING_ALG, binding_value
-from signer import sign_video
+from realmark.deployment import open_store
 from realmark.keys import Keyring
-from tests import videos
+from signer import sign
 from tests.test_credentials import c2pa_read
 from tests.test_service import _photo, _sign, _verify, client, settings, tokens  # noqa: F401  (shared fixtures)
 
@@ -62,7 +63,12 @@ def test_resolution_api_answers_unknowns_and_bad_requests_plainly(client, tokens
     assert {"alg": SOFT_BINDING_ALG} in algorithms["watermarks"] and algorithms["fingerprints"]
     unknown = client.get("/matches/byBinding", params={"alg": SOFT_BINDING_ALG, "value": binding_value(0x123456789ABC)})
     assert unknown.status_code == 200 and unknown.json() == {"matches": []}
-    for params in ({"alg": "com.other.wm", "value": "AAAAAAAA"}, {"alg": SOFT_BINDING_ALG, "value": "not base64!"}, {"alg": SOFT_BINDING_ALG, "value": "AAAA"}, {"alg": SOFT_BINDING_ALG}):
+    for params in (
+        {"alg": "com.other.wm", "value": "AAAAAAAA"},
+        {"alg": SOFT_BINDING_ALG, "value": "not base64!"},
+        {"alg": SOFT_BINDING_ALG, "value": "AAAA"},
+        {"alg": SOFT_BINDING_ALG},
+    ):
         response = client.get("/matches/byBinding", params=params)
         assert response.status_code in (400, 422) and "error" in response.json(), params
     assert client.get("/manifests/urn:c2pa:00000000-0000-0000-0000-000000000000").status_code == 404
@@ -70,7 +76,9 @@ def test_resolution_api_answers_unknowns_and_bad_requests_plainly(client, tokens
         assert client.get(f"/manifests/{manifest_id}").status_code in (400, 404)
     nothing = client.post("/matches/byContent", content=_photo("coffee"), headers={"Content-Type": "image/jpeg"})
     assert nothing.status_code == 200 and nothing.json() == {"matches": []}
-    garbage = client.post("/matches/byContent", content=b"%PDF-1.4 not a picture", headers={"Content-Type": "image/jpeg"})
+    garbage = client.post(
+        "/matches/byContent", content=b"%PDF-1.4 not a picture", headers={"Content-Type": "image/jpeg"}
+    )
     assert garbage.status_code == 415 and "error" in garbage.json()
     assert client.post("/matches/byContent", params={"alg": "x"}, content=b"..").status_code == 400
 
@@ -87,13 +95,20 @@ def test_revoked_key_manifests_are_not_offered_as_matches(client, tokens, settin
     assert client.post("/matches/byContent", content=_stripped_copy(published)).json() == {"matches": []}
 
 
-def test_stripped_reencoded_clip_finds_its_c2pa_manifest(settings, client, tmp_path):  # noqa: F811
+def test_stripped_reencoded_clip_finds_its_c2pa_manifest(settings, client, tmp_path):
     from bench import attacks
 
     source = tmp_path / "teaser.mp4"
     attacks.trim(videos.real(videos.BUNNY), source, 1.0, 3.0, crf=20)
     signed = tmp_path / "signed.mp4"
-    result = sign_video(source, signed, title="Teaser", artists=["Jennie"], key=Keyring(settings.home).signing_key("YG"), store=settings.store())
+    result = sign(
+        source,
+        signed,
+        title="Teaser",
+        artists=["Jennie"],
+        key=Keyring(settings.home).signing_key("YG"),
+        store=open_store(settings),
+    )
     copy = tmp_path / "copy.mp4"
     attacks.reencode(signed, copy, height=480, crf=28)  # new file from decoded frames: no metadata survives
     assert c2pa.Reader.try_create("video/mp4", io.BytesIO(copy.read_bytes())) is None
@@ -111,9 +126,9 @@ def test_fingerprint_binding_finds_a_copy_whose_watermark_is_gone(client, tokens
     the 256-bit fingerprint of a copy gets the manifest of the asset it looks like."""
     import base64
 
+    from realmark.credentials import FINGERPRINT_ALG
     from realmark.fingerprint import fingerprint_luma
     from realmark.media.image import load_photo, luma8
-    from realmark.credentials import FINGERPRINT_ALG
 
     body = _sign(client, tokens["YG"], _photo()).json()
     copy = _stripped_copy(client.get(body["download"]).content)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bench import attacks
+from bench.samples import videos
 from realmark.watermark.codec import VIDEO_TARGET_PSNR_DB, Embedder
-from tests import videos
 from tests.test_cli_video import signed_clip, vcli  # noqa: F401  (shared module fixtures)
 
 
@@ -19,7 +19,10 @@ def _frames(path, start=0.0, end=None):
 
 
 def _foreign(n, size):
-    return [np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(f).resize(size)) for f in _frames(videos.real(videos.BIKES), 1.0)[:n]]
+    return [
+        np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(f).resize(size))
+        for f in _frames(videos.real(videos.BIKES), 1.0)[:n]
+    ]
 
 
 def _verdict(cli, path):
@@ -41,7 +44,10 @@ def test_official_mark_stamped_onto_foreign_footage_in_the_middle(vcli, tmp_path
     attacks.write_clip(official[:38] + forged + official[88:], fake, 25, crf=20, size=size)
     verdict, body = _verdict(cli, fake)
     assert verdict == "altered", body["evidence"]["content"]["ranges"]
-    assert any(r["kind"] == "changed" and r["clip_start"] < 3.0 and r["clip_end"] > 2.0 for r in body["evidence"]["content"]["ranges"])
+    assert any(
+        r["kind"] == "changed" and r["clip_start"] < 3.0 and r["clip_end"] > 2.0
+        for r in body["evidence"]["content"]["ranges"]
+    )
 
 
 def test_interleaved_foreign_frames(vcli, tmp_path):
@@ -92,7 +98,7 @@ def test_long_foreign_opening_needs_a_second_pass(vcli, tmp_path, monkeypatch):
 
 
 def test_photo_mark_on_a_video_is_altered_not_a_crash(agency_cli, tmp_path):
-    from tests import photos
+    from bench.samples import photos
 
     src = tmp_path / "p.jpg"
     src.write_bytes(photos.encode(photos.fit(photos.real("coffee"), 1280, 720)))

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from tests import videos
+from bench.samples import videos
 
 
 def _sign(cli, src, out, *extra):
@@ -16,7 +16,9 @@ def _sign(cli, src, out, *extra):
 
 
 def test_rotation_metadata_and_audio_are_kept(agency_cli, tmp_path):
-    src = videos.synthetic(tmp_path / "phone.mp4", rotation=90, metadata={"title": "Teaser", "comment": "shot on set", "copyright": "YG"})
+    src = videos.synthetic(
+        tmp_path / "phone.mp4", rotation=90, metadata={"title": "Teaser", "comment": "shot on set", "copyright": "YG"}
+    )
     out = tmp_path / "signed.mp4"
     assert _sign(agency_cli, src, out)[0] == 0
     before, after = videos.stream_facts(src), videos.stream_facts(out)
@@ -44,7 +46,9 @@ def test_webm_is_signed_to_matroska_keeping_opus_packets(agency_cli, tmp_path):
 def test_crf_and_preset_are_validated(agency_cli, tmp_path):
     src = videos.synthetic(tmp_path / "c.mp4", seconds=1)
     assert _sign(agency_cli, src, tmp_path / "o.mp4", "--crf", "99")[0] == 2
-    code, _, err = agency_cli("sign", src, "-o", tmp_path / "o.mp4", "--title", "t", "--artist", "a", "--preset", "warp")
+    code, _, err = agency_cli(
+        "sign", src, "-o", tmp_path / "o.mp4", "--title", "t", "--artist", "a", "--preset", "warp"
+    )
     assert code == 2 and "preset" in err
     assert agency_cli.stored_files() == {}
 
@@ -100,17 +104,26 @@ def _bytes(content: bytes):
 
 
 BAD = {
-    "hls_playlist": (_bytes(b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nhttp://127.0.0.1:9/x.ts\n"), "not a supported photo or video"),
+    "hls_playlist": (
+        _bytes(b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nhttp://127.0.0.1:9/x.ts\n"),
+        "not a supported photo or video",
+    ),
     "concat_list": (_bytes(b"ffconcat version 1.0\nfile '/etc/passwd'\n"), "not a supported photo or video"),
     "sdp": (_bytes(b"v=0\no=- 0 0 IN IP4 127.0.0.1\nm=video 9 RTP/AVP 96\n"), "not a supported photo or video"),
-    "ftyp_then_playlist": (_bytes(b"\x00\x00\x00\x14ftypisom\x00\x00\x02\x00isom#EXTM3U\nhttp://127.0.0.1:9/a.ts\n"), "damaged or truncated"),
+    "ftyp_then_playlist": (
+        _bytes(b"\x00\x00\x00\x14ftypisom\x00\x00\x02\x00isom#EXTM3U\nhttp://127.0.0.1:9/a.ts\n"),
+        "damaged or truncated",
+    ),
     "mpegts_demuxer": (_mpegts, "not a supported photo or video"),
     "audio_only": (_audio_only, "no video stream"),
     "zero_frames": (_no_frames, ("decodable frames", "no video stream")),  # FFmpeg drops empty MP4 tracks
     "truncated": (_bytes(videos.real(videos.BUNNY).read_bytes()[:400_000]), "damaged or truncated"),
     "absurd_dimensions": (lambda p: _frames_of(p, (96, 8200), n=1), "limit is 8192"),
     "too_small": (lambda p: _frames_of(p, (64, 64)), "too small"),
-    "odd_dimensions": (lambda p: _frames_of(p.with_suffix(".webm"), (513, 289), codec="libvpx-vp9", fmt="webm"), "even dimensions"),
+    "odd_dimensions": (
+        lambda p: _frames_of(p.with_suffix(".webm"), (513, 289), codec="libvpx-vp9", fmt="webm"),
+        "even dimensions",
+    ),
 }
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from bench import attacks
+from bench.samples import photos
 from realmark import watermark
 from realmark.watermark import ecc
 from realmark.watermark.codec import CODED_BITS, MESSAGE_BITS, luma
-from tests import photos
 
 PHOTOS = ["astronaut", "coffee", "rocket", "hubble_deep_field"]
 

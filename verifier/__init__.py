@@ -1,7 +1,9 @@
-"""The checking side: `verify` a photo or `verify_video` a clip; get one `Verification`."""
+"""The checking side: `Verifier(store, trust, index).verify(source)` (or `verify(...)`
+for one call) answers one `Verification` for any photo or clip: a verdict, its reasons,
+the manifest and the evidence."""
 
-from .photo import verify
+from .reasons import Reason
 from .result import Verdict, Verification
-from .video import verify_video
+from .verify import Verifier, verify
 
-__all__ = ["Verdict", "Verification", "verify", "verify_video"]
+__all__ = ["Reason", "Verdict", "Verification", "Verifier", "verify"]

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from realmark.fingerprint import MATCH_DISTANCE, hamming, pairwise
 from realmark.manifest.model import TIMELINE_INTERVAL_MS
 
-ANCHOR_DISTANCE = 31  # PDQ's "same picture" threshold
 STEP = TIMELINE_INTERVAL_MS / 1000  # seconds between the original's timeline fingerprints
 MARK_PRESENT = 3.0  # mean presence score over a window for "carries the mark"
 WINDOW = 7  # frames averaged per presence decision (then edges are refined per frame)
@@ -51,34 +51,28 @@ class Range:
         return out
 
 
-def _bits(hashes: np.ndarray) -> np.ndarray:
-    """(n, 32) uint8 hashes -> (n, 256) float32 of +-1, so Hamming distance is a matmul."""
-    return np.unpackbits(hashes, axis=1).astype(np.float32) * 2 - 1
-
-
-def _hamming(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.unpackbits(np.bitwise_xor(a, b)).sum())
-
-
 def anchors(original: np.ndarray, query: np.ndarray, chunk: int = 2048) -> list[tuple[float, int, int]]:
     """(original time in seconds, query frame index, distance) for mutual best matches,
     computed in chunks so memory stays bounded for long originals and clips."""
     if len(original) == 0 or len(query) == 0:
         return []
-    q = _bits(query)
     best_frame = np.zeros(len(original), np.int64)
     best_frame_d = np.zeros(len(original), np.int32)
     best_second = np.zeros(len(query), np.int64)
     best_second_d = np.full(len(query), 1 << 30, np.int64)
     for lo in range(0, len(original), chunk):
-        d = ((256 - _bits(original[lo : lo + chunk]) @ q.T) / 2).astype(np.int32)  # (k, F)
+        d = pairwise(original[lo : lo + chunk], query)  # (k, F)
         best_frame[lo : lo + chunk] = d.argmin(axis=1)
         best_frame_d[lo : lo + chunk] = d.min(axis=1)
         col = d.argmin(axis=0)
         col_d = d[col, np.arange(d.shape[1])]
         better = col_d < best_second_d
         best_second[better], best_second_d[better] = col[better] + lo, col_d[better]
-    return [(k * STEP, int(f), int(best_frame_d[k])) for k, f in enumerate(best_frame) if best_frame_d[k] <= ANCHOR_DISTANCE and best_second[f] == k]
+    return [
+        (k * STEP, int(f), int(best_frame_d[k]))
+        for k, f in enumerate(best_frame)
+        if best_frame_d[k] <= MATCH_DISTANCE and best_second[f] == k
+    ]
 
 
 def windowed(scores: np.ndarray) -> np.ndarray:
@@ -92,7 +86,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) index runs where mask is True."""
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return list(zip(edges[0::2], edges[1::2]))
+    return list(zip(edges[0::2], edges[1::2], strict=True))
 
 
 def match(
@@ -137,7 +131,7 @@ def match(
                 # position must not pass on its official neighbour.
                 after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
                 near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
-                if min(_hamming(original[k], query[g]) for g in near) > ANCHOR_DISTANCE:
+                if min(hamming(original[k], query[g]) for g in near) > MATCH_DISTANCE:
                     failed.append(f)
         return not failed, failed
 
@@ -161,7 +155,12 @@ def match(
         if holds_position:
             if positions_match(start, end, left)[0]:
                 marked[start:end] = True
-        elif start > 0 and end < n and _hamming(query[start - 1], query[start]) <= CONTINUITY and _hamming(query[end - 1], query[end]) <= CONTINUITY:
+        elif (
+            start > 0
+            and end < n
+            and hamming(query[start - 1], query[start]) <= CONTINUITY
+            and hamming(query[end - 1], query[end]) <= CONTINUITY
+        ):
             marked[start:end] = True  # a weak mark inside continuous official footage
 
     ranges: list[Range] = [Range("foreign", edge(s), edge(e)) for s, e in _runs(~marked)]
@@ -182,8 +181,10 @@ def match(
                 groups[-1].append((k, f))
             else:
                 groups.append([(k, f)])
-        bounds = [start] + [(g[0][1] + prev[-1][1] + 1) // 2 for prev, g in zip(groups, groups[1:])] + [end]
-        for g, lo, hi in zip(groups, bounds, bounds[1:]):
+        bounds = (
+            [start] + [(g[0][1] + prev[-1][1] + 1) // 2 for prev, g in zip(groups, groups[1:], strict=False)] + [end]
+        )
+        for g, lo, hi in zip(groups, bounds, bounds[1:], strict=False):
             offset = float(np.median([k - times[f] for k, f in g]))
             first, last = edge(lo), edge(hi)
             ok, failed = positions_match(lo, hi, offset)

@@ -11,25 +11,22 @@ import numpy as np
 from av.video.frame import PictureType
 
 from realmark.errors import BadInput
-from realmark.fingerprint import fingerprint_luma
-from realmark.index import FingerprintIndex
-from realmark.keys import TrustList
+from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, stack
 from realmark.manifest.model import TIMELINE_INTERVAL_MS
 from realmark.media import sha256_file
-from realmark.media.video import CONTAINERS, SmallLuma, frames, open_checked
-from realmark.store import Store
+from realmark.media.video import SmallLuma, frames, open_checked
 from realmark.watermark import codec
 
-from . import appearance, timeline
-from .credentials import with_credentials
-from .manifests import describe, find_manifest, published_file, reading_evidence
-from .result import Verdict, Verification
+from . import appearance, decide, timeline
+from .context import Context
+from .evidence import ClipContent, Evidence, ExactContent, ReframedContent, SignatureEvidence, WatermarkEvidence
+from .manifests import lookup, published_manifest
+from .result import Verification
 
 FIRST_READ = 4  # frames before the first decoding attempt; then after 8, 16, 32, ... frames
 SCALE_SEARCH_AT = 32  # frames: a cropped or re-framed clip's mark is searched at other scales here and at the end
 MAX_BUFFERED = 250  # frames kept while the id is still unknown (~30 MB); beyond: a second pass
 SAMPLE_STEP = TIMELINE_INTERVAL_MS / 1000  # seconds between fingerprints kept for the appearance search
-SOUND_NOTE = " Only the pictures are checked, not the sound."
 
 Progress = Callable[[float], None]
 
@@ -41,7 +38,9 @@ class _Scan:
     times: list[float] = field(default_factory=list)
     presence: list[float] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
-    samples: list[tuple[float, bytes]] = field(default_factory=list)  # (time, fingerprint) every timeline step, for the appearance search
+    samples: list[tuple[float, bytes]] = field(
+        default_factory=list
+    )  # (time, fingerprint) every timeline step, for the appearance search
     complete: bool = True  # False when frames before the id had to be dropped
 
 
@@ -110,67 +109,62 @@ def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
     pending.clear()
 
 
-def verify_video(path: Path, *, store: Store, trust: TrustList, index: FingerprintIndex | None = None, progress: Progress | None = None) -> Verification:
-    """Verify a clip; embedded Content Credentials (MP4, MOV) are reported beside the verdict."""
+def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> Verification:
+    """The verdict on a clip. Raises BadInput only for unreadable input."""
     container, info = open_checked(path)
     container.close()
-    result = _verify(path, info, store, trust, index, progress)
-    with open(path, "rb") as stream:
-        return with_credentials(result, CONTAINERS[info.container][1], stream, trust)
-
-
-def _verify(path: Path, info, store: Store, trust: TrustList, index: FingerprintIndex | None, progress: Progress | None) -> Verification:
     file_hash = sha256_file(path)
-    shortcut = published_file(file_hash, store, trust)
-    if shortcut is not None:
-        return shortcut
+    published = published_manifest(file_hash, ctx)
+    if published is not None:  # the published file itself: no need to decode it
+        whole = published.media.duration_ms / 1000
+        content = ExactContent((timeline.Range("official", 0.0, whole, 0.0, whole),))
+        evidence = Evidence(WatermarkEvidence.not_read(published), SignatureEvidence(published.key_id, True), content)
+        decision = decide.published_file(clip=True)
+        return Verification(decision.verdict, decision.reasons, published, evidence)
     scan = _scan(path, info, None, progress)
     if not scan.times:
         raise BadInput("the video has no decodable frames")
     reading = scan.reading
-    evidence = {"watermark": reading_evidence(reading, frames=scan.frames_read)}
-    if reading.wm_id is None and index is not None:
-        matched = appearance.clip(scan.samples, index, store, trust, evidence)
-        if matched is not None:
-            return matched
-    found = find_manifest(reading, store, trust, evidence)
-    if isinstance(found, Verification):
-        return found
-    manifest = found
-    what = describe(manifest)
+    mark = WatermarkEvidence.of(reading, frames_read=scan.frames_read)
+    searched = None
+    if reading.wm_id is None and ctx.index is not None:
+        searched, manifest = appearance.clip(scan.samples, ctx)
+        if manifest is not None:
+            decision = decide.clip_by_appearance()
+            return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, appearance=searched))
+    found = lookup(reading.wm_id, ctx)
+    manifest = found.manifest
+    if manifest is None:
+        decision = decide.without_record(found.problem)
+        return Verification(
+            decision.verdict, decision.reasons, None, Evidence(mark, found.signature, appearance=searched)
+        )
     if not manifest.media.is_video or not manifest.timeline:
-        return Verification(Verdict.ALTERED, f"This clip carries the official mark of a photo, {what}: official pictures do not move.", manifest.to_dict(), evidence)
+        decision = decide.photo_mark_on_clip()
+        return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature))
     if reading.scale != 1.0:  # a 9:16 re-frame or crop: only part of each picture is there to compare
-        evidence["content"] = {"exact_match": False, "cropped_to": round(1 / reading.scale, 3)}
-        return Verification(Verdict.ALTERED, f"This clip is cropped or re-framed from official footage, {what}: the mark is official, but only part of each picture is shown, so it cannot be confirmed unchanged.", manifest.to_dict(), evidence)
+        decision = decide.reframed(mark, clip=True)
+        return Verification(
+            decision.verdict,
+            decision.reasons,
+            manifest,
+            Evidence(mark, found.signature, ReframedContent(reading.scale)),
+        )
     if not scan.complete:  # the id came late: look at every frame again, knowing it
         scan = _scan(path, info, reading, None)
     times = np.array(scan.times)
-    original = np.array([np.frombuffer(bytes.fromhex(h), np.uint8) for h in manifest.timeline], dtype=np.uint8)
+    original = stack(manifest.timeline)
     query = np.array([np.frombuffer(h, np.uint8) for h in scan.hashes], dtype=np.uint8)
-    ranges, anchors = timeline.match(times, np.array(scan.presence), original, query, clip_end=max(info.duration_s, float(times[-1])))
-    evidence["content"] = {
-        "exact_match": file_hash == manifest.media.sha256,
-        "frames": len(times),
-        "anchors_matched": len(anchors),
-        "anchor_max_distance": timeline.ANCHOR_DISTANCE,
-        "mark_threshold": timeline.MARK_PRESENT,
-        "ranges": [r.to_dict() for r in ranges],
-    }
-    official = [r for r in ranges if r.kind == "official"]
-    suspect = [r for r in ranges if r.kind in ("foreign", "changed")]
-    mapped = [r for r in official if r.original_start is not None]
-    if not anchors:
-        return Verification(Verdict.ALTERED, f"This carries the official mark of {what}, but its pictures do not match what was published.", manifest.to_dict(), evidence)
-    if suspect:
-        parts = ", ".join(f"{r.clip_start:.1f}-{r.clip_end:.1f} s" for r in suspect)
-        return Verification(Verdict.ALTERED, f"Parts of this clip are official footage from {what}, but {parts} is not.", manifest.to_dict(), evidence)
-    if len(mapped) != 1 or len(official) != 1:
-        return Verification(Verdict.ALTERED, f"This clip re-edits official footage from {what}: its parts come from different places in the original.", manifest.to_dict(), evidence)
-    r = mapped[0]
-    return Verification(
-        Verdict.AUTHENTIC,
-        f"This is official footage from {what}: seconds {r.original_start:.1f} to {r.original_end:.1f} of the original." + SOUND_NOTE,
-        manifest.to_dict(),
-        evidence,
+    ranges, anchors = timeline.match(
+        times, np.array(scan.presence), original, query, clip_end=max(info.duration_s, float(times[-1]))
     )
+    content = ClipContent(
+        exact_match=file_hash == manifest.media.sha256,
+        frames=len(times),
+        anchors_matched=len(anchors),
+        anchor_max_distance=MATCH_DISTANCE,
+        mark_threshold=timeline.MARK_PRESENT,
+        ranges=tuple(ranges),
+    )
+    decision = decide.clip(mark, content, original_seconds=manifest.media.duration_ms / 1000)
+    return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature, content))

@@ -16,16 +16,15 @@ from __future__ import annotations
 import importlib.metadata
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import c2pa
 
 from realmark.errors import BadInput, KeyProblem
+from realmark.keys import SigningKey
+from realmark.media.formats import FORMATS
 
 from .binding import SOFT_BINDING_ALG, binding_value
-
-if TYPE_CHECKING:
-    from realmark.keys import SigningKey
 
 
 def _version() -> str:
@@ -36,10 +35,9 @@ def _version() -> str:
 
 
 GENERATOR = {"name": "Realmark", "version": _version()}
-# Formats c2pa-rs embeds into, from the MIME types Realmark publishes. Matroska (the
-# output for WebM/MKV uploads) has no C2PA embedding: such videos carry the Realmark
-# watermark and manifest only.
-EMBEDDABLE = ("image/jpeg", "image/png", "image/webp", "video/mp4", "video/quicktime")
+# Formats c2pa-rs embeds into (realmark.media.formats). Matroska (the output for WebM/MKV
+# uploads) has no C2PA embedding: such videos carry the Realmark watermark and manifest only.
+EMBEDDABLE = tuple(m.mime for m in FORMATS.values() if m.carries_c2pa)
 _SOURCE = "original"  # the ingredient's label, referenced by the c2pa.opened action
 
 
@@ -85,7 +83,12 @@ def _definition(claim: Claim) -> dict:
             {
                 "label": "c2pa.soft-binding",
                 # `pad` is required by the assertion's CDDL (filler for in-place updates; empty here).
-                "data": {"alg": SOFT_BINDING_ALG, "name": "Realmark watermark", "pad": [], "blocks": [{"scope": {}, "value": binding_value(claim.watermark_id)}]},
+                "data": {
+                    "alg": SOFT_BINDING_ALG,
+                    "name": "Realmark watermark",
+                    "pad": [],
+                    "blocks": [{"scope": {}, "value": binding_value(claim.watermark_id)}],
+                },
             },
             {
                 "label": "stds.schema-org.CreativeWork",
@@ -106,10 +109,17 @@ def _definition(claim: Claim) -> dict:
 
 def signing_context() -> c2pa.Context:
     # No thumbnail: the asset is its own picture, and the manifest stays ~13 KB, not ~80.
-    return c2pa.Context(c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}, "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}))
+    return c2pa.Context(
+        c2pa.Settings.from_dict(
+            {
+                "builder": {"thumbnail": {"enabled": False}},
+                "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+            }
+        )
+    )
 
 
-def embed(claim: Claim, key: "SigningKey", original: BinaryIO, published: BinaryIO, dest: BinaryIO) -> Embedded:
+def embed(claim: Claim, key: SigningKey, original: BinaryIO, published: BinaryIO, dest: BinaryIO) -> Embedded:
     """Write `published` with an embedded manifest to `dest`; `original` is the agency's
     unmarked file (the parent ingredient). c2pa-rs validates what it wrote before
     returning (verify_after_sign), so a manifest that would not validate never ships."""
@@ -118,7 +128,9 @@ def embed(claim: Claim, key: "SigningKey", original: BinaryIO, published: Binary
     signer = c2pa.Signer.from_callback(key.private.sign, c2pa.C2paSigningAlg.ED25519, key.chain_pem, None)
     try:
         with c2pa.Builder(_definition(claim), signing_context()) as builder:
-            builder.add_ingredient({"title": "original", "relationship": "parentOf", "label": _SOURCE}, claim.mime, original)
+            builder.add_ingredient(
+                {"title": "original", "relationship": "parentOf", "label": _SOURCE}, claim.mime, original
+            )
             manifest = builder.sign(signer, claim.mime, published, dest)
         with c2pa.Reader("application/c2pa", io.BytesIO(manifest), context=signing_context()) as reader:
             label = reader.get_active_manifest()["label"]

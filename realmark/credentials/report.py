@@ -16,8 +16,9 @@ from typing import BinaryIO
 
 import c2pa
 
+from realmark.keys.certs import LEAF_NAME
+
 from .binding import SOFT_BINDING_ALG
-from .certs import LEAF_NAME
 from .embed import EMBEDDABLE
 
 TRUSTED, VALID, INVALID = "Trusted", "Valid", "Invalid"
@@ -35,6 +36,9 @@ class CredentialsReport:
     soft_binding: dict | None = None  # {"alg", "value"} when the manifest names a watermark
     remote_url: str | None = None
     key_id: str | None = None  # Trusted only: the Realmark key the certificate was issued for
+    # Set by the verifier when the upload has a Realmark record: are these the very
+    # credentials the agency embedded?
+    matches_signed: bool | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -47,7 +51,7 @@ class CredentialsReport:
             "soft_binding": self.soft_binding,
             "remote_url": self.remote_url,
             "key_id": self.key_id,
-        }
+        } | ({"matches_signed": self.matches_signed} if self.matches_signed is not None else {})
 
 
 def verifying_context(root_pem: str | None) -> c2pa.Context:
@@ -67,15 +71,28 @@ def _soft_binding(manifest: dict) -> dict | None:
     assertions = manifest.get("assertions")
     for assertion in assertions if isinstance(assertions, list) else []:
         data = assertion.get("data") if isinstance(assertion, dict) else None
-        if isinstance(data, dict) and assertion.get("label") == "c2pa.soft-binding" and data.get("alg") == SOFT_BINDING_ALG:
+        if (
+            isinstance(data, dict)
+            and assertion.get("label") == "c2pa.soft-binding"
+            and data.get("alg") == SOFT_BINDING_ALG
+        ):
             blocks = data.get("blocks")
-            if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict) and isinstance(blocks[0].get("value"), str):
+            if (
+                isinstance(blocks, list)
+                and blocks
+                and isinstance(blocks[0], dict)
+                and isinstance(blocks[0].get("value"), str)
+            ):
                 return {"alg": SOFT_BINDING_ALG, "value": blocks[0]["value"]}
     return None
 
 
 def _unreadable(detail: str) -> CredentialsReport:
-    return CredentialsReport(INVALID, f"The file holds Content Credentials that cannot be read ({detail}).", failures=("manifest.unreadable",))
+    return CredentialsReport(
+        INVALID,
+        f"The file holds Content Credentials that cannot be read ({detail}).",
+        failures=("manifest.unreadable",),
+    )
 
 
 def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> CredentialsReport | None:
@@ -95,7 +112,14 @@ def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> Crede
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if text.startswith("Remote:"):
             url = text.split("url", 1)[-1].strip() or None
-            return CredentialsReport(NOT_CHECKED, "The file points to Content Credentials on another server; they are never fetched, so they were not checked.", remote_url=url)
+            return CredentialsReport(
+                NOT_CHECKED,
+                (
+                    "The file points to Content Credentials on another server; they are never fetched, so they were "
+                    "not checked."
+                ),
+                remote_url=url,
+            )
         return _unreadable(text)
     except (KeyError, ValueError, TypeError) as exc:  # c2pa-python on a store without an active manifest, or odd JSON
         return _unreadable(f"{type(exc).__name__}: {exc}")
@@ -107,9 +131,15 @@ def read_credentials(mime: str, stream: BinaryIO, root_pem: str | None) -> Crede
     if state == TRUSTED:
         message = f"Content Credentials are intact and issued by {issuer}, under this service's trust list."
     elif state == VALID:
-        message = "Content Credentials are intact, but their signer is not on this service's trust list: the name they give is not confirmed."
+        message = (
+            "Content Credentials are intact, but their signer is not on this service's trust list: the name they "
+            "give is not confirmed."
+        )
     else:
-        message = "Content Credentials are present but do not validate: the file was changed after they were signed, or they are forged."
+        message = (
+            "Content Credentials are present but do not validate: the file was changed after they were signed, or "
+            "they are forged."
+        )
     # A Trusted certificate was issued by the deployment root, which writes the key id into
     # every leaf's common name (certs.leaf_name): so here the name can be believed.
     named = LEAF_NAME.fullmatch(str(signature.get("common_name") or "")) if state == TRUSTED else None

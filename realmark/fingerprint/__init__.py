@@ -1,5 +1,35 @@
 """Perceptual fingerprints: similar-looking pictures get nearby hashes."""
 
-from .pdq import ALG, CROP_VARIANTS, MATCH_DISTANCE, Fingerprint, crop_variants, fingerprint, fingerprint_luma, orientations
+from .pdq import (
+    ALG,
+    BITS,
+    BYTES,
+    COPY_DISTANCE,
+    CROP_VARIANTS,
+    MATCH_DISTANCE,
+    UNRELATED_DISTANCE,
+    Fingerprint,
+    crop_variants,
+    fingerprint_luma,
+    hamming,
+    orientations,
+    pairwise,
+    stack,
+)
 
-__all__ = ["ALG", "CROP_VARIANTS", "MATCH_DISTANCE", "Fingerprint", "crop_variants", "fingerprint", "fingerprint_luma", "orientations"]
+__all__ = [
+    "ALG",
+    "BITS",
+    "BYTES",
+    "COPY_DISTANCE",
+    "CROP_VARIANTS",
+    "MATCH_DISTANCE",
+    "UNRELATED_DISTANCE",
+    "Fingerprint",
+    "crop_variants",
+    "fingerprint_luma",
+    "hamming",
+    "orientations",
+    "pairwise",
+    "stack",
+]

@@ -10,6 +10,9 @@ adjustments mostly within 20 (clipped highlights can reach ~30); pasted text rea
 
 from __future__ import annotations
 
+import base64
+from dataclasses import asdict, dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -50,15 +53,37 @@ def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
     return np.abs(b - _isotonic(a, b)).reshape(SIZE, SIZE)
 
 
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in pixels of the signed picture."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def decode(value: str) -> np.ndarray:
+    """The SIZE x SIZE grid stored in a manifest (base64url, unpadded)."""
+    return np.frombuffer(base64.urlsafe_b64decode(value + "=="), np.uint8).reshape(SIZE, SIZE)
+
+
+def encode(cells: np.ndarray) -> str:
+    return base64.urlsafe_b64encode(cells.astype(np.uint8).tobytes()).rstrip(b"=").decode()
+
+
 REGION_GAP = 2  # changed cells this close (in cells) belong to one edit: a headline's letters
 
 
-def changed_regions(differences: np.ndarray, width: int, height: int) -> list[dict]:
+def changed_regions(differences: np.ndarray, width: int, height: int) -> list[Box]:
     """Bounding boxes, in pixels of a width x height picture, of groups of changed cells."""
     changed = differences > MAX_CELL_DIFFERENCE
     seen = np.zeros_like(changed)
     boxes = []
-    for y0, x0 in zip(*np.nonzero(changed)):
+    for y0, x0 in zip(*np.nonzero(changed), strict=True):
         if seen[y0, x0]:
             continue
         stack, cells = [(y0, x0)], []
@@ -66,13 +91,17 @@ def changed_regions(differences: np.ndarray, width: int, height: int) -> list[di
         while stack:
             y, x = stack.pop()
             cells.append((y, x))
-            near = ((y + dy, x + dx) for dy in range(-REGION_GAP, REGION_GAP + 1) for dx in range(-REGION_GAP, REGION_GAP + 1))
+            near = (
+                (y + dy, x + dx)
+                for dy in range(-REGION_GAP, REGION_GAP + 1)
+                for dx in range(-REGION_GAP, REGION_GAP + 1)
+            )
             for ny, nx in near:
                 if 0 <= ny < SIZE and 0 <= nx < SIZE and changed[ny, nx] and not seen[ny, nx]:
                     seen[ny, nx] = True
                     stack.append((ny, nx))
-        ys, xs = zip(*cells)
+        ys, xs = zip(*cells, strict=True)
         left, top = min(xs) * width // SIZE, min(ys) * height // SIZE
         right, bottom = (max(xs) + 1) * width // SIZE, (max(ys) + 1) * height // SIZE
-        boxes.append({"x": int(left), "y": int(top), "width": int(right - left), "height": int(bottom - top)})
-    return sorted(boxes, key=lambda b: -b["width"] * b["height"])
+        boxes.append(Box(int(left), int(top), int(right - left), int(bottom - top)))
+    return sorted(boxes, key=lambda b: -b.width * b.height)

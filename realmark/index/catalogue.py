@@ -25,7 +25,10 @@ def entries_for(manifest: Manifest) -> list[bytes]:
         return []
     if manifest.media.is_video:
         return [bytes.fromhex(h) for h in manifest.timeline or ()]
-    return [bytes.fromhex(manifest.fingerprint_hash), *(bytes.fromhex(h) for h in manifest.fingerprint_variants.values())]
+    return [
+        bytes.fromhex(manifest.fingerprint_hash),
+        *(bytes.fromhex(h) for h in manifest.fingerprint_variants.values()),
+    ]
 
 
 def sync(index: FingerprintIndex, store: Store) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realmark.fingerprint import MATCH_DISTANCE
+from realmark.fingerprint import BYTES, MATCH_DISTANCE, hamming
 
 CHUNKS = 16  # of 16 bits each
 MIN_TAIL_REBUILD = 50_000  # entries scanned in full before the tables are rebuilt
@@ -34,20 +34,16 @@ _ONE_BIT_AWAY = np.array([0] + [1 << b for b in range(16)], dtype=np.uint16)
 @dataclass(frozen=True)
 class Match:
     manifest_id: str
-    distance: int  # of 256 bits
+    distance: int  # bits that differ (realmark.fingerprint.BITS in all)
     entry: int  # which of the manifest's fingerprints (see catalogue.entries_for)
     query: int  # which of the queries matched
 
 
 def _rows(hashes: Iterable[bytes]) -> np.ndarray:
     data = b"".join(hashes)
-    if len(data) % 32:
-        raise ValueError("fingerprints are 32 bytes each")
+    if len(data) % BYTES:
+        raise ValueError(f"fingerprints are {BYTES} bytes each")
     return np.frombuffer(data, dtype=np.uint64).reshape(-1, 4).copy()
-
-
-def _distances(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(rows ^ query).sum(axis=1, dtype=np.int32)
 
 
 class FingerprintIndex:
@@ -120,7 +116,14 @@ class FingerprintIndex:
             raise ValueError(f"the tables find every match only up to distance {2 * CHUNKS - 1}")
         q = _rows(queries)
         with self._lock:
-            bits, owner, entry, built, tables, ids = self._bits, self._owner, self._entry, self._built, self._tables, self._ids
+            bits, owner, entry, built, tables, ids = (
+                self._bits,
+                self._owner,
+                self._entry,
+                self._built,
+                self._tables,
+                self._ids,
+            )
         found: list[tuple[int, int, int]] = []  # (distance, row, query)
         for qi, query in enumerate(q):
             parts = []
@@ -128,14 +131,14 @@ class FingerprintIndex:
                 probes = np.bitwise_xor(query.view(np.uint16)[c], _ONE_BIT_AWAY)
                 lo = np.searchsorted(values, probes, "left")
                 hi = np.searchsorted(values, probes, "right")
-                parts += [order[a:b] for a, b in zip(lo, hi) if b > a]
+                parts += [order[a:b] for a, b in zip(lo, hi, strict=True) if b > a]
             candidates = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
             tail = np.arange(built, len(bits))
             rows = np.concatenate([candidates, tail]) if len(tail) else candidates
             if len(rows) == 0:
                 continue
-            d = _distances(bits[rows], query)
-            for row, dist in zip(rows[d <= max_distance], d[d <= max_distance]):
+            d = hamming(bits[rows], query)
+            for row, dist in zip(rows[d <= max_distance], d[d <= max_distance], strict=True):
                 found.append((int(dist), int(row), qi))
         found.sort()
         return [Match(ids[owner[row]], dist, int(entry[row]), qi) for dist, row, qi in found]
@@ -145,7 +148,12 @@ class FingerprintIndex:
     def save(self, path: Path) -> None:
         """Write a snapshot atomically (temp file, fsync, rename): a crash leaves the old one."""
         with self._lock:
-            arrays = {"bits": self._bits, "owner": self._owner, "entry": self._entry, "ids": np.array(self._ids, dtype=np.str_)}
+            arrays = {
+                "bits": self._bits,
+                "owner": self._owner,
+                "entry": self._entry,
+                "ids": np.array(self._ids, dtype=np.str_),
+            }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".npz")
         try:
@@ -159,7 +167,7 @@ class FingerprintIndex:
             raise
 
     @classmethod
-    def load(cls, path: Path) -> "FingerprintIndex":
+    def load(cls, path: Path) -> FingerprintIndex:
         """A snapshot written by save(); raises ValueError if it is damaged."""
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -167,7 +175,14 @@ class FingerprintIndex:
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"the index snapshot {path} is unreadable ({exc})") from None
         n = len(bits)
-        if bits.dtype != np.uint64 or bits.shape != (n, 4) or owner.shape != (n,) or entry.shape != (n,) or (n and not 0 <= owner.min() <= owner.max() < len(ids)) or len(set(ids)) != len(ids):
+        if (
+            bits.dtype != np.uint64
+            or bits.shape != (n, 4)
+            or owner.shape != (n,)
+            or entry.shape != (n,)
+            or (n and not 0 <= owner.min() <= owner.max() < len(ids))
+            or len(set(ids)) != len(ids)
+        ):
             raise ValueError(f"the index snapshot {path} is inconsistent")
         index = cls()
         index._bits, index._owner, index._entry = bits.copy(), owner.astype(np.int32), entry.astype(np.int32)

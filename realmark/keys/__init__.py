@@ -1,6 +1,6 @@
 """Agency signing keys and the trust list verifiers read."""
 
 from .keyring import Keyring, SigningKey
-from .trust import KeyEntry, TrustList
+from .trust import KeyEntry, TrustFile, TrustList
 
-__all__ = ["KeyEntry", "Keyring", "SigningKey", "TrustList"]
+__all__ = ["KeyEntry", "Keyring", "SigningKey", "TrustFile", "TrustList"]

@@ -4,7 +4,7 @@ Layout under the data directory:
     keys/<agency>/<key_id>.pem        PKCS#8 Ed25519 private key, mode 0600 (dir 0700)
     keys/<agency>/<key_id>.chain.pem  its C2PA signing certificate (public; the chain
                                       embedded in Content Credentials, root excluded)
-    ca/root.pem, ca/root-key.pem      the deployment's root CA (realmark.credentials.certs)
+    ca/root.pem, ca/root-key.pem      the deployment's root CA (realmark.keys.certs)
     trust.json                        the public trust list (see trust.py), which also
                                       publishes the root certificate
 """
@@ -22,13 +22,15 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from realmark.credentials.certs import DeploymentRoot, pem
+from realmark import compat
 from realmark.errors import BadInput, KeyProblem
+from realmark.files import atomic_write
 from realmark.manifest.model import AGENCY, utc_now
-from realmark.store.local import atomic_write
 
-from .trust import KeyEntry, TrustList
+from .certs import DeploymentRoot, pem
+from .trust import KeyEntry, TrustFile, TrustList
 
+# Named in messages; Settings is what reads it (realmark.settings).
 PASSPHRASE_ENV = "REALMARK_KEY_PASSPHRASE"
 
 
@@ -39,7 +41,10 @@ def key_id_for(public_raw: bytes) -> str:
 
 def check_agency(name: str) -> str:
     if not isinstance(name, str) or not AGENCY.fullmatch(name):
-        raise BadInput("agency names are 1-64 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit")
+        raise BadInput(
+            "agency names are 1-64 letters, digits, spaces, dots, dashes or underscores, starting with a letter "
+            "or digit"
+        )
     return name
 
 
@@ -52,13 +57,22 @@ class SigningKey:
 
 
 class Keyring:
-    def __init__(self, home: Path):
+    """The agency keys of one data directory. `passphrase` unlocks protected keys and the
+    deployment root, and protects new ones (Settings.key_passphrase)."""
+
+    def __init__(self, home: Path, passphrase: bytes | None = None):
         self.home = Path(home)
+        self.passphrase = passphrase
         self.trust_path = self.home / "trust.json"
         self.root = DeploymentRoot(self.home / "ca")
 
     def trust(self) -> TrustList:
+        """The trust list as it is on disk now (a snapshot; TrustFile follows changes)."""
         return TrustList.load(self.trust_path)
+
+    def trust_file(self) -> TrustFile:
+        """The trust list, re-read whenever the file changes (for long-running processes)."""
+        return TrustFile(self.trust_path)
 
     @contextlib.contextmanager
     def _editing_trust(self):
@@ -83,7 +97,10 @@ class Keyring:
             if trust.c2pa_root:
                 # Every certificate already issued chains to the published root: a new one
                 # would silently make them all untrusted.
-                raise KeyProblem(f"the deployment root key {self.root.key_path} is missing but the trust list publishes a root: restore ca/ from your backup")
+                raise KeyProblem(
+                    f"the deployment root key {self.root.key_path} is missing but the trust list publishes a "
+                    f"root: restore ca/ from your backup"
+                )
             self.root.create(passphrase)
         trust.c2pa_root = pem(self.root.certificate())  # published with the trust list
         leaf = self.root.issue(agency, key_id, public, passphrase)
@@ -95,19 +112,27 @@ class Keyring:
 
     def agencies(self) -> list[str]:
         """Agencies that hold an active private key in this data directory."""
-        return sorted({e.agency for e in self.trust().entries if e.not_after is None and e.revoked_at is None and self._key_path(e.agency, e.key_id).exists()})
+        return sorted(
+            {
+                e.agency
+                for e in self.trust().entries
+                if e.not_after is None and e.revoked_at is None and self._key_path(e.agency, e.key_id).exists()
+            }
+        )
 
-    def create(self, agency: str, *, rotate: bool = False, passphrase: bytes | None = None) -> KeyEntry:
+    def create(self, agency: str, *, rotate: bool = False) -> KeyEntry:
         """Create the agency's signing key; with rotate=True retire the current one."""
         check_agency(agency)
         with self._editing_trust() as trust:
-            return self._create(trust, agency, rotate, passphrase)
+            return self._create(trust, agency, rotate, self.passphrase)
 
     def _create(self, trust: TrustList, agency: str, rotate: bool, passphrase: bytes | None) -> KeyEntry:
         live = [e for e in trust.entries if e.agency == agency and e.revoked_at is None and e.not_after is None]
         current = live[-1] if live else None
         if current is not None and not rotate:
-            if not self.chain_path(agency, current.key_id).exists() and self._key_path(agency, current.key_id).exists():
+            if compat.key_without_certificate(
+                self._key_path(agency, current.key_id), self.chain_path(agency, current.key_id)
+            ):
                 # A key made before Content Credentials: give it its certificate, nothing else.
                 self._issue_chain(trust, agency, current.key_id, current.public(), passphrase)
                 return current
@@ -131,7 +156,9 @@ class Keyring:
         now = utc_now()
         if current is not None:
             trust.retire(current.key_id, now)
-        entry = KeyEntry(agency=agency, key_id=key_id, public_key=base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), not_before=now)
+        entry = KeyEntry(
+            agency=agency, key_id=key_id, public_key=base64.urlsafe_b64encode(raw).rstrip(b"=").decode(), not_before=now
+        )
         trust.add(entry)
         return entry
 
@@ -144,7 +171,7 @@ class Keyring:
             trust.update(revoked)
             return revoked
 
-    def signing_key(self, agency: str | None, passphrase: bytes | None = None) -> SigningKey:
+    def signing_key(self, agency: str | None) -> SigningKey:
         """The active key of `agency` (or of the only agency here, when None)."""
         if agency is None:
             names = self.agencies()
@@ -158,21 +185,24 @@ class Keyring:
         path = self._key_path(agency, entry.key_id) if entry else None
         if entry is None or not path.exists():
             raise KeyProblem(f"no active signing key for {agency}: run `realmark keys init --agency {agency}`")
-        if passphrase is None and os.environ.get(PASSPHRASE_ENV):
-            passphrase = os.environ[PASSPHRASE_ENV].encode()
         pem = path.read_bytes()
-        if b"ENCRYPTED" not in pem:
-            passphrase = None  # an unprotected key ignores a passphrase set for other keys
+        # An unprotected key ignores a passphrase set for other keys.
+        passphrase = self.passphrase if b"ENCRYPTED" in pem else None
         try:
             private = serialization.load_pem_private_key(pem, password=passphrase)
         except TypeError:
             raise KeyProblem(f"the key of {agency} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
         except ValueError:
-            raise KeyProblem(f"cannot unlock the key of {agency}: wrong passphrase in {PASSPHRASE_ENV}, or a damaged key file") from None
+            raise KeyProblem(
+                f"cannot unlock the key of {agency}: wrong passphrase in {PASSPHRASE_ENV}, or a damaged key file"
+            ) from None
         if not isinstance(private, Ed25519PrivateKey):
             raise KeyProblem(f"{path} is not an Ed25519 key")
         try:
             chain = self.chain_path(agency, entry.key_id).read_text("ascii")
         except (OSError, UnicodeDecodeError):
-            raise KeyProblem(f"the key of {agency} has no Content Credentials certificate: run `realmark keys init --agency {agency}` to issue it") from None
+            raise KeyProblem(
+                f"the key of {agency} has no Content Credentials certificate: run `realmark keys init --agency "
+                f"{agency}` to issue it"
+            ) from None
         return SigningKey(agency, entry.key_id, private, chain)

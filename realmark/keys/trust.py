@@ -9,15 +9,17 @@ import base64
 import dataclasses
 import hashlib
 import json
+import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from realmark.credentials.certs import check_root_pem
 from realmark.errors import InvalidManifest, RealmarkError
+from realmark.files import atomic_write
 from realmark.manifest.model import parse_time
-from realmark.store.local import atomic_write
+
+from .certs import check_root_pem
 
 FORMAT = "realmark.trust/1"
 
@@ -34,7 +36,9 @@ class KeyEntry:
     alg: str = "Ed25519"
 
     def public(self) -> Ed25519PublicKey:  # checked by TrustList.from_json
-        return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(self.public_key + "=" * (-len(self.public_key) % 4)))
+        return Ed25519PublicKey.from_public_bytes(
+            base64.urlsafe_b64decode(self.public_key + "=" * (-len(self.public_key) % 4))
+        )
 
 
 _ENTRY_FIELDS = {f.name for f in dataclasses.fields(KeyEntry)}
@@ -48,7 +52,7 @@ class TrustList:
         self.c2pa_root = c2pa_root
 
     @classmethod
-    def load(cls, path: Path) -> "TrustList":
+    def load(cls, path: Path) -> TrustList:
         if not path.exists():
             return cls()
         try:
@@ -59,7 +63,7 @@ class TrustList:
             raise RealmarkError(f"the trust list {path} is invalid ({exc})") from None
 
     @classmethod
-    def from_json(cls, data: bytes) -> "TrustList":
+    def from_json(cls, data: bytes) -> TrustList:
         """Parse and check a trust list; raises ValueError saying what is wrong."""
         try:
             obj = json.loads(data)
@@ -91,7 +95,9 @@ class TrustList:
                 try:
                     parse_time(value)
                 except (TypeError, ValueError):
-                    raise ValueError(f"key entry {e.key_id}: {name} is not a UTC time like 2026-01-31T00:00:00Z") from None
+                    raise ValueError(
+                        f"key entry {e.key_id}: {name} is not a UTC time like 2026-01-31T00:00:00Z"
+                    ) from None
             entries.append(e)
         return cls(entries, root)
 
@@ -125,15 +131,54 @@ class TrustList:
         claimed signing time cannot be trusted either."""
         entry = self.find(key_id)
         if entry is None:
-            raise InvalidManifest(f"key {key_id} is not on the trust list")
+            raise InvalidManifest(f"key {key_id} is not on the trust list", InvalidManifest.KEY_UNKNOWN)
         if entry.agency != agency:
-            raise InvalidManifest(f"key {key_id} belongs to {entry.agency}, not to {agency}")
+            raise InvalidManifest(
+                f"key {key_id} belongs to {entry.agency}, not to {agency}", InvalidManifest.KEY_UNKNOWN
+            )
         if entry.revoked_at is not None:
             reason = f": {entry.revocation_reason}" if entry.revocation_reason else ""
-            raise InvalidManifest(f"key {key_id} of {agency} was revoked on {entry.revoked_at}{reason}")
+            raise InvalidManifest(
+                f"key {key_id} of {agency} was revoked on {entry.revoked_at}{reason}", InvalidManifest.KEY_REVOKED
+            )
         when = parse_time(signed_at)
         if when < parse_time(entry.not_before):
-            raise InvalidManifest(f"key {key_id} was not valid yet at {signed_at}")
+            raise InvalidManifest(f"key {key_id} was not valid yet at {signed_at}", InvalidManifest.KEY_NOT_VALID_THEN)
         if entry.not_after is not None and when > parse_time(entry.not_after):
-            raise InvalidManifest(f"key {key_id} had been retired by {signed_at}")
+            raise InvalidManifest(f"key {key_id} had been retired by {signed_at}", InvalidManifest.KEY_NOT_VALID_THEN)
         return entry.public()
+
+
+class TrustFile(TrustList):
+    """The trust list on disk, followed: re-read whenever the file changes (one stat per
+    use), so a long-running service sees a revocation at once without re-reading the
+    file for every request."""
+
+    def __init__(self, path: Path):  # no super().__init__: entries and root are the file's
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._current = TrustList()
+
+    def _fresh(self) -> TrustList:
+        try:
+            st = self.path.stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                self._current = TrustList.load(self.path)
+                self._stamp = stamp
+            return self._current
+
+    @property
+    def entries(self) -> list[KeyEntry]:
+        return self._fresh().entries
+
+    @property
+    def c2pa_root(self) -> str | None:
+        return self._fresh().c2pa_root
+
+    def save(self, path: Path) -> None:
+        raise TypeError("a followed trust list is read-only: edit it through Keyring")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from realmark.errors import InvalidManifest
 from realmark.fingerprint import CROP_VARIANTS
@@ -32,16 +32,18 @@ MEDIA_TYPES = PHOTO_TYPES + VIDEO_TYPES
 TIMELINE_INTERVAL_MS = 250  # a fingerprint every quarter second of a video
 TIMELINE_MAX = 4 * 3600 * 1000 // TIMELINE_INTERVAL_MS + 1
 # A C2PA manifest label: urn:c2pa:<uuid>, optionally :<claim generator>[:<version>].
-C2PA_LABEL = re.compile(r"urn:c2pa:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[A-Za-z0-9._-]{0,64}){0,2}")
+C2PA_LABEL = re.compile(
+    r"urn:c2pa:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[A-Za-z0-9._-]{0,64}){0,2}"
+)
 _RATE = re.compile(r"[1-9][0-9]{0,6}/[1-9][0-9]{0,6}")
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,9 @@ class MediaInfo:
     def to_dict(self) -> dict:
         out = {"type": self.type, "width": self.width, "height": self.height, "sha256": self.sha256}
         if self.is_video:
-            out.update(duration_ms=self.duration_ms, frame_rate=self.frame_rate, frames=self.frames, rotation=self.rotation)
+            out.update(
+                duration_ms=self.duration_ms, frame_rate=self.frame_rate, frames=self.frames, rotation=self.rotation
+            )
         return out
 
 
@@ -167,7 +171,19 @@ def parse_manifest(data: bytes) -> Manifest:
         raise InvalidManifest("manifest is not an object")
     media_type = obj.get("media", {}).get("type") if isinstance(obj.get("media"), dict) else None
     video = media_type in VIDEO_TYPES
-    top_fields = {"format", "manifest_id", "agency", "key_id", "title", "artists", "published_at", "media", "fingerprint", "watermark", "signature"}
+    top_fields = {
+        "format",
+        "manifest_id",
+        "agency",
+        "key_id",
+        "title",
+        "artists",
+        "published_at",
+        "media",
+        "fingerprint",
+        "watermark",
+        "signature",
+    }
     top = _fields(obj, top_fields | ({"timeline"} if video else set()) | ({"c2pa"} & obj.keys()), "manifest")
     try:
         canonical = canonical_json(obj)
@@ -204,7 +220,11 @@ def parse_manifest(data: bytes) -> Manifest:
     fp = _fields(fp_obj, {"alg", "hash", "quality"} | (set() if video else {"grid"}) | optional, "fingerprint")
     variants = {}
     if optional:
-        if not isinstance(fp["variants"], dict) or not 1 <= len(fp["variants"]) <= len(CROP_VARIANTS) or not fp["variants"].keys() <= CROP_VARIANTS.keys():
+        if (
+            not isinstance(fp["variants"], dict)
+            or not 1 <= len(fp["variants"]) <= len(CROP_VARIANTS)
+            or not fp["variants"].keys() <= CROP_VARIANTS.keys()
+        ):
             raise InvalidManifest(f"fingerprint.variants must map some of {sorted(CROP_VARIANTS)} to hashes")
         variants = {name: _text(h, f"fingerprint.variants.{name}", 64, _HEX64) for name, h in fp["variants"].items()}
     c2pa_label = c2pa_sha256 = None

@@ -39,10 +39,13 @@ def verify_manifest(manifest: Manifest, public_key: Ed25519PublicKey) -> None:
     try:
         signature = _unb64url(manifest.signature)
     except ValueError:
-        raise InvalidManifest("the signature is not valid base64url") from None
+        raise InvalidManifest("the signature is not valid base64url", InvalidManifest.SIGNATURE) from None
     if len(signature) != 64:
-        raise InvalidManifest("the signature has the wrong length")
+        raise InvalidManifest("the signature has the wrong length", InvalidManifest.SIGNATURE)
     try:
         public_key.verify(signature, signed_bytes(manifest))
     except InvalidSignature:
-        raise InvalidManifest("the signature does not match the manifest (it was changed after signing, or signed by another key)") from None
+        raise InvalidManifest(
+            "the signature does not match the manifest (it was changed after signing, or signed by another key)",
+            InvalidManifest.SIGNATURE,
+        ) from None

@@ -1,7 +1,12 @@
-"""Reading and writing media files safely."""
+"""Reading and writing media files safely: which format a file is (formats.py), photos
+(image.py), clips (video.py), and any source opened one way (source.py)."""
 
 import hashlib
 from pathlib import Path
+
+from .formats import Kind, Media, detect
+
+__all__ = ["Kind", "Media", "detect", "sha256_file"]
 
 
 def sha256_file(path: Path) -> str:

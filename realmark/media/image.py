@@ -14,11 +14,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from realmark.errors import BadInput, UnsupportedMedia
 
+from .formats import FORMATS, detect
+
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: bigger than any camera output an agency publishes
 MAX_ASPECT = 10  # long side / short side; wider strips would blow up the watermark grid
 _8BIT_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "La", "RGBa"}
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_PILLOW = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}  # container -> Pillow's format name
 JPEG_QUALITY = 95  # published photos: high quality, full-resolution chroma
 
 # Pillow's own bomb guard warns at 89 MP; ours is stricter and raises.
@@ -47,18 +49,7 @@ class Photo:
 
     @property
     def mime_type(self) -> str:
-        return FORMATS[self.format]
-
-
-def sniff(data: bytes) -> str | None:
-    """The image format named by the file's first bytes, or None."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
+        return FORMATS[self.format.lower()].mime
 
 
 def load_photo(data: bytes) -> Photo:
@@ -70,9 +61,10 @@ def load_photo(data: bytes) -> Photo:
         raise BadInput("the file is empty")
     if len(data) > MAX_FILE_BYTES:
         raise BadInput(f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes")
-    fmt = sniff(data)
-    if fmt is None:
-        raise UnsupportedMedia("not a supported photo or video: expected JPEG, PNG, WebP, MP4, MOV, WebM or Matroska content")
+    media = detect(data)
+    if media.is_video:
+        raise UnsupportedMedia("this is a video, not a photo")
+    fmt = _PILLOW[media.container]
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             width, height = im.size
@@ -83,7 +75,9 @@ def load_photo(data: bytes) -> Photo:
             if getattr(im, "n_frames", 1) > 1:
                 raise BadInput("animated images are not supported; sign each frame as a photo or the clip as a video")
             if im.mode not in _8BIT_MODES:
-                raise BadInput(f"{im.mode} images (more than 8 bits per channel) are not supported; export an 8-bit file")
+                raise BadInput(
+                    f"{im.mode} images (more than 8 bits per channel) are not supported; export an 8-bit file"
+                )
             im.load()
             exif = im.getexif()
             oriented = ImageOps.exif_transpose(im)

@@ -20,24 +20,25 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-from av.video.reformatter import VideoReformatter
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from realmark.errors import BadInput, UnsupportedMedia
+
+from .formats import FORMATS, HEAD_BYTES, detect
 
 MAX_FILE_BYTES = 4 * 1024**3
 MAX_SIDE = 8192
 MAX_DURATION_S = 4 * 3600
 MIN_SHORT_SIDE = 96
 
-# container -> (FFmpeg demuxer, MIME type, FFmpeg muxer for signed output)
+# container (realmark.media.formats) -> (FFmpeg demuxer, FFmpeg muxer for signed output)
 CONTAINERS = {
-    "mp4": ("mov", "video/mp4", "mp4"),
-    "mov": ("mov", "video/quicktime", "mov"),
-    "webm": ("matroska", "video/webm", "webm"),
-    "mkv": ("matroska", "video/x-matroska", "matroska"),
+    "mp4": ("mov", "mp4"),
+    "mov": ("mov", "mov"),
+    "webm": ("matroska", "webm"),
+    "mkv": ("matroska", "matroska"),
 }
-MEDIA_TYPES = tuple(v[1] for v in CONTAINERS.values())
 
 _OPEN_OPTIONS = {
     "protocol_whitelist": "file",
@@ -45,17 +46,6 @@ _OPEN_OPTIONS = {
     "enable_drefs": "0",
     "use_absolute_path": "0",
 }
-
-
-def sniff(head: bytes) -> str | None:
-    """Container named by a file's first bytes: "mp4", "mov", "webm", "mkv" or None."""
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        return "mov" if head[8:12] == b"qt  " else "mp4"
-    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free") :
-        return "mov"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "webm" if b"webm" in head[:64] else "mkv"
-    return None
 
 
 @dataclass(frozen=True)
@@ -66,12 +56,10 @@ class VideoInfo:
     frame_rate: Fraction
     duration_s: float
     rotation: int  # display rotation in degrees, from the first frame's display matrix
-    has_audio: bool
-    codec: str
 
     @property
     def mime_type(self) -> str:
-        return CONTAINERS[self.container][1]
+        return FORMATS[self.container].mime
 
 
 def _open(path: Path):
@@ -79,17 +67,21 @@ def _open(path: Path):
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
-            kind = sniff(f.read(64))
+            head = f.read(HEAD_BYTES)
     except OSError as exc:
         raise BadInput(f"cannot read the video ({exc.strerror})") from None
     if size == 0:
         raise BadInput("the file is empty")
     if size > MAX_FILE_BYTES:
         raise BadInput(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
-    if kind is None:
-        raise UnsupportedMedia("not a supported photo or video: expected MP4, MOV, WebM or Matroska content")
+    media = detect(head)
+    if not media.is_video:
+        raise UnsupportedMedia("this is a photo, not a video")
+    kind = media.container
     try:
-        container = av.open(str(path), format=CONTAINERS[kind][0], options=dict(_OPEN_OPTIONS), metadata_errors="ignore")
+        container = av.open(
+            str(path), format=CONTAINERS[kind][0], options=dict(_OPEN_OPTIONS), metadata_errors="ignore"
+        )
     except (av.FFmpegError, OSError, ValueError) as exc:
         # FFmpeg's message names the file's path; a user needs only the reason.
         reason = getattr(exc, "strerror", None) or type(exc).__name__
@@ -156,8 +148,6 @@ def _probe(container, kind: str) -> VideoInfo:
         frame_rate=Fraction(rate),
         duration_s=duration,
         rotation=0,  # filled in by probe() from the first decoded frame
-        has_audio=bool(container.streams.audio),
-        codec=ctx.name,
     )
 
 
@@ -169,7 +159,9 @@ def frames(container, *, threads: bool = True) -> Iterator[av.VideoFrame]:
     try:
         yield from container.decode(stream)
     except av.FFmpegError as exc:
-        raise BadInput(f"the video is damaged or truncated ({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
+        raise BadInput(
+            f"the video is damaged or truncated ({getattr(exc, 'strerror', None) or type(exc).__name__})"
+        ) from None
 
 
 def luma_view(frame: av.VideoFrame) -> np.ndarray:
@@ -191,4 +183,6 @@ class SmallLuma:
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
         width, height = self.size
-        return self._scaler.reformat(frame, width=width, height=height, format="gray", interpolation="AREA").to_ndarray()
+        return self._scaler.reformat(
+            frame, width=width, height=height, format="gray", interpolation="AREA"
+        ).to_ndarray()

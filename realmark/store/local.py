@@ -4,56 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from realmark.errors import StoreError
+from realmark.files import durable_temp, sync_folder
 
 from .base import check_key
-
-PUBLIC_FILE_MODE = 0o644
-
-
-def _sync_folder(folder: Path) -> None:
-    """fsync a directory, so a new name in it survives a power cut."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _durable_temp(folder: Path, data: bytes | Path) -> Path:
-    """Write data (bytes, or a file's content) to a new temporary file in folder and
-    fsync it; the caller moves it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        os.fchmod(fd, PUBLIC_FILE_MODE)  # mkstemp makes 0600; stored objects are public data
-        with os.fdopen(fd, "wb") as f:
-            if isinstance(data, Path):
-                with open(data, "rb") as source:
-                    shutil.copyfileobj(source, f, 1 << 20)
-            else:
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace path with data so that readers see the old or the new file, never a part."""
-    tmp = _durable_temp(path.parent, data)
-    try:
-        os.replace(tmp, path)
-        _sync_folder(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class LocalStore:
@@ -66,13 +23,13 @@ class LocalStore:
     def put_if_absent(self, key: str, data: bytes | Path) -> bool:
         path = self._path(key)
         try:
-            tmp = _durable_temp(path.parent, data)
+            tmp = durable_temp(path.parent, data)
         except OSError as exc:
             raise StoreError(f"cannot write to the store at {self.root} ({exc.strerror})") from None
         try:
             # link() fails if the name exists: an atomic create-if-absent of a complete file.
             os.link(tmp, path)
-            _sync_folder(path.parent)
+            sync_folder(path.parent)
             return True
         except FileExistsError:
             return False

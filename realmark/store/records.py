@@ -6,7 +6,7 @@
                                    it needs no decoding (a hint: the manifest decides)
     published/<sha256>             the signed file as published, by its SHA-256 (the manifest's
                                    media.sha256): downloads, and re-signing the same input
-                                   (published/<manifest_id>: where the service kept them before)
+                                   (older deployments: published/<manifest_id>, see realmark.compat)
     c2pa/<uuid>.c2pa               the C2PA manifest store embedded in a published file (its
                                    sidecar), by the uuid of its label urn:c2pa:<uuid>
     tokens/<sha256>.json           {"agency": ...}: an API token, by its hash (keys/tokens.py)
@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-
 from pathlib import Path
 
+from realmark import compat
 from realmark.errors import StoreError
 from realmark.manifest.model import C2PA_LABEL
 from realmark.media import sha256_file
@@ -52,13 +52,9 @@ class Records:
     def put_published(self, sha256: str, data: bytes | Path) -> None:
         self.store.put_if_absent(f"published/{sha256}", data)  # False: the same bytes are there
 
-    def _published_keys(self, manifest_id: str, sha256: str) -> tuple[str, str]:
-        # Before Content Credentials, the service kept files under the manifest id.
-        return f"published/{sha256}", f"published/{manifest_id}"
-
     def published_bytes(self, manifest_id: str, sha256: str) -> bytes | None:
         """The file published under a manifest, only if it still has the signed hash."""
-        for key in self._published_keys(manifest_id, sha256):
+        for key in compat.published_keys(manifest_id, sha256):
             data = self.store.get(key)
             if data is not None and hashlib.sha256(data).hexdigest() == sha256:
                 return data
@@ -66,7 +62,7 @@ class Records:
 
     def published_to_file(self, manifest_id: str, sha256: str, dest: Path) -> bool:
         """published_bytes, streamed into the file dest (videos)."""
-        for key in self._published_keys(manifest_id, sha256):
+        for key in compat.published_keys(manifest_id, sha256):
             if self.store.get_to_file(key, dest) and sha256_file(dest) == sha256:
                 return True
         return False

@@ -28,7 +28,12 @@ class S3Store:
             # Path-style addressing works with every S3-compatible server; retries cover
             # transient network errors (a conditional PUT is safe to retry: it cannot
             # overwrite, and a retried success answers 412, which we read as "exists").
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+            ),
         )
 
     def put_if_absent(self, key: str, data: bytes | Path) -> bool:

@@ -57,7 +57,11 @@ ORIENTATIONS = tuple((mirrored, turns) for mirrored in (False, True) for turns i
 # SCALES (0.55x to 2x in 1.5 % steps, skipping 0.97-1.03x, which the scale-1 read
 # covers) by pilot score alone, then decodes at most SCALE_CANDIDATES of them whose
 # pilot stands out (unmarked photos peak near 4.8).
-SCALES = tuple(float(x) for sign in (-1, 1) for x in np.exp(sign * np.arange(np.log(1.03), np.log(2.01) if sign > 0 else -np.log(0.545), np.log(1.015))))
+SCALES = tuple(
+    float(x)
+    for sign in (-1, 1)
+    for x in np.exp(sign * np.arange(np.log(1.03), np.log(2.01) if sign > 0 else -np.log(0.545), np.log(1.015)))
+)
 SCALE_ORIENTATIONS = ((False, 0), (True, 0))
 SCALE_CANDIDATES = 3
 SCALE_REFINED = 6  # coarse winners refined on the whole plane; SCALE_CANDIDATES of them decoded
@@ -218,7 +222,9 @@ class Embedder:
         if not 0 <= wm_id < 1 << ID_BITS:
             raise ValueError("watermark id out of range")
         if min(width, height) < MIN_EMBED_SHORT_SIDE:
-            raise BadInput(f"image is {width}x{height}; the watermark needs a short side of at least {MIN_EMBED_SHORT_SIDE} px")
+            raise BadInput(
+                f"image is {width}x{height}; the watermark needs a short side of at least {MIN_EMBED_SHORT_SIDE} px"
+            )
         self.size = (width, height)
         self.work_size = working_size(width, height)
         ww, wh = self.work_size
@@ -301,7 +307,9 @@ class Reading:
     attempts: int = 0
     offset: tuple[int, int] = (0, 0)  # the tile's cyclic offset found by the pilot search
     scale: float = 1.0  # > 1: the picture was cropped to 1/scale of its short side (or re-framed)
-    raw_bits: np.ndarray | None = field(default=None, repr=False, compare=False)  # hard coded-bit decisions of the best attempt
+    raw_bits: np.ndarray | None = field(
+        default=None, repr=False, compare=False
+    )  # hard coded-bit decisions of the best attempt
 
 
 def coded_bits_for(wm_id: int) -> np.ndarray:
@@ -408,7 +416,9 @@ class Reader:
         for attempts, (mirrored, turns) in enumerate(ORIENTATIONS, start=1):
             wm_id, score, errors, raw, offset = _decode_folded(self._folded[(mirrored, turns)])
             if wm_id is not None:
-                return Reading(wm_id, score, errors, mirrored=mirrored, turns=turns, attempts=attempts, offset=offset, raw_bits=raw)
+                return Reading(
+                    wm_id, score, errors, mirrored=mirrored, turns=turns, attempts=attempts, offset=offset, raw_bits=raw
+                )
             if best.raw_bits is None or score > best.pilot_score:
                 best = Reading(None, score, None, mirrored=mirrored, turns=turns, raw_bits=raw)
         failed = Reading(None, best.pilot_score, None, attempts=len(ORIENTATIONS), raw_bits=best.raw_bits)
@@ -453,14 +463,27 @@ def _search_scales(white: np.ndarray, attempts_so_far: int, finer: FinerLuma | N
     coarse = sorted((at(scale, o, SCAN_WINDOW) for scale in scales for o in SCALE_ORIENTATIONS), key=lambda c: -c[0])
     # A 1.5 % grid can miss the true scale by 0.75 %, which smears the tile over a wide
     # picture: refine the best few on the whole plane by 0.3 % steps before decoding.
-    refined = [max((at(c[1] * (1 + d), c[2], None) for d in (-0.006, -0.003, 0.0, 0.003, 0.006)), key=lambda r: r[0]) for c in coarse[:SCALE_REFINED]]
+    refined = [
+        max((at(c[1] * (1 + d), c[2], None) for d in (-0.006, -0.003, 0.0, 0.003, 0.006)), key=lambda r: r[0])
+        for c in coarse[:SCALE_REFINED]
+    ]
     refined.sort(key=lambda c: -c[0])
     for n, (score, scale, (mirrored, turns), folded) in enumerate(refined[:SCALE_CANDIDATES], start=1):
         if score < SCALE_MIN_PILOT:
             break
         wm_id, pilot, errors, raw, offset = _decode_folded(folded)
         if wm_id is not None:
-            return Reading(wm_id, pilot, errors, mirrored=mirrored, turns=turns, attempts=attempts_so_far + n, offset=offset, scale=scale, raw_bits=raw)
+            return Reading(
+                wm_id,
+                pilot,
+                errors,
+                mirrored=mirrored,
+                turns=turns,
+                attempts=attempts_so_far + n,
+                offset=offset,
+                scale=scale,
+                raw_bits=raw,
+            )
     return None
 
 
@@ -499,7 +522,9 @@ class Presence:
 
 def check_readable_size(width: int, height: int) -> None:
     if min(width, height) < MIN_EXTRACT_SHORT_SIDE:
-        raise BadInput(f"image is {width}x{height}; too small to read a watermark (short side under {MIN_EXTRACT_SHORT_SIDE} px)")
+        raise BadInput(
+            f"image is {width}x{height}; too small to read a watermark (short side under {MIN_EXTRACT_SHORT_SIDE} px)"
+        )
 
 
 def extract(rgb: np.ndarray) -> Reading:

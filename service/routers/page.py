@@ -20,4 +20,10 @@ def page():
 @router.get("/docs")
 def docs() -> HTMLResponse:
     # Swagger UI's assets come from the swagger-ui-bundle package, not from a CDN.
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Realmark API", swagger_js_url="/docs-assets/swagger-ui-bundle.js", swagger_css_url="/docs-assets/swagger-ui.css", swagger_favicon_url="/docs-assets/favicon-32x32.png")
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Realmark API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon-32x32.png",
+    )

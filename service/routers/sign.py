@@ -6,16 +6,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from realmark.index import entries_for
-from signer import sign, sign_video
-
-from ..deps import Services, public_url, services, signing_agency
-from ..uploads import kind_of, save
+from ..deps import AgencyDep, ServicesDep
+from ..uploads import media_of, save
 
 router = APIRouter(prefix="/v1", tags=["sign"])
 
@@ -28,25 +25,45 @@ router = APIRouter(prefix="/v1", tags=["sign"])
         "(repeat for each artist), optional `agency` (must be the token's own). The token is "
         "checked before the upload is read. Photos answer 200 at once; videos 202 with a job."
     ),
-    responses={200: {"description": "photo signed"}, 202: {"description": "video accepted as a job"}, 401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 503: {}},
+    responses={
+        200: {"description": "photo signed"},
+        202: {"description": "video accepted as a job"},
+        401: {},
+        403: {},
+        413: {},
+        415: {},
+        422: {},
+        503: {},
+    },
 )
-async def sign_upload(request: Request, token_agency: str = Depends(signing_agency), svc: Services = Depends(services)):
+async def sign_upload(request: Request, token_agency: AgencyDep, svc: ServicesDep):
     # The form is parsed here, after the token was checked, so an unauthenticated client
     # cannot make the service receive and spool an upload.
     form = await request.form()
     file, title, artists, agency = form.get("file"), form.get("title"), form.getlist("artist"), form.get("agency")
-    if not isinstance(file, StarletteUpload) or not isinstance(title, str) or not artists or not all(isinstance(a, str) for a in artists):
-        raise HTTPException(422, "the request needs a file, a title and at least one artist (multipart form fields file, title, artist)")
+    if (
+        not isinstance(file, StarletteUpload)
+        or not isinstance(title, str)
+        or not artists
+        or not all(isinstance(a, str) for a in artists)
+    ):
+        raise HTTPException(
+            422, "the request needs a file, a title and at least one artist (multipart form fields file, title, artist)"
+        )
     if agency is not None and agency != token_agency:
         raise HTTPException(403, f"this token signs for {token_agency}, not for {agency}")
-    key = svc.settings.keyring().signing_key(token_agency)
-    if kind_of(file) == "photo":
+    signer = svc.signer(token_agency)
+    if not media_of(file).is_video:
         with svc.heavy.slot():
             data = await file.read()
-            result = await run_in_threadpool(sign, data, title=title, artists=artists, key=key, store=svc.store)
+            result = await run_in_threadpool(signer.sign, data, title=title, artists=artists)
         m = result.manifest
-        svc.index.add(m.manifest_id, entries_for(m))
-        return {"manifest_id": m.manifest_id, "created": result.created, "download": public_url(request, svc, f"/v1/files/{m.manifest_id}"), "manifest": m.to_dict()}
+        return {
+            "manifest_id": m.manifest_id,
+            "created": result.created,
+            "download": svc.public_url(request, f"/v1/files/{m.manifest_id}"),
+            "manifest": m.to_dict(),
+        }
 
     folder = Path(tempfile.mkdtemp(prefix="realmark-job-"))
     try:
@@ -57,12 +74,13 @@ async def sign_upload(request: Request, token_agency: str = Depends(signing_agen
         raise
 
     def work(job) -> None:
+        def progress(fraction: float) -> None:
+            job.progress = min(fraction, 0.99)  # 1.0 once the job is done
+
         try:
-            out = folder / "signed"
-            result = sign_video(source, out, title=title, artists=artists, key=key, store=svc.store, progress=lambda f: setattr(job, "progress", min(f, 0.99)))
-            svc.index.add(result.manifest.manifest_id, entries_for(result.manifest))
+            result = signer.sign(source, folder / "signed", title=title, artists=artists, progress=progress)
             job.manifest_id = result.manifest.manifest_id
-            job.download = public_url(request, svc, f"/v1/files/{job.manifest_id}")
+            job.download = svc.public_url(request, f"/v1/files/{job.manifest_id}")
         finally:
             svc.heavy.release()
             shutil.rmtree(folder, ignore_errors=True)
@@ -73,4 +91,7 @@ async def sign_upload(request: Request, token_agency: str = Depends(signing_agen
         svc.heavy.release()
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return JSONResponse(status_code=202, content={"job_id": job.id, "status": job.status, "status_url": public_url(request, svc, f"/v1/jobs/{job.id}")})
+    return JSONResponse(
+        status_code=202,
+        content={"job_id": job.id, "status": job.status, "status_url": svc.public_url(request, f"/v1/jobs/{job.id}")},
+    )

@@ -5,10 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from verifier import verify, verify_video
-
-from ..deps import Services, services, verify_rate_limit
-from ..uploads import kind_of, save, temp_folder
+from ..deps import ServicesDep, verify_rate_limit
+from ..uploads import media_of, save, temp_folder
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
@@ -16,19 +14,18 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 @router.post(
     "/verify",
     summary="Is this photo or clip official?",
-    description="The same verdict JSON as `realmark verify --json`: verdict, message, manifest, evidence.",
+    description="The same verdict JSON as `realmark verify --json`: verdict, reasons, message, manifest, evidence.",
     dependencies=[Depends(verify_rate_limit)],
     responses={400: {}, 413: {}, 415: {}, 429: {}, 503: {}},
 )
-async def verify_upload(file: UploadFile = File(...), svc: Services = Depends(services)):
-    trust = svc.settings.trust()
-    if kind_of(file) == "photo":
+async def verify_upload(svc: ServicesDep, file: UploadFile = File(...)):
+    if not media_of(file).is_video:
         with svc.heavy.slot():
             data = await file.read()
-            result = await run_in_threadpool(verify, data, store=svc.store, trust=trust, index=svc.index)
+            result = await run_in_threadpool(svc.verifier.verify, data)
         return result.to_dict()
-    with temp_folder() as folder:
+    with temp_folder() as folder:  # clips are spooled before they take a slot
         path = await run_in_threadpool(save, file, folder / "upload")
         with svc.heavy.slot():
-            result = await run_in_threadpool(verify_video, path, store=svc.store, trust=trust, index=svc.index)
+            result = await run_in_threadpool(svc.verifier.verify, path)
     return result.to_dict()

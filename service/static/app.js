@@ -1,4 +1,6 @@
 // The verify page: upload, call POST /v1/verify, say the verdict in plain words (en/ko).
+// Verdict sentences come from the service's wording (GET /v1/wording), rendered here from
+// the answer's verdict, reasons and message_params in the chosen language.
 "use strict";
 
 const TEXT = {
@@ -8,13 +10,6 @@ const TEXT = {
     api: "API for journalists and developers", trust: "Trusted agency keys",
     checking: "Checking…", failed: "Could not check this file: ",
     authentic: "Official", likely_authentic: "Probably official", altered: "Altered", unknown: "Not recognised", invalid: "Verification failed",
-    says: {
-      authentic: "This is official content, unchanged.",
-      likely_authentic: "No official watermark was found, but this looks like official content. It was matched by appearance only, so treat it with some caution.",
-      altered: "This contains official content, but it has been changed.",
-      unknown: "No official watermark was found. This does not prove it is fake: it may be unofficial, or edited so much that the mark is gone.",
-      invalid: "This carries a mark, but its record failed the security check. Do not trust it.",
-    },
     agency: "Agency", artists: "Artists", titleLabel: "Title", published: "Published", regions: "Changed areas are outlined in red.",
     clip: "Clip", original: "original", official: "official", foreign: "not official", changed: "changed", sec: "s",
     credentials: "Content Credentials",
@@ -31,13 +26,6 @@ const TEXT = {
     api: "기자·개발자용 API", trust: "신뢰하는 소속사 키",
     checking: "확인 중…", failed: "이 파일을 확인할 수 없습니다: ",
     authentic: "공식", likely_authentic: "공식일 가능성 높음", altered: "변형됨", unknown: "확인되지 않음", invalid: "검증 실패",
-    says: {
-      authentic: "변경되지 않은 공식 콘텐츠입니다.",
-      likely_authentic: "공식 워터마크는 찾지 못했지만 공식 콘텐츠와 모습이 일치합니다. 겉모습만으로 찾은 결과이므로 주의해서 받아들이세요.",
-      altered: "공식 콘텐츠가 포함되어 있지만 내용이 바뀌었습니다.",
-      unknown: "공식 워터마크를 찾지 못했습니다. 가짜라는 뜻은 아닙니다. 비공식 콘텐츠이거나 워터마크가 지워질 만큼 편집되었을 수 있습니다.",
-      invalid: "표시는 있지만 기록이 보안 검사를 통과하지 못했습니다. 믿지 마세요.",
-    },
     agency: "소속사", artists: "아티스트", titleLabel: "제목", published: "공개일", regions: "바뀐 부분을 빨간 상자로 표시했습니다.",
     clip: "영상", original: "원본", official: "공식", foreign: "공식 아님", changed: "변경됨", sec: "초",
     credentials: "콘텐츠 자격 증명",
@@ -49,6 +37,9 @@ const TEXT = {
     },
   },
 };
+
+let wording = null; // { lang: { "verdict.reason": template } }, from the service
+const wordingLoaded = fetch("/v1/wording").then((r) => r.json()).then((w) => { wording = w.languages; }).catch(() => {});
 
 let lang = (localStorage.getItem("realmark-lang") || navigator.language || "en").startsWith("ko") ? "ko" : "en";
 let last = null; // { body, file } of the latest result, re-rendered on language change
@@ -70,6 +61,23 @@ function row(label, value) {
   $("details").append(dt, dd);
 }
 
+function fill(template, params) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+// The same rule as verifier/wording.py: the template of the verdict and its first
+// reason, or of the verdict alone; {what} names the signed asset.
+function sentence(body) {
+  const table = wording && (wording[lang] || wording.en);
+  if (!table) return body.message;
+  const reasons = body.reasons || [];
+  const template = (reasons.length && table[`${body.verdict}.${reasons[0]}`]) || table[body.verdict];
+  if (!template) return body.message;
+  const params = Object.assign({}, body.message_params, { caution: table.caution });
+  if ("agency" in params) params.what = fill(table.what, params);
+  return fill(template, params);
+}
+
 function seconds(x) { return `${Number(x).toFixed(1)} ${t().sec}`; }
 
 function render(body, file) {
@@ -77,8 +85,7 @@ function render(body, file) {
   const box = $("result");
   box.className = v; box.dataset.verdict = v; box.hidden = false;
   $("verdict").textContent = t()[v] || v;
-  // English shows the service's own sentence; Korean its translation of the verdict.
-  $("message").textContent = lang === "en" ? body.message : t().says[v];
+  $("message").textContent = sentence(body);
   $("details").replaceChildren();
   const m = body.manifest;
   if (m) {
@@ -131,6 +138,7 @@ async function check(file) {
     const response = await fetch("/v1/verify", { method: "POST", body: form });
     const body = await response.json();
     if (!response.ok) throw new Error(body.error || response.statusText);
+    await wordingLoaded;
     $("status").textContent = "";
     last = { body, file };
     render(body, file);

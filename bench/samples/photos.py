@@ -9,7 +9,17 @@ import numpy as np
 from PIL import Image
 
 # Colour photographs of real scenes (skimage.data), largest first.
-REAL = ["hubble_deep_field", "rocket", "astronaut", "coffee", "chelsea", "immunohistochemistry", "retina", "motorcycle_left", "motorcycle_right"]
+REAL = [
+    "hubble_deep_field",
+    "rocket",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "immunohistochemistry",
+    "retina",
+    "motorcycle_left",
+    "motorcycle_right",
+]
 
 
 @cache
@@ -59,7 +69,7 @@ def bunny_frame(seconds: float) -> np.ndarray:
     """A frame of Big Buck Bunny (1280x720), as RGB."""
     import av
 
-    from tests import videos
+    from bench.samples import videos
 
     with av.open(str(videos.real(videos.BUNNY))) as container:
         for frame in container.decode(video=0):
@@ -82,7 +92,11 @@ def group_photo() -> np.ndarray:
     """A 1920x1080 "group photo": three people side by side (the astronaut portrait,
     mirrored and re-lit for the others) on the coffee photo's colours."""
     person = fit(real("astronaut"), 640, 1080)
-    people = [person, np.ascontiguousarray(person[:, ::-1]), np.clip(person.astype(np.int16) * 9 // 10 + 12, 0, 255).astype(np.uint8)]
+    people = [
+        person,
+        np.ascontiguousarray(person[:, ::-1]),
+        np.clip(person.astype(np.int16) * 9 // 10 + 12, 0, 255).astype(np.uint8),
+    ]
     return np.ascontiguousarray(np.concatenate(people, axis=1))
 
 
@@ -96,7 +110,9 @@ def swap_face(rgb: np.ndarray, box: tuple[int, int, int, int], donor: np.ndarray
     left, top, w, h = box
     face = np.asarray(Image.fromarray(donor).resize((w, h), Image.LANCZOS), dtype=np.float32)
     target = rgb[top : top + h, left : left + w].astype(np.float32)
-    face = (face - face.mean(axis=(0, 1))) / (face.std(axis=(0, 1)) + 1e-6) * target.std(axis=(0, 1)) + target.mean(axis=(0, 1))
+    face = (face - face.mean(axis=(0, 1))) / (face.std(axis=(0, 1)) + 1e-6) * target.std(axis=(0, 1)) + target.mean(
+        axis=(0, 1)
+    )
     yy, xx = np.mgrid[0:h, 0:w]
     r = np.sqrt(((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2)
     alpha = np.clip((1.0 - r) / 0.25, 0, 1)[..., None]  # feathered edge

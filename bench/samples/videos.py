@@ -21,7 +21,17 @@ BUNNY = "bigbuckbunny"  # 1280x720, 25 fps, 5.3 s, H.264 + AAC
 BIKES = "bikes"  # 640x272, 25 fps, 10 s, no audio: the "foreign footage"
 
 
-def synthetic(path: Path, *, seconds: float = 2.0, fps: int = 30, size=(640, 360), audio: bool = True, rotation: int = 0, metadata: dict | None = None, container: str = "mp4") -> Path:
+def synthetic(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    fps: int = 30,
+    size=(640, 360),
+    audio: bool = True,
+    rotation: int = 0,
+    metadata: dict | None = None,
+    container: str = "mp4",
+) -> Path:
     """A generated clip: moving textured shapes, optional AAC/Opus tone, rotation, tags."""
     w, h = size
     rng = np.random.default_rng(3)
@@ -31,7 +41,11 @@ def synthetic(path: Path, *, seconds: float = 2.0, fps: int = 30, size=(640, 360
         out.metadata.update(metadata or {})
         video = out.add_stream("libx264" if container != "webm" else "libvpx-vp9", rate=fps)
         video.width, video.height, video.pix_fmt = w, h, "yuv420p"
-        video.codec_context.options = {"preset": "ultrafast", "crf": "20"} if container != "webm" else {"b": "0", "crf": "30", "deadline": "realtime", "cpu-used": "8"}
+        video.codec_context.options = (
+            {"preset": "ultrafast", "crf": "20"}
+            if container != "webm"
+            else {"b": "0", "crf": "30", "deadline": "realtime", "cpu-used": "8"}
+        )
         if rotation:
             video.set_display_rotation(rotation)
         sound = None

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from realmark.errors import KeyProblem
-from realmark.store.local import atomic_write
+from realmark.files import atomic_write
 
 C2PA_CLAIM_SIGNING = ObjectIdentifier("1.3.6.1.4.1.62558.2.1")
 ROOT_YEARS = 20
@@ -47,8 +47,15 @@ def _years(n: int) -> dt.timedelta:
 
 def _key_usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+        digital_signature=sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -63,8 +70,8 @@ def pem(cert: x509.Certificate) -> str:
 class DeploymentRoot:
     """The deployment's root certificate authority, kept under <home>/ca/.
 
-        ca/root.pem       the root certificate: public, published with the trust list
-        ca/root-key.pem   its Ed25519 private key, 0600 (encrypted with the passphrase)
+    ca/root.pem       the root certificate: public, published with the trust list
+    ca/root-key.pem   its Ed25519 private key, 0600 (encrypted with the passphrase)
     """
 
     def __init__(self, folder: Path):
@@ -84,11 +91,13 @@ class DeploymentRoot:
     def create(self, passphrase: bytes | None) -> x509.Certificate:
         """Make the root once; its private key is written 0600 at creation, like agency keys."""
         key = Ed25519PrivateKey.generate()
-        now = dt.datetime.now(dt.timezone.utc)
-        name = x509.Name([
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Realmark deployment root {os.urandom(4).hex()}"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Realmark deployment"),
-        ])
+        now = dt.datetime.now(dt.UTC)
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, f"Realmark deployment root {os.urandom(4).hex()}"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Realmark deployment"),
+            ]
+        )
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)
@@ -130,13 +139,17 @@ class DeploymentRoot:
         """The C2PA signing certificate for one agency key."""
         root = self.certificate()
         root_key = self._private(passphrase)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         return (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([
-                x509.NameAttribute(NameOID.COMMON_NAME, leaf_name(agency, key_id)),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency),
-            ]))
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COMMON_NAME, leaf_name(agency, key_id)),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency),
+                    ]
+                )
+            )
             .issuer_name(root.subject)
             .public_key(public)
             .serial_number(x509.random_serial_number())
@@ -144,7 +157,9 @@ class DeploymentRoot:
             .not_valid_after(min(now + _years(LEAF_YEARS), root.not_valid_after_utc))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(sign=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, C2PA_CLAIM_SIGNING]), critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, C2PA_CLAIM_SIGNING]), critical=False
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
             .sign(root_key, None)

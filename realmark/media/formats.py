@@ -1,0 +1,71 @@
+"""What a file is, from its first bytes: the one media detection every entry uses.
+
+Uploads are hostile until proven otherwise, so the content decides, never the name or
+the declared type. `detect` reads the magic bytes once and returns a `Media` value: photo
+or video, MIME type, container, and whether C2PA manifests can be embedded in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from realmark.errors import UnsupportedMedia
+
+HEAD_BYTES = 64  # enough for every signature below
+SUPPORTED = "JPEG, PNG, WebP, MP4, MOV, WebM or Matroska"
+
+
+class Kind(StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class Media:
+    kind: Kind
+    mime: str
+    container: str  # "jpeg", "png", "webp", "mp4", "mov", "webm", "mkv"
+    carries_c2pa: bool  # c2pa-rs can embed Content Credentials in it (not Matroska)
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind is Kind.VIDEO
+
+
+FORMATS = {
+    m.container: m
+    for m in (
+        Media(Kind.PHOTO, "image/jpeg", "jpeg", True),
+        Media(Kind.PHOTO, "image/png", "png", True),
+        Media(Kind.PHOTO, "image/webp", "webp", True),
+        Media(Kind.VIDEO, "video/mp4", "mp4", True),
+        Media(Kind.VIDEO, "video/quicktime", "mov", True),
+        Media(Kind.VIDEO, "video/webm", "webm", False),
+        Media(Kind.VIDEO, "video/x-matroska", "mkv", False),
+    )
+}
+BY_MIME = {m.mime: m for m in FORMATS.values()}
+
+
+def _container(head: bytes) -> str | None:
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return "mov" if head[8:12] == b"qt  " else "mp4"
+    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return "mov"  # QuickTime files from before the ftyp box
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm" if b"webm" in head[:HEAD_BYTES] else "mkv"
+    return None
+
+
+def detect(head: bytes) -> Media:
+    """The media a file's first HEAD_BYTES bytes announce; UnsupportedMedia otherwise."""
+    container = _container(bytes(head[:HEAD_BYTES]))
+    if container is None:
+        raise UnsupportedMedia(f"not a supported photo or video: expected {SUPPORTED} content")
+    return FORMATS[container]

@@ -1,0 +1,80 @@
+"""The one way to sign: `Signer(store, key, index).sign(source, output, title=, artists=)`
+for any supported photo or clip, given as a path, bytes or a binary stream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from realmark.errors import BadInput
+from realmark.index import FingerprintIndex, entries_for
+from realmark.keys import SigningKey
+from realmark.media.source import Source, open_source
+from realmark.store import Records, Store
+
+from .common import SignResult, check_metadata
+from .photo import sign_photo
+from .video import EncoderSettings, Progress, sign_clip
+
+
+class Signer:
+    """Signs as one agency key into one store. With an `index`, every signed asset is
+    added to it at once, so the appearance search finds it from the next request on."""
+
+    def __init__(
+        self,
+        store: Store,
+        key: SigningKey,
+        index: FingerprintIndex | None = None,
+        encoder: EncoderSettings | None = None,
+    ):
+        self.records = Records(store)
+        self.key = key
+        self.index = index
+        self.encoder = encoder or EncoderSettings()
+
+    def sign(
+        self,
+        source: Source,
+        output: Path | None = None,
+        *,
+        title: str,
+        artists: Sequence[str],
+        progress: Progress | None = None,
+    ) -> SignResult:
+        """Watermark, embed Content Credentials, and store the signed manifest and the
+        published file. The signed file goes to `output` (the caller renames it into
+        place); a photo's is also in the result's `data`. A clip needs `output`.
+
+        Idempotent: the same input with the same key returns the same manifest and file.
+        Raises BadInput for unusable input (nothing is stored then), Conflict if the file
+        was signed before with other details, StoreError if the store fails."""
+        meta = check_metadata(title, artists)
+        with open_source(source) as opened:
+            if opened.media.is_video:
+                if output is None:
+                    raise BadInput("signing a clip needs an output file")
+                result = sign_clip(opened.path, Path(output), meta, self.key, self.records, self.encoder, progress)
+            else:
+                result = sign_photo(opened.data, meta, self.key, self.records)
+                if output is not None:
+                    Path(output).write_bytes(result.data)
+        if self.index is not None:
+            self.index.add(result.manifest.manifest_id, entries_for(result.manifest))
+        return result
+
+
+def sign(
+    source: Source,
+    output: Path | None = None,
+    *,
+    title: str,
+    artists: Sequence[str],
+    key: SigningKey,
+    store: Store,
+    index: FingerprintIndex | None = None,
+    encoder: EncoderSettings | None = None,
+    progress: Progress | None = None,
+) -> SignResult:
+    """Sign one photo or clip (a Signer for one call)."""
+    return Signer(store, key, index, encoder).sign(source, output, title=title, artists=artists, progress=progress)

@@ -1,0 +1,46 @@
+"""Reason codes: why a verification has its verdict. Stable, documented (README
+"Verdicts"), and the keys the wording (wording.py) turns into sentences.
+
+A verification's first reason is its headline: the one its sentence is about. Others
+add what else was seen (a copy that is re-encoded *and* mirrored)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from realmark.errors import InvalidManifest
+
+
+class Reason(StrEnum):
+    # The content matches what was signed (authentic).
+    PUBLISHED_FILE = "published_file"  # byte for byte the file the agency published
+    REENCODED = "reencoded"  # a re-encoded, resized or tone-adjusted copy: content unchanged
+    OFFICIAL_FOOTAGE = "official_footage"  # a clip: every part is official, in the original's order
+    TRIMMED = "trimmed"  # a clip showing only part of the original
+    MIRRORED = "mirrored"  # flipped left to right
+    TURNED = "turned"  # turned by quarter turns
+    # Official mark, but not the signed content (altered).
+    CROPPED = "cropped"  # cropped or re-framed: only part of the picture is there
+    PADDED = "padded"  # set inside a larger picture: padding, a screenshot
+    REGIONS_CHANGED = "regions_changed"  # parts of the picture replaced, covered or written on
+    PICTURE_CHANGED = "picture_changed"  # the picture as a whole no longer matches
+    CONTENT_NOT_COMPARABLE = "content_not_comparable"  # the manifest's fingerprint is of another algorithm
+    FOREIGN_FOOTAGE = "foreign_footage"  # a clip: footage without the mark spliced in
+    PICTURES_CHANGED = "pictures_changed"  # a clip: marked pictures that do not match the original
+    ORDER_CHANGED = "order_changed"  # a clip: official parts from different places, re-ordered
+    PHOTO_MARK_ON_CLIP = "photo_mark_on_clip"  # a clip carrying a photo's mark
+    # No watermark: the appearance index found it (likely_authentic, or altered).
+    APPEARANCE_ONLY = "appearance_only"
+    # Nothing official found (unknown).
+    NO_MARK = "no_mark"
+    MARK_WITHOUT_RECORD = "mark_without_record"  # a Realmark mark this verifier has no manifest for
+    # A mark whose record fails (invalid).
+    RECORD_DAMAGED = "record_damaged"
+    MANIFEST_MALFORMED = InvalidManifest.MALFORMED
+    SIGNATURE_INVALID = InvalidManifest.SIGNATURE
+    KEY_UNKNOWN = InvalidManifest.KEY_UNKNOWN
+    KEY_REVOKED = InvalidManifest.KEY_REVOKED
+    KEY_NOT_VALID_THEN = InvalidManifest.KEY_NOT_VALID_THEN
+    MARK_MISMATCH = "mark_mismatch"  # a valid manifest, but of another watermark
+    # What a verdict on a clip leaves out.
+    SOUND_NOT_CHECKED = "sound_not_checked"

@@ -1,0 +1,65 @@
+"""The one way to verify: `Verifier(store, trust, index).verify(source)` for any
+supported photo or clip, given as a path, bytes or a binary stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from realmark.index import FingerprintIndex
+from realmark.keys import TrustList
+from realmark.manifest import Manifest
+from realmark.media.source import Source, open_source
+from realmark.store import Store
+
+from .context import Context
+from .credentials import with_credentials
+from .manifests import lookup, trusted_manifest
+from .photo import verify_photo
+from .result import Verification
+from .video import verify_clip
+
+Progress = Callable[[float], None]  # fraction of a clip looked at, 0..1
+
+
+class Verifier:
+    """Built once with what it checks against; verify() is safe to call from many threads.
+
+    `trust` may be a TrustFile (realmark.keys), which follows the trust list on disk: a
+    revocation then counts from the next verification on. With an `index`, a photo or
+    clip whose watermark is gone is also looked up by appearance."""
+
+    def __init__(self, store: Store, trust: TrustList, index: FingerprintIndex | None = None):
+        self.context = Context(store, trust, index)
+
+    def verify(self, source: Source, *, progress: Progress | None = None) -> Verification:
+        """Raises BadInput (UnsupportedMedia) only for input that cannot be read at all;
+        every other outcome, a failing record included, is a Verification. Embedded
+        Content Credentials are validated and reported beside the verdict."""
+        with open_source(source) as opened:
+            if opened.media.is_video:
+                result = verify_clip(opened.path, self.context, progress)
+            else:
+                result = verify_photo(opened.data, self.context)
+            with opened.stream() as stream:
+                return with_credentials(result, opened.media, stream, self.context.trust)
+
+    def manifest_for_mark(self, wm_id: int) -> Manifest | None:
+        """The trusted manifest a watermark id belongs to (the soft-binding lookup)."""
+        return lookup(wm_id, self.context).manifest
+
+    def trusted_manifest(self, manifest_id: str) -> Manifest | None:
+        """The manifest stored under manifest_id, if its signature verifies under a
+        trusted, unrevoked key (the soft-binding lookup by fingerprint)."""
+        return trusted_manifest(manifest_id, self.context)
+
+
+def verify(
+    source: Source,
+    *,
+    store: Store,
+    trust: TrustList,
+    index: FingerprintIndex | None = None,
+    progress: Progress | None = None,
+) -> Verification:
+    """Verify one photo or clip (a Verifier for one call)."""
+    return Verifier(store, trust, index).verify(source, progress=progress)

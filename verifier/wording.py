@@ -1,0 +1,176 @@
+"""The sentences verdicts are told in, in every language the service speaks.
+
+Decisions are made elsewhere (decide.py); this module only puts them into words. A
+sentence is chosen by the verdict and its headline reason (the first one): the template
+`<verdict>.<reason>`, or `<verdict>` when that reason has no sentence of its own. Its
+`{names}` are filled from `params()`, plain values taken from the manifest and the
+evidence; `{what}` is itself a template naming the signed asset. The verify page renders
+the same templates (served at GET /v1/wording) with the same params from the JSON answer,
+so a sentence reads the same from the API and on the page, in either language."""
+
+from __future__ import annotations
+
+import re
+
+from realmark.fingerprint import BITS
+
+DEFAULT_LANGUAGE = "en"
+_FIELD = re.compile(r"\{(\w+)\}")
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {
+        "what": "{agency}'s “{title}” ({artists}, published {date})",
+        "caution": "Matched by appearance only, not by watermark: treat it with less confidence.",
+        "authentic.published_file": "This is the official file of {what}.",
+        "authentic.reencoded": "This is a re-encoded or resized copy of {what}; the picture is unchanged.",
+        "authentic.official_footage": (
+            "This is official footage from {what}: seconds {start} to {end} of the original. "
+            "Only the pictures are checked, not the sound."
+        ),
+        "altered.cropped": (
+            "This is cropped or re-framed from {what}: the mark is official, but the picture around or beyond it "
+            "cannot be confirmed unchanged."
+        ),
+        "altered.padded": (
+            "This is padded, screenshotted or placed inside a larger picture from {what}: the mark is official, "
+            "but the picture around or beyond it cannot be confirmed unchanged."
+        ),
+        "altered.regions_changed": (
+            "This carries the official mark of {what}, but the picture has been changed since it was published "
+            "(changed regions: {regions})."
+        ),
+        "altered.picture_changed": (
+            "This carries the official mark of {what}, but the picture has been changed since it was published."
+        ),
+        "altered.content_not_comparable": (
+            "This carries the official mark of {what}, but its content cannot be compared, so it is not confirmed."
+        ),
+        "altered.foreign_footage": "Parts of this clip are official footage from {what}, but {parts} is not.",
+        "altered.pictures_changed": (
+            "This carries the official mark of {what}, but the pictures at {parts} do not match what was published."
+        ),
+        "altered.order_changed": (
+            "This clip re-edits official footage from {what}: its parts come from different places in the original."
+        ),
+        "altered.photo_mark_on_clip": (
+            "This clip carries the official mark of a photo, {what}: official pictures do not move."
+        ),
+        "altered.appearance_only": (
+            "No official watermark was found, but this looks like {what} with changed regions ({regions}). {caution}"
+        ),
+        "likely_authentic.appearance_only": (
+            "No official watermark was found, but this looks like {what}: {matched}, {distance} of {bits} "
+            "fingerprint bits apart. {caution}"
+        ),
+        "unknown": (
+            "No official watermark was found. This does not prove it is fake: it may be unofficial, "
+            "or edited so heavily that the mark is gone."
+        ),
+        "unknown.mark_without_record": (
+            "A Realmark watermark ({wm_id}) was found, but this verifier knows no manifest for it, "
+            "so it cannot say who published it."
+        ),
+        "invalid": "The official-looking mark leads to a record that fails verification: {detail}.",
+    },
+    "ko": {
+        "what": "{agency}의 “{title}” ({artists}, {date} 공개)",
+        "caution": "워터마크가 아니라 겉모습만으로 찾은 결과이므로 주의해서 받아들이세요.",
+        "authentic.published_file": "{what}의 공식 파일입니다.",
+        "authentic.reencoded": "{what}을(를) 다시 인코딩하거나 크기를 바꾼 사본입니다. 그림은 바뀌지 않았습니다.",
+        "authentic.official_footage": (
+            "{what}의 공식 영상입니다: 원본의 {start}초부터 {end}초까지입니다. 소리는 확인하지 않고 화면만 "
+            "확인했습니다."
+        ),
+        "altered.cropped": (
+            "{what}에서 잘라 내거나 화면 비율을 바꾼 것입니다. 워터마크는 공식이지만, 그 바깥의 그림은 바뀌지 않았는지 "
+            "확인할 수 없습니다."
+        ),
+        "altered.padded": (
+            "{what}을(를) 여백을 넣거나 화면을 캡처해 더 큰 그림 안에 넣은 것입니다. 워터마크는 공식이지만, 그 주변의 "
+            "그림은 바뀌지 않았는지 확인할 수 없습니다."
+        ),
+        "altered.regions_changed": (
+            "{what}의 공식 워터마크가 있지만, 공개된 뒤 그림이 바뀌었습니다 (바뀐 부분: {regions}곳)."
+        ),
+        "altered.picture_changed": "{what}의 공식 워터마크가 있지만, 공개된 뒤 그림이 바뀌었습니다.",
+        "altered.content_not_comparable": "{what}의 공식 워터마크가 있지만, 내용을 비교할 수 없어 확인되지 않았습니다.",
+        "altered.foreign_footage": "이 영상의 일부는 {what}의 공식 영상이지만, {parts} 구간은 아닙니다.",
+        "altered.pictures_changed": "{what}의 공식 워터마크가 있지만, {parts} 구간의 화면이 공개된 것과 다릅니다.",
+        "altered.order_changed": "{what}의 공식 영상을 다시 편집한 것입니다: 원본의 여러 곳에서 가져온 부분들입니다.",
+        "altered.photo_mark_on_clip": (
+            "이 영상에는 사진 {what}의 공식 워터마크가 있습니다: 공식 사진은 움직이지 않습니다."
+        ),
+        "altered.appearance_only": (
+            "공식 워터마크는 찾지 못했지만, 바뀐 부분({regions}곳)이 있는 {what}처럼 보입니다. {caution}"
+        ),
+        "likely_authentic.appearance_only": (
+            "공식 워터마크는 찾지 못했지만 {what}와(과) 모습이 일치합니다 (지문 {bits}비트 중 {distance}비트 "
+            "차이). {caution}"
+        ),
+        "unknown": (
+            "공식 워터마크를 찾지 못했습니다. 가짜라는 뜻은 아닙니다. 비공식 콘텐츠이거나 워터마크가 지워질 만큼 "
+            "편집되었을 수 있습니다."
+        ),
+        "unknown.mark_without_record": (
+            "Realmark 워터마크({wm_id})를 찾았지만, 이 검증 서비스에는 그 기록이 없어 누가 공개했는지 알 수 없습니다."
+        ),
+        "invalid": "공식처럼 보이는 워터마크가 가리키는 기록이 검증을 통과하지 못했습니다: {detail}.",
+    },
+}
+LANGUAGES = tuple(TEMPLATES)
+
+
+def _fill(template: str, params: dict) -> str:
+    return _FIELD.sub(lambda m: str(params.get(m.group(1), m.group(0))), template)
+
+
+def sentence(verdict: str, reasons: list[str], params: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The sentence for a verdict and its reasons (headline first), in lang."""
+    table = TEMPLATES.get(lang, TEMPLATES[DEFAULT_LANGUAGE])
+    key = f"{verdict}.{reasons[0]}" if reasons else verdict
+    template = table.get(key) or table[verdict]
+    filled = {**params, "caution": table["caution"]}
+    if "agency" in params:
+        filled["what"] = _fill(table["what"], params)
+    return _fill(template, filled)
+
+
+def _seconds(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def params(v) -> dict:
+    """The plain values a verification's sentence names (a Verification; see result.py)."""
+    out: dict = {"bits": BITS}
+    m = v.manifest
+    if m is not None:
+        out.update(agency=m.agency, title=m.title, artists=", ".join(m.artists), date=m.published_at[:10])
+    e = v.evidence
+    if e.watermark.id is not None:
+        out["wm_id"] = e.watermark.id
+    if e.signature is not None and e.signature.reason:
+        out["detail"] = e.signature.reason
+    ranges = getattr(e.content, "ranges", None) or ()
+    official = [r for r in ranges if r.kind == "official" and r.original_start is not None]
+    if official:
+        out.update(start=_seconds(official[0].original_start), end=_seconds(official[-1].original_end))
+    suspect = [r for r in ranges if r.kind in ("foreign", "changed")]
+    if suspect:
+        out["parts"] = ", ".join(f"{_seconds(r.clip_start)}-{_seconds(r.clip_end)} s" for r in suspect)
+    elif ranges and not official:
+        out["parts"] = f"{_seconds(ranges[0].clip_start)}-{_seconds(ranges[-1].clip_end)} s"
+    regions = getattr(e.content, "changed_regions", None)
+    match = e.appearance.match if e.appearance is not None else None
+    if match is not None:
+        if hasattr(match, "matched"):
+            out.update(matched=match.matched, distance=match.distance)
+            regions = match.changed_regions
+        else:
+            start, end = _seconds(match.original_start), _seconds(match.original_end)
+            out.update(start=start, end=end, distance=match.median_distance)
+            out["matched"] = (
+                f"seconds {start} to {end} of it, at {match.moments_matched} of {e.appearance.samples} sampled moments"
+            )
+    if regions:
+        out["regions"] = len(regions)
+    return out
