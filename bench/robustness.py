@@ -184,7 +184,7 @@ def _video_job(args) -> dict:
         attack(marked, copy)
         if method == "realmark":
             result = verify(copy, store=store, trust=keyring.trust())
-            found = result.evidence.get("watermark", {}).get("id")
+            found = result.evidence.watermark.id
             truth = codec.coded_bits_for(int(wm_id, 16))
             results[name] = {
                 "ok": found == wm_id,

@@ -81,3 +81,16 @@ def test_signing_key_for_unknown_agency(tmp_path):
     Keyring(tmp_path).create("YG")
     with pytest.raises(KeyProblem):
         Keyring(tmp_path).signing_key("Cube")
+
+
+def test_a_followed_trust_list_sees_a_revocation_at_once(tmp_path):
+    keyring = Keyring(tmp_path)
+    entry = keyring.create("YG")
+    followed = keyring.trust_file()
+    assert followed.find(entry.key_id).revoked_at is None
+    before = followed.snapshot()
+    keyring.revoke(entry.key_id, "test")  # another process would do the same: the file changes
+    assert followed.find(entry.key_id).revoked_at is not None
+    assert before.find(entry.key_id).revoked_at is None  # a snapshot stays as it was taken
+    with pytest.raises(TypeError):
+        followed.add(entry)  # edits go through the Keyring, under its lock

@@ -3,6 +3,7 @@ supported photo or clip, given as a path, bytes or a binary stream."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from realmark.index import FingerprintIndex
@@ -35,22 +36,27 @@ class Verifier:
         """Raises BadInput (UnsupportedMedia) only for input that cannot be read at all;
         every other outcome, a failing record included, is a Verification. Embedded
         Content Credentials are validated and reported beside the verdict."""
+        ctx = self._now()
         with open_source(source) as opened:
             if opened.media.is_video:
-                result = verify_clip(opened.path, self.context, progress)
+                result = verify_clip(opened.path, ctx, progress)
             else:
-                result = verify_photo(opened.data, self.context)
+                result = verify_photo(opened.data, ctx)
             with opened.stream() as stream:
-                return with_credentials(result, opened.media, stream, self.context.trust)
+                return with_credentials(result, opened.media, stream, ctx.trust)
+
+    def _now(self) -> Context:
+        """The context with the trust list as it is now, fixed for one verification."""
+        return dataclasses.replace(self.context, trust=self.context.trust.snapshot())
 
     def manifest_for_mark(self, wm_id: int) -> Manifest | None:
         """The trusted manifest a watermark id belongs to (the soft-binding lookup)."""
-        return lookup(wm_id, self.context).manifest
+        return lookup(wm_id, self._now()).manifest
 
     def trusted_manifest(self, manifest_id: str) -> Manifest | None:
         """The manifest stored under manifest_id, if its signature verifies under a
         trusted, unrevoked key (the soft-binding lookup by fingerprint)."""
-        return trusted_manifest(manifest_id, self.context)
+        return trusted_manifest(manifest_id, self._now())
 
 
 def verify(

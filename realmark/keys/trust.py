@@ -110,6 +110,10 @@ class TrustList:
     def save(self, path: Path) -> None:
         atomic_write(path, self.to_json())
 
+    def snapshot(self) -> TrustList:
+        """This list, fixed: what one verification checks against from start to end."""
+        return self
+
     def find(self, key_id: str) -> KeyEntry | None:
         return next((e for e in self.entries if e.key_id == key_id), None)
 
@@ -160,12 +164,16 @@ class TrustFile(TrustList):
         self._stamp: tuple | None = None
         self._current = TrustList()
 
-    def _fresh(self) -> TrustList:
+    def snapshot(self) -> TrustList:
+        """The list as the file holds it now (re-read if it changed): take it once per
+        verification, so its entries and its root come from the same version."""
         try:
             st = self.path.stat()
             stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
             stamp = None
+        except OSError as exc:
+            raise RealmarkError(f"the trust list {self.path} is unreadable ({exc.strerror})") from None
         with self._lock:
             if stamp != self._stamp:
                 self._current = TrustList.load(self.path)
@@ -174,11 +182,16 @@ class TrustFile(TrustList):
 
     @property
     def entries(self) -> list[KeyEntry]:
-        return self._fresh().entries
+        return list(self.snapshot().entries)
 
     @property
     def c2pa_root(self) -> str | None:
-        return self._fresh().c2pa_root
+        return self.snapshot().c2pa_root
 
-    def save(self, path: Path) -> None:
+    def to_json(self) -> bytes:
+        return self.snapshot().to_json()
+
+    def _read_only(self, *args) -> None:
         raise TypeError("a followed trust list is read-only: edit it through Keyring")
+
+    save = add = update = retire = _read_only

@@ -58,45 +58,58 @@ def open_source(source: Source) -> Iterator[Opened]:
         source = io.BytesIO(data)
     if isinstance(source, (str, Path)):
         path = Path(source)
+        name = path.name  # messages name the file, never where it lives (a server's temp folder)
         try:
             size = path.stat().st_size if path.is_file() else None
             if size is None:
-                raise BadInput(f"{source}: no such file")
+                raise BadInput(f"{name}: no such file")
             with open(path, "rb") as f:
                 head = f.read(HEAD_BYTES)
         except OSError as exc:
-            raise BadInput(f"{source}: cannot read ({exc.strerror})") from None
+            raise BadInput(f"{name}: cannot read ({exc.strerror})") from None
         if size == 0:
-            raise BadInput(f"{source}: the file is empty")
+            raise BadInput(f"{name}: the file is empty")
         media = detect(head)
         if size > _limit(media):
-            raise BadInput(f"{source}: the file is larger than the {_limit(media)}-byte limit")
+            raise BadInput(f"{name}: the file is larger than the {_limit(media)}-byte limit")
         if media.is_video:
             yield Opened(media, path=path)
             return
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise BadInput(f"{source}: cannot read ({exc.strerror})") from None
+            raise BadInput(f"{name}: cannot read ({exc.strerror})") from None
         yield Opened(media, data=data)
         return
     if not hasattr(source, "read"):
         raise BadInput("expected a photo or clip as a path, bytes or a binary stream")
-    head = source.read(HEAD_BYTES)
-    if not isinstance(head, bytes):
-        raise BadInput("expected a binary stream")
+    head = _read(source, HEAD_BYTES)
     if not head:
         raise BadInput("the file is empty")
     media = detect(head)
     limit = _limit(media)
     if not media.is_video:
-        data = head + source.read(limit + 1 - len(head))
+        data = head + _read(source, limit + 1 - len(head))
         if len(data) > limit:
             raise BadInput(f"the file is larger than the {limit}-byte limit")
         yield Opened(media, data=data)
         return
     with spooled(head, source, limit) as path:
         yield Opened(media, path=path)
+
+
+def _read(stream: BinaryIO, size: int) -> bytes:
+    """Up to size bytes: as many reads as it takes (raw streams may return fewer)."""
+    parts, got = [], 0
+    while got < size:
+        block = stream.read(min(size - got, CHUNK))
+        if not isinstance(block, bytes):
+            raise BadInput("expected a binary stream")
+        if not block:
+            break
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)
 
 
 @contextmanager
