@@ -45,17 +45,7 @@ class SeaweedFS:
         return self
 
     def _wait_ready(self, timeout: float = 60) -> None:
-        import boto3
-        from botocore.config import Config
-
-        client = boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            region_name="us-east-1",
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
+        client = self.client(retries={"max_attempts": 1})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -67,20 +57,24 @@ class SeaweedFS:
                 time.sleep(0.3)
         raise RuntimeError("SeaweedFS did not become ready")
 
-    def create_bucket(self, name: str) -> None:
+    def client(self, **config):
+        """A boto3 S3 client for this server (path-style, the test credentials)."""
         import boto3
         from botocore.config import Config
 
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
             region_name="us-east-1",
-            config=Config(s3={"addressing_style": "path"}),
+            config=Config(s3={"addressing_style": "path"}, **config),
         )
+
+    def create_bucket(self, name: str) -> None:
         from botocore.exceptions import ClientError
 
+        client = self.client()
         for attempt in range(30):  # the filer may still be starting: 5xx means "retry"
             try:
                 client.create_bucket(Bucket=name)

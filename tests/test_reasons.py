@@ -3,22 +3,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bench import attacks
 from bench.samples import photos, videos
-from tests.test_cli_video import signed_clip, vcli  # noqa: F401  (shared module fixtures)
+from tests.test_cli_photo import signed  # noqa: F401  (shared fixtures)
+from tests.test_cli_video import signed_clip, vcli  # noqa: F401
 from verifier import wording
-
-
-@pytest.fixture
-def signed(agency_cli, tmp_path):
-    original = tmp_path / "official.jpg"
-    original.write_bytes(photos.encode(photos.hd("astronaut")))
-    out = tmp_path / "signed.jpg"
-    code, body = agency_cli.json("sign", original, "-o", out, "--title", "Press photo", "--artist", "Jisoo")
-    assert code == 0, body
-    return agency_cli, original, out
 
 
 def _verify(cli, tmp_path, name: str, rgb) -> dict:
@@ -28,7 +17,7 @@ def _verify(cli, tmp_path, name: str, rgb) -> dict:
 
 
 def test_photo_reasons(signed, tmp_path):
-    cli, original, out = signed
+    cli, original, out, _ = signed
     rgb = photos.decode(out.read_bytes())
     h, w = rgb.shape[:2]
     cases = {
@@ -52,21 +41,21 @@ def test_photo_reasons(signed, tmp_path):
         # The sentence is the wording module's, for these codes, in every language.
         for lang in wording.LANGUAGES:
             text = wording.sentence(body["verdict"], body["reasons"], body["message_params"], lang)
-            assert "{" not in text and "Press photo" in text, (case, lang, text)
+            assert "{" not in text and "Press photo" in text and "Jisoo" in text, (case, lang, text)
         assert body["message"] == wording.sentence(body["verdict"], body["reasons"], body["message_params"])
     pasted = cases["pasted"][0]
     assert pasted["message_params"]["regions"] == len(pasted["evidence"]["content"]["changed_regions"]) > 0
 
 
 def test_unmarked_photo_reasons(signed, tmp_path):
-    cli, _, _ = signed
+    cli, _, _, _ = signed
     body = _verify(cli, tmp_path, "other.jpg", photos.hd("coffee"))
     assert (body["verdict"], body["reasons"]) == ("unknown", ["no_mark"])
     assert "가짜라는 뜻은 아닙니다" in wording.sentence("unknown", body["reasons"], body["message_params"], "ko")
 
 
 def test_revoked_key_reason(signed):
-    cli, _, out = signed
+    cli, _, out, _ = signed
     key_id = cli.json("verify", out)[1]["manifest"]["key_id"]
     assert cli("keys", "revoke", key_id, "--reason", "laptop stolen")[0] == 0
     body = cli.json("verify", out)[1]

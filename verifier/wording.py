@@ -14,6 +14,8 @@ import re
 
 from realmark.fingerprint import BITS
 
+from .evidence import ClipContent, ExactContent, PhotoContent, PhotoMatch
+
 DEFAULT_LANGUAGE = "en"
 _FIELD = re.compile(r"\{(\w+)\}")
 
@@ -150,7 +152,7 @@ def params(v) -> dict:
         out["wm_id"] = e.watermark.id
     if e.signature is not None and e.signature.reason:
         out["detail"] = e.signature.reason
-    ranges = getattr(e.content, "ranges", None) or ()
+    ranges = (e.content.ranges or ()) if isinstance(e.content, (ClipContent, ExactContent)) else ()
     official = [r for r in ranges if r.kind == "official" and r.original_start is not None]
     if official:
         out.update(start=_seconds(official[0].original_start), end=_seconds(official[-1].original_end))
@@ -159,10 +161,10 @@ def params(v) -> dict:
         out["parts"] = ", ".join(f"{_seconds(r.clip_start)}-{_seconds(r.clip_end)} s" for r in suspect)
     elif ranges and not official:
         out["parts"] = f"{_seconds(ranges[0].clip_start)}-{_seconds(ranges[-1].clip_end)} s"
-    regions = getattr(e.content, "changed_regions", None)
+    regions = e.content.changed_regions if isinstance(e.content, PhotoContent) else None
     match = e.appearance.match if e.appearance is not None else None
     if match is not None:
-        if hasattr(match, "matched"):
+        if isinstance(match, PhotoMatch):
             out.update(matched=match.matched, distance=match.distance)
             regions = match.changed_regions
         else:
