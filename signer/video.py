@@ -22,7 +22,7 @@ from realmark.errors import BadInput, StoreError
 from realmark.fingerprint import Fingerprint, fingerprint_luma
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
-from realmark.manifest.model import TIMELINE_INTERVAL_MS, utc_now
+from realmark.manifest.model import TIMELINE_STEP_S, utc_now
 from realmark.media import sha256_file
 from realmark.media.formats import FORMATS
 from realmark.media.video import CONTAINERS, SmallLuma, VideoInfo, frames, luma_view, open_video, probe
@@ -95,7 +95,7 @@ def transcode(
             start = float(vin.start_time * vin.time_base) if vin.start_time is not None else 0.0
             shrink = SmallLuma(working_size(info.width, info.height))
             next_mark = 0  # the next timeline position, in TIMELINE_INTERVAL_MS steps
-            step = TIMELINE_INTERVAL_MS / 1000
+            step = TIMELINE_STEP_S
 
             def prepare(frame):
                 """Runs in a worker thread, one frame ahead of the encoder: numpy and

@@ -12,7 +12,7 @@ import numpy as np
 from realmark.fingerprint import MATCH_DISTANCE, orientations
 from realmark.fingerprint.grid import cell_differences, changed_regions, decode, grid
 from realmark.manifest import Manifest
-from realmark.manifest.model import TIMELINE_INTERVAL_MS
+from realmark.manifest.model import TIMELINE_STEP_S as STEP
 
 from .context import Context
 from .evidence import AppearanceEvidence, ClipMatch, PhotoMatch
@@ -21,7 +21,6 @@ from .manifests import trusted_manifest
 MIN_QUALITY = 30  # PDQ-style quality of the query; flatter pictures say too little to search
 MIN_COMPARE_SIDE = 256  # px: smaller copies have too few pixels per grid cell to compare regions
 MIN_VIDEO_VOTES = 3  # sampled moments of a clip that must agree on one place in one original
-STEP = TIMELINE_INTERVAL_MS / 1000
 
 
 def _how(manifest: Manifest, entry: int) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from realmark.fingerprint import COPY_DISTANCE
-from realmark.manifest.model import TIMELINE_INTERVAL_MS
+from realmark.manifest.model import TIMELINE_STEP_S as STEP
 
 from .evidence import ClipContent, PhotoContent, WatermarkEvidence
 from .reasons import Reason
 from .result import Verdict
 
-STEP = TIMELINE_INTERVAL_MS / 1000
 # Changed grid cells are named as regions only while the picture as a whole still
 # resembles the signed one; beyond this the whole picture is different, not some regions.
 REGIONS_MAX_DISTANCE = 2 * COPY_DISTANCE

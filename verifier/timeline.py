@@ -23,9 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from realmark.fingerprint import MATCH_DISTANCE, hamming, pairwise
-from realmark.manifest.model import TIMELINE_INTERVAL_MS
+from realmark.manifest.model import TIMELINE_STEP_S as STEP
 
-STEP = TIMELINE_INTERVAL_MS / 1000  # seconds between the original's timeline fingerprints
 MARK_PRESENT = 3.0  # mean presence score over a window for "carries the mark"
 WINDOW = 7  # frames averaged per presence decision (then edges are refined per frame)
 MARK_SINGLE = 2.0  # a single frame below this is taken as unmarked when refining an edge

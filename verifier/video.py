@@ -12,7 +12,7 @@ from av.video.frame import PictureType
 
 from realmark.errors import BadInput
 from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, stack
-from realmark.manifest.model import TIMELINE_INTERVAL_MS
+from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
 from realmark.media.video import SmallLuma, frames, open_checked
 from realmark.watermark import codec
@@ -26,7 +26,6 @@ from .result import Verification
 FIRST_READ = 4  # frames before the first decoding attempt; then after 8, 16, 32, ... frames
 SCALE_SEARCH_AT = 32  # frames: a cropped or re-framed clip's mark is searched at other scales here and at the end
 MAX_BUFFERED = 250  # frames kept while the id is still unknown (~30 MB); beyond: a second pass
-SAMPLE_STEP = TIMELINE_INTERVAL_MS / 1000  # seconds between fingerprints kept for the appearance search
 
 Progress = Callable[[float], None]
 

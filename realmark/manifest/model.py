@@ -30,6 +30,7 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/x-matroska")
 MEDIA_TYPES = PHOTO_TYPES + VIDEO_TYPES
 TIMELINE_INTERVAL_MS = 250  # a fingerprint every quarter second of a video
+TIMELINE_STEP_S = TIMELINE_INTERVAL_MS / 1000  # the same, in seconds
 TIMELINE_MAX = 4 * 3600 * 1000 // TIMELINE_INTERVAL_MS + 1
 # A C2PA manifest label: urn:c2pa:<uuid>, optionally :<claim generator>[:<version>].
 C2PA_LABEL = re.compile(
