@@ -4,6 +4,7 @@ Used by the robustness benchmark and by tests, so both attack the same way."""
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 
@@ -142,6 +143,146 @@ def screenshot(rgb: np.ndarray, width: int = 1080) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
+def webp(rgb: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "WEBP", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def reencode_either(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a platform does last: JPEG (4:2:0) or WebP at a quality from 70 to 90."""
+    quality = int(rng.integers(70, 91))
+    return jpeg(rgb, quality) if rng.random() < 0.5 else webp(rgb, quality)
+
+
+# --- the picture inside something else (issue 13) -----------------------------------------
+# Each family takes the picture and a random generator and draws its size, position and
+# angle from the ranges users meet, so a benchmark run covers the family, not one example.
+
+
+def post_screenshot(rgb: np.ndarray, rng: np.random.Generator, share: float | None = None) -> np.ndarray:
+    """A phone screenshot of a post: a 1080x2340 (or 1170x2532) screen, app chrome (status
+    bar, avatar and name, buttons, caption text) and the picture at `share` (30-70 %) of
+    the screen's width, at a random place; saved as PNG."""
+    from PIL import ImageDraw
+
+    width, height = (1080, 2340) if rng.random() < 0.5 else (1170, 2532)
+    share = float(rng.uniform(0.30, 0.70)) if share is None else share
+    h, w = rgb.shape[:2]
+    shown_w = round(width * share)
+    shown_h = round(h * shown_w / w)
+    dark = rng.random() < 0.5
+    bg, fg = ((16, 16, 16), (235, 235, 235)) if dark else ((250, 250, 250), (25, 25, 25))
+    shot = Image.new("RGB", (width, height), bg)
+    draw = ImageDraw.Draw(shot)
+    status = round(width * 0.07)
+    draw.text((round(width * 0.05), status // 5), "9:41", fill=fg, font=_font(status // 2))
+    left = int(rng.integers(round(width * 0.03), max(round(width * 0.03) + 1, width - shown_w - round(width * 0.03))))
+    top = int(rng.integers(status + round(width * 0.15), max(status + round(width * 0.15) + 1, height - shown_h - 300)))
+    avatar = round(width * 0.08)
+    draw.ellipse((left, top - avatar - 20, left + avatar, top - 20), fill=(200, 120, 160))
+    draw.text((left + avatar + 16, top - avatar - 10), "official_account  ✓", fill=fg, font=_font(avatar // 2))
+    shot.paste(Image.fromarray(rgb).resize((shown_w, shown_h), Image.BILINEAR), (left, top))
+    y = top + shown_h + 20
+    for i in range(4):  # like, comment, share, save
+        draw.rounded_rectangle((left + i * 90, y, left + i * 90 + 50, y + 50), radius=12, outline=fg, width=4)
+    draw.text((left, y + 80), "new photos from the set!! #comeback #teaser", fill=fg, font=_font(36))
+    buf = io.BytesIO()
+    shot.save(buf, "PNG")
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def collage(rgb: np.ndarray, rng: np.random.Generator, n: int, others: list[np.ndarray]) -> np.ndarray:
+    """The picture as one tile of an n x n collage (1080 or 2048 px square, thin white
+    gutters), each tile cropped to fill its cell; the other tiles are other pictures."""
+    side = 1080 if rng.random() < 0.6 else 2048
+    gutter = int(rng.integers(0, 12))
+    cell = (side - gutter * (n + 1)) // n
+    canvas = np.full((side, side, 3), 255, np.uint8)
+    where = int(rng.integers(0, n * n))
+    for k in range(n * n):
+        picture = rgb if k == where else others[k % len(others)]
+        ph, pw = picture.shape[:2]
+        s = cell / min(ph, pw)
+        im = Image.fromarray(picture).resize((max(cell, round(pw * s)), max(cell, round(ph * s))), Image.BILINEAR)
+        cl, ct = (im.width - cell) // 2, (im.height - cell) // 2
+        tile = np.asarray(im.crop((cl, ct, cl + cell, ct + cell)))
+        r, c = divmod(k, n)
+        y, x = gutter + r * (cell + gutter), gutter + c * (cell + gutter)
+        canvas[y : y + cell, x : x + cell] = tile
+    return canvas
+
+
+def text_bar(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A meme: a white (or black) bar with bold text above or below the picture, 12-30 %
+    of its height."""
+    from PIL import ImageDraw
+
+    h, w = rgb.shape[:2]
+    bar = round(h * float(rng.uniform(0.12, 0.30)))
+    white = rng.random() < 0.7
+    im = Image.new("RGB", (w, h + bar), (255, 255, 255) if white else (0, 0, 0))
+    above = rng.random() < 0.5
+    im.paste(Image.fromarray(rgb), (0, bar if above else 0))
+    draw = ImageDraw.Draw(im)
+    y = (bar // 4) if above else h + bar // 4
+    ink = (0, 0, 0) if white else (255, 255, 255)
+    draw.text((w // 20, y), "when the teaser drops at 3am", fill=ink, font=_font(bar // 3))
+    return np.asarray(im)
+
+
+def rotate_crop(rgb: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotated by `degrees` and cropped to the largest centred rectangle of the same
+    aspect that holds no corner."""
+    h, w = rgb.shape[:2]
+    a = np.radians(abs(degrees))
+    # the largest w' x h' (same aspect) inside the rotated frame
+    k = min(w / (w * np.cos(a) + h * np.sin(a)), h / (w * np.sin(a) + h * np.cos(a)))
+    im = Image.fromarray(rgb).rotate(degrees, Image.BICUBIC, expand=False)
+    cw, ch = round(w * k), round(h * k)
+    left, top = (w - cw) // 2, (h - ch) // 2
+    return np.asarray(im.crop((left, top, left + cw, top + ch)))
+
+
+def crop_anywhere(rgb: np.ndarray, rng: np.random.Generator, area: float = 0.5) -> np.ndarray:
+    """A crop keeping `area` of the picture, of a random aspect (0.6 to 1.6 times the
+    picture's), at a random place."""
+    h, w = rgb.shape[:2]
+    aspect = float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+    cw = min(w, round(np.sqrt(area * w * h * aspect * w / h)))
+    ch = min(h, round(area * w * h / cw))
+    left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    return np.ascontiguousarray(rgb[top : top + ch, left : left + cw])
+
+
+def stretch(rgb: np.ndarray, fx: float, fy: float) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return np.asarray(Image.fromarray(rgb).resize((round(w * fx), round(h * fy)), Image.BICUBIC))
+
+
+def keystone(rgb: np.ndarray, rng: np.random.Generator, amount: float | None = None) -> np.ndarray:
+    """A phone photo of a screen: mild perspective (one edge 3-8 % shorter than the
+    opposite one, a small tilt), cropped to the picture's inside."""
+    h, w = rgb.shape[:2]
+    amount = float(rng.uniform(0.03, 0.08)) if amount is None else amount
+    d = amount * w / 2
+    tilt = float(rng.uniform(-0.02, 0.02)) * h
+    # PERSPECTIVE maps output (x, y) to input via 8 coefficients; find them from 4 corners
+    if rng.random() < 0.5:  # the top edge further away, or the bottom one
+        src = [(d, tilt), (w - d, -tilt), (w, h), (0, h)]
+    else:
+        src = [(0, 0), (w, 0), (w - d, h + tilt), (d, h - tilt)]
+    dst = [(0, 0), (w, 0), (w, h), (0, h)]
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    coeffs = np.linalg.solve(np.array(rows, float), np.array([c for p in src for c in p], float))
+    im = Image.fromarray(rgb).transform((w, h), Image.PERSPECTIVE, tuple(coeffs), Image.BICUBIC)
+    m = round(amount * w * 0.6)
+    return np.asarray(im.crop((m, m, w - m, h - m)))
+
+
 PHOTO_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "none": lambda x: x,
     "jpeg_q90": lambda x: jpeg(x, 90),
@@ -155,7 +296,7 @@ PHOTO_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 # The robustness suite (issue 5): attack -> (function, target class). Target classes and
 # their required recovery rates are in TARGETS; None = measured, no target set.
-TARGETS = {"platform": 0.99, "geometry": 0.95, "reframe": 0.80}
+TARGETS = {"platform": 0.99, "geometry": 0.95, "reframe": 0.80, "placement": 0.95, "placement_hard": 0.80}
 ROBUSTNESS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str | None]] = {
     "jpeg_q50": (lambda x: jpeg(x, 50), "platform"),
     "jpeg_q70": (lambda x: jpeg(x, 70), "platform"),
@@ -180,6 +321,39 @@ ROBUSTNESS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str | None]] = {
     "screenshot": (screenshot, "platform"),
     "chain_720p_q75_crop5": (lambda x: crop_bottom(jpeg(scale(x, 720 / min(x.shape[:2])), 75), 0.05), "geometry"),
 }
+
+
+# The picture inside something else, or moved (issue 13): name -> (function(rgb, rng),
+# target class). Each draws its size, position and angle from `rng`, and every copy is
+# re-encoded as JPEG or WebP last, as a platform would; each is also run on the mirrored
+# picture ("<name>_mirrored").
+@functools.cache
+def collage_tiles() -> tuple[np.ndarray, ...]:
+    """The other pictures in a collage: unmarked real photos."""
+    from bench.samples import photos
+
+    return tuple(photos.fit(photos.real(n), 900, 900) for n in ("chelsea", "coffee", "rocket", "motorcycle_right"))
+
+
+def _placed(family: Callable[[np.ndarray, np.random.Generator], np.ndarray]):
+    return lambda rgb, rng: reencode_either(family(rgb, rng), rng)
+
+
+_PLACEMENT_FAMILIES: dict[str, tuple[Callable, str]] = {
+    "post_screenshot": (post_screenshot, "placement"),
+    "collage_2x2": (lambda x, r: collage(x, r, 2, list(collage_tiles())), "placement"),
+    "collage_3x3": (lambda x, r: collage(x, r, 3, list(collage_tiles())), "placement_hard"),
+    "text_bar": (text_bar, "placement"),
+    "rotate_le5": (lambda x, r: rotate_crop(x, float(r.uniform(-5, 5))), "placement"),
+    "rotate_5_10": (lambda x, r: rotate_crop(x, float(r.choice([-1, 1]) * r.uniform(5, 10))), "placement_hard"),
+    "crop_half_anywhere": (crop_anywhere, "placement"),
+    "stretch": (lambda x, r: stretch(x, float(r.uniform(0.85, 1.18)), float(r.uniform(0.85, 1.18))), "placement"),
+    "keystone": (keystone, "placement_hard"),
+}
+PLACEMENT: dict[str, tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], str]] = {}
+for _name, (_family, _target) in _PLACEMENT_FAMILIES.items():
+    PLACEMENT[_name] = (_placed(_family), _target)
+    PLACEMENT[f"{_name}_mirrored"] = (_placed(lambda x, r, f=_family: f(hflip(x), r)), _target)
 
 
 # --- videos -----------------------------------------------------------------------------

@@ -78,7 +78,12 @@ def _photo_job(args) -> dict:
             truth = payload
             marked = baseline.embed(cover, payload)
         out["quality"][method] = {"psnr": psnr(cover, marked), "ssim": ssim(cover, marked)}
-        for name, (attack, _) in attacks.ROBUSTNESS.items():
+        cases = [(name, attack) for name, (attack, _) in attacks.ROBUSTNESS.items()]
+        cases += [
+            (name, functools.partial(_placed, attack, np.random.default_rng(zlib.crc32(f"{index} {name}".encode()))))
+            for name, (attack, _) in attacks.PLACEMENT.items()
+        ]
+        for name, attack in cases:
             attacked = attack(marked)
             if method == "realmark":
                 reading = codec.extract(attacked)
@@ -90,10 +95,15 @@ def _photo_job(args) -> dict:
     return out
 
 
+def _placed(attack, rng, rgb):
+    """A placement attack with its own generator: the same copies every run."""
+    return attack(rgb, rng)
+
+
 def photo_robustness(covers, pool) -> dict:
     per_photo = list(pool.map(_photo_job, list(enumerate(covers))))
     table = {}
-    for name in attacks.ROBUSTNESS:
+    for name in list(attacks.ROBUSTNESS) + list(attacks.PLACEMENT):
         table[name] = {
             m: {
                 "recovered": statistics.mean(p["attacks"][name][m]["ok"] for p in per_photo),
@@ -210,7 +220,7 @@ def _clip_bits(path: Path):
     with container:
         for frame in frames(container):
             reader.add(shrink(frame))
-    return reader.read(search_scales=True).raw_bits
+    return reader.read(search=True).raw_bits
 
 
 def _sampled_frames(path: Path, count: int):
@@ -254,12 +264,16 @@ def _unmarked_pool() -> list[np.ndarray]:
     return pool
 
 
-def _unmarked_job(args) -> tuple[int, int, float]:
-    """(pictures read, ids found, seconds spent reading) for one chunk."""
+PLACED_SHARE = 0.3  # unmarked pictures put through a placement attack (screenshot, collage, ...)
+
+
+def _unmarked_job(args) -> tuple[int, int, float, int]:
+    """(pictures read, ids found, seconds spent reading, how many were placement attacks)
+    for one chunk."""
     start, count = args
     pictures = _unmarked_pool()
     rng = np.random.default_rng(start)
-    found, seconds, read = 0, 0.0, 0
+    found, seconds, read, placed = 0, 0.0, 0, 0
     while read < count:
         rgb = pictures[int(rng.integers(len(pictures)))]
         h, w = rgb.shape[:2]
@@ -269,14 +283,19 @@ def _unmarked_job(args) -> tuple[int, int, float]:
         pic = attacks.scale(pic, rng.uniform(0.5, 1.5))
         if rng.random() < 0.5:
             pic = attacks.hflip(pic)
-        pic = attacks.jpeg(pic, int(rng.integers(50, 96)))
+        if rng.random() < PLACED_SHARE:  # a screenshot, collage, bar, rotation ... of an unmarked picture
+            names = list(attacks.PLACEMENT)
+            pic = attacks.PLACEMENT[names[int(rng.integers(len(names)))]][0](pic, rng)
+            placed += 1
+        else:
+            pic = attacks.jpeg(pic, int(rng.integers(50, 96)))
         if min(pic.shape[:2]) < codec.MIN_EXTRACT_SHORT_SIDE:
             continue  # too small to read at all: draw another
         t = time.perf_counter()
         found += codec.extract(pic).wm_id is not None
         seconds += time.perf_counter() - t
         read += 1
-    return read, found, seconds
+    return read, found, seconds, placed
 
 
 def unmarked(total: int, pool) -> dict:
@@ -286,6 +305,7 @@ def unmarked(total: int, pool) -> dict:
     read = sum(p[0] for p in parts)
     return {
         "read": read,
+        "placed": sum(p[3] for p in parts),
         "ids_found": sum(p[1] for p in parts),
         "seconds_per_picture": sum(p[2] for p in parts) / max(1, read),
     }
@@ -330,7 +350,8 @@ def markdown(r: dict) -> str:
         lines += ["| method | luma PSNR dB (min / mean) | luma SSIM (min / mean) |", "|---|---|---|"]
         for m, q in p["quality"].items():
             lines.append(f"| {m} | {q['psnr'][0]:.2f} / {q['psnr'][1]:.2f} | {q['ssim'][0]:.4f} / {q['ssim'][1]:.4f} |")
-        lines += [""] + _rows(p["attacks"], {k: v[1] for k, v in attacks.ROBUSTNESS.items()}) + [""]
+        targets = {k: v[1] for k, v in list(attacks.ROBUSTNESS.items()) + list(attacks.PLACEMENT.items())}
+        lines += [""] + _rows(p["attacks"], targets) + [""]
     if "videos" in r:
         v = r["videos"]
         lines += [
@@ -344,7 +365,9 @@ def markdown(r: dict) -> str:
         u = r["unmarked"]
         lines.append(
             f"**Unmarked**: {u['read']} unmarked photos and video frames "
-            "(random crops 50-100 %, resized x0.5-1.5, half mirrored, JPEG q50-95): "
+            "(random crops 50-100 %, resized x0.5-1.5, half mirrored; "
+            f"{u.get('placed', 0)} of them then put through a placement attack (screenshot, collage, bar, "
+            "rotation, stretch, keystone), the others JPEG q50-95): "
             f"**{u['ids_found']} ids found** "
             f'({u["seconds_per_picture"] * 1000:.0f} ms per picture to answer "no mark").'
         )

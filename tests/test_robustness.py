@@ -58,8 +58,12 @@ def test_screenshots_of_landscape_photos_are_named_as_such(agency_cli, tmp_path)
     copy.write_bytes(photos.encode(attacks.screenshot(photos.decode(out.read_bytes())), "PNG"))
     body = agency_cli.json("verify", copy)[1]
     assert body["verdict"] == "altered"
-    assert "screenshotted" in body["message"]
+    assert body["reasons"][0] == "embedded"
+    assert "inside a larger picture" in body["message"]
     assert body["evidence"]["watermark"]["scale"] < 1
+    # where the photo sits: the screen's width, below the status bar
+    left, top, right, bottom = body["evidence"]["watermark"]["region"]
+    assert left == 0 and right == 1080 and 50 < top < 100 and 640 < bottom < 720
 
 
 def test_unmarked_attacked_photos_are_unknown(agency_cli, tmp_path):

@@ -42,11 +42,26 @@ def published_file(clip: bool) -> Decision:
     return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_FILE,) + ((Reason.SOUND_NOT_CHECKED,) if clip else ()))
 
 
-def reframed(mark: WatermarkEvidence, clip: bool) -> Decision:
-    """The mark is official but at another scale: never authentic, the signed picture is
-    not all there to compare (a crop, or padding / a screenshot around it)."""
-    headline = Reason.CROPPED if mark.scale > 1 else Reason.PADDED
-    return Decision(Verdict.ALTERED, (headline,) + _orientation(mark) + ((Reason.SOUND_NOT_CHECKED,) if clip else ()))
+def moved(mark: WatermarkEvidence, clip: bool) -> Decision:
+    """The mark is official but the signed picture is not simply all of this one: never
+    authentic. Cropped into, set inside something larger, rotated or stretched; the
+    reasons say which (several can hold: a rotated crop)."""
+    p = mark.placement
+    reasons: tuple[Reason, ...] = ()
+    if p.embedded:
+        if not clip:
+            reasons += (Reason.EMBEDDED,)
+        elif p.spans_width or p.spans_height:
+            reasons += (Reason.LETTERBOXED,)
+        else:
+            reasons += (Reason.PICTURE_IN_PICTURE,)
+    if p.cropped:
+        reasons += (Reason.CROPPED,)
+    if p.rotated:
+        reasons += (Reason.ROTATED,)
+    elif p.stretched:
+        reasons += (Reason.STRETCHED,)
+    return Decision(Verdict.ALTERED, reasons + _orientation(mark) + ((Reason.SOUND_NOT_CHECKED,) if clip else ()))
 
 
 def photo(mark: WatermarkEvidence, content: PhotoContent) -> Decision:

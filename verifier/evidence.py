@@ -17,6 +17,45 @@ FALSE_POSITIVE_BOUND = MAX_ATTEMPTS * 2.0**-CHECK_BITS
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where the signed picture sits in the submitted one (placement.py)."""
+
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) px of the submitted picture it covers
+    extent: tuple[int, int]  # the whole signed picture's size in the submitted picture, px
+    frame: tuple[int, int]  # the submitted picture's size, px
+    cropped: bool  # larger than the frame: part of it is cut off
+    embedded: bool  # smaller than the frame: it sits inside a larger picture
+    spans_width: bool
+    spans_height: bool
+    fills: float  # share of the frame it covers
+    rotation: float  # degrees beyond quarter turns
+    stretch: float  # width scale over height scale
+    shear: float  # degrees from square
+    uniform: bool  # a plain resize (plus mirror and quarter turns)
+    region: tuple[int, int, int, int] | None  # where the mark itself was found present
+
+    @property
+    def rotated(self) -> bool:
+        return not self.uniform and abs(self.rotation) > abs(self.shear) and abs(self.rotation) >= 0.6
+
+    @property
+    def stretched(self) -> bool:
+        return not self.uniform and not self.rotated
+
+    def to_dict(self) -> dict:
+        return {
+            "box": list(self.box),
+            "size": list(self.extent),
+            "fills": self.fills,
+            "cropped": self.cropped,
+            "embedded": self.embedded,
+            "rotation_deg": self.rotation,
+            "stretch": self.stretch,
+            "shear_deg": self.shear,
+        }
+
+
+@dataclass(frozen=True)
 class WatermarkEvidence:
     found: bool | None  # None: not read (the file is the published one, byte for byte)
     id: str | None
@@ -25,11 +64,19 @@ class WatermarkEvidence:
     reading: Reading | None = None
     frames_read: int | None = None  # clips
     note: str | None = None
+    placement: Placement | None = None  # where the signed picture sits (once its size is known)
 
     @classmethod
     def of(cls, reading: Reading, frames_read: int | None = None) -> WatermarkEvidence:
         wm_id = f"{reading.wm_id:012x}" if reading.wm_id is not None else None
         return cls(reading.wm_id is not None, wm_id, reading=reading, frames_read=frames_read)
+
+    @property
+    def moved(self) -> bool:
+        """The signed picture is not simply all of this one: cropped, embedded, rotated
+        or stretched."""
+        p = self.placement
+        return p is not None and (p.cropped or p.embedded or not p.uniform)
 
     @classmethod
     def not_read(cls, manifest: Manifest) -> WatermarkEvidence:
@@ -61,6 +108,11 @@ class WatermarkEvidence:
                 scale=round(r.scale, 3),
                 false_positive_bound=FALSE_POSITIVE_BOUND,
             )
+            if r.geometry is not None:
+                out["geometry"] = r.geometry.to_dict() | {"synchronised": r.synchronised}
+        if self.placement is not None:
+            out["region"] = list(self.placement.box)
+            out["placement"] = self.placement.to_dict()
         if self.frames_read is not None:
             out["frames_read"] = self.frames_read
         if self.note:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from . import appearance, decide
 from .context import Context
 from .evidence import Evidence, PhotoContent, ReframedContent, WatermarkEvidence
 from .manifests import lookup
+from .placement import place
 from .result import Verification
 
 
@@ -38,8 +40,11 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return Verification(
             decision.verdict, decision.reasons, None, Evidence(mark, found.signature, appearance=searched)
         )
-    if reading.scale != 1.0:
-        decision = decide.reframed(mark, clip=False)
+    frame = (photo.rgb.shape[1], photo.rgb.shape[0])
+    signed = (found.manifest.media.width, found.manifest.media.height)
+    mark = replace(mark, placement=place(reading, frame, signed))
+    if mark.moved:
+        decision = decide.moved(mark, clip=False)
         evidence = Evidence(mark, found.signature, ReframedContent(reading.scale))
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
     # A mirrored or turned re-upload is compared turned back: the picture is the same.

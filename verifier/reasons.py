@@ -21,7 +21,11 @@ class Reason(StrEnum):
     TURNED = "turned"  # turned by quarter turns
     # Official mark, but not the signed content (altered).
     CROPPED = "cropped"  # cropped or re-framed: only part of the picture is there
-    PADDED = "padded"  # set inside a larger picture: padding, a screenshot
+    EMBEDDED = "embedded"  # a photo set inside a larger picture: a screenshot, a collage, a bar, padding
+    LETTERBOXED = "letterboxed"  # a clip's pictures across the frame with bars or a fill above and below (or beside)
+    PICTURE_IN_PICTURE = "picture_in_picture"  # a clip's pictures in a window of other footage
+    ROTATED = "rotated"  # turned by a small angle
+    STRETCHED = "stretched"  # stretched unevenly, skewed or in perspective
     REGIONS_CHANGED = "regions_changed"  # parts of the picture replaced, covered or written on
     PICTURE_CHANGED = "picture_changed"  # the picture as a whole no longer matches
     CONTENT_NOT_COMPARABLE = "content_not_comparable"  # the manifest's fingerprint is of another algorithm

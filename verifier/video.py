@@ -4,7 +4,7 @@ per-frame presence and fingerprints, then the timeline rules (timeline.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +21,11 @@ from . import appearance, decide, timeline
 from .context import Context
 from .evidence import ClipContent, Evidence, ExactContent, ReframedContent, SignatureEvidence, WatermarkEvidence
 from .manifests import lookup, published_manifest
+from .placement import place
 from .result import Verification
 
 FIRST_READ = 4  # frames before the first decoding attempt; then after 8, 16, 32, ... frames
-SCALE_SEARCH_AT = 32  # frames: a cropped or re-framed clip's mark is searched at other scales here and at the end
+SYNC_AT = 32  # frames: a clip whose mark moved (crop, letterbox, rotation) is searched for here and at the end
 MAX_BUFFERED = 250  # frames kept while the id is still unknown (~30 MB); beyond: a second pass
 
 Progress = Callable[[float], None]
@@ -48,6 +49,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
     to the working grid: nothing full-size reaches Python. The deblocking filter is
     skipped (invisible at this scale, about a quarter of H.264 decoding time)."""
     shrink = SmallLuma(codec.working_size(info.width, info.height))
+    frame_size = (info.width, info.height)
     scan = _Scan(reading=known)
     reader, keyframes = codec.Reader(), codec.Reader()
     scorer = codec.Presence(known) if known else None
@@ -73,7 +75,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                 attempt = None
                 if reader.pictures == next_read:  # early stop: read on a doubling schedule
                     next_read *= 2
-                    attempt = reader.read(search_scales=reader.pictures == SCALE_SEARCH_AT)
+                    attempt = reader.read(search=reader.pictures == SYNC_AT, size=frame_size)
                 if frame.key_frame or frame.pict_type == PictureType.I:
                     # Encoders copy pictures along motion vectors between key frames, and
                     # the (static) mark moves with them: in a pan, P-frames blur the sum.
@@ -91,7 +93,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                 progress(min(1.0, scan.times[-1] / info.duration_s))
     scan.frames_read = reader.pictures if known is None else len(scan.times)
     if scorer is None:
-        scan.reading = reader.read(search_scales=True)  # the whole clip's evidence
+        scan.reading = reader.read(search=True, size=frame_size)  # the whole clip's evidence
         if scan.reading.wm_id is None and 0 < keyframes.pictures < reader.pictures:
             scan.reading = keyframes.read()
         if scan.reading.wm_id is not None:
@@ -103,7 +105,7 @@ def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
     """Score the frames seen before the id was known, now that it is."""
     for small, evidence in pending:
         # Evidence gathered at the working grid's scale is reusable only if the mark is there.
-        scan.presence.append(scorer.score(evidence if scan.reading.scale == 1.0 else scorer.folds(small)))
+        scan.presence.append(scorer.score(scorer.folds(small) if scorer.moved else evidence))
         scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
     pending.clear()
 
@@ -141,8 +143,10 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
     if not manifest.media.is_video or not manifest.timeline:
         decision = decide.photo_mark_on_clip()
         return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature))
-    if reading.scale != 1.0:  # a 9:16 re-frame or crop: only part of each picture is there to compare
-        decision = decide.reframed(mark, clip=True)
+    frame = (info.width, info.height)
+    mark = replace(mark, placement=place(reading, frame, (manifest.media.width, manifest.media.height)))
+    if mark.moved:  # a 9:16 re-frame, a letterbox, a window: only part of each frame is official
+        decision = decide.moved(mark, clip=True)
         return Verification(
             decision.verdict,
             decision.reasons,

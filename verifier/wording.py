@@ -33,9 +33,24 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "This is cropped or re-framed from {what}: the mark is official, but the picture around or beyond it "
             "cannot be confirmed unchanged."
         ),
-        "altered.padded": (
-            "This is padded, screenshotted or placed inside a larger picture from {what}: the mark is official, "
-            "but the picture around or beyond it cannot be confirmed unchanged."
+        "altered.embedded": (
+            "This shows {what} inside a larger picture (a screenshot, a collage, a caption bar or a border): the "
+            "official picture sits at {region}; what is around it is not the agency's."
+        ),
+        "altered.letterboxed": (
+            "This is official footage from {what}, letterboxed into another frame: the official pictures sit at "
+            "{region}; what is around them is not the agency's."
+        ),
+        "altered.picture_in_picture": (
+            "This clip shows official footage from {what} in a window at {region}; the rest of the frame is not "
+            "the agency's."
+        ),
+        "altered.rotated": (
+            "This is a rotated copy of {what} (turned by {rotation}°): the mark is official, but the picture has "
+            "been edited."
+        ),
+        "altered.stretched": (
+            "This is a stretched or skewed copy of {what}: the mark is official, but the picture has been edited."
         ),
         "altered.regions_changed": (
             "This carries the official mark of {what}, but the picture has been changed since it was published "
@@ -87,10 +102,21 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "{what}에서 잘라 내거나 화면 비율을 바꾼 것입니다. 워터마크는 공식이지만, 그 바깥의 그림은 바뀌지 않았는지 "
             "확인할 수 없습니다."
         ),
-        "altered.padded": (
-            "{what}을(를) 여백을 넣거나 화면을 캡처해 더 큰 그림 안에 넣은 것입니다. 워터마크는 공식이지만, 그 주변의 "
-            "그림은 바뀌지 않았는지 확인할 수 없습니다."
+        "altered.embedded": (
+            "{what}을(를) 더 큰 그림(화면 캡처, 콜라주, 자막 띠, 테두리) 안에 넣은 것입니다. 공식 사진은 {region}에 "
+            "있으며, 그 주변은 소속사의 것이 아닙니다."
         ),
+        "altered.letterboxed": (
+            "{what}의 공식 영상을 다른 화면 안에 레터박스로 넣은 것입니다. 공식 영상은 {region}에 있으며, 그 주변은 "
+            "소속사의 것이 아닙니다."
+        ),
+        "altered.picture_in_picture": (
+            "이 클립은 {what}의 공식 영상을 {region}의 작은 창에 보여 줍니다. 화면의 나머지는 소속사의 것이 아닙니다."
+        ),
+        "altered.rotated": (
+            "{what}을(를) {rotation}° 회전한 사본입니다. 워터마크는 공식이지만, 그림이 편집되었습니다."
+        ),
+        "altered.stretched": ("{what}을(를) 늘이거나 기울인 사본입니다. 워터마크는 공식이지만, 그림이 편집되었습니다."),
         "altered.regions_changed": (
             "{what}의 공식 워터마크가 있지만, 공개된 뒤 그림이 바뀌었습니다 (바뀐 부분: {regions}곳)."
         ),
@@ -175,4 +201,9 @@ def params(v) -> dict:
             )
     if regions:
         out["regions"] = len(regions)
+    placement = e.watermark.placement
+    if placement is not None:
+        left, top, right, bottom = placement.box
+        out["region"] = f"x {left}-{right}, y {top}-{bottom}"
+        out["rotation"] = f"{placement.rotation:.1f}"
     return out

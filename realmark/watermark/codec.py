@@ -11,10 +11,14 @@ the picture) and finds the tile's offset by correlating with the pilot, which al
 crops, mirror images and quarter turns decodable. Soft Viterbi decoding and the 40-bit check turn the
 correlations into an id or into "no watermark".
 
+Pictures that moved (cropped anywhere, rotated, stretched, inside a screenshot or a
+collage) are found by geometric synchronisation (sync.py): the tile lattice is measured
+in the picture's autocorrelation and the picture is sampled along it.
+
 False positives: an unmarked image yields effectively random decoded bits, so the check
 matches with probability 2**-40 per decoding attempt. `extract` makes at most
-`MAX_ATTEMPTS` (8 orientations + 3 scale candidates) attempts, so
-P(false id) <= 11 * 2**-40 (about 1.0e-11).
+`MAX_ATTEMPTS` (8 orientations + 12 lattice decodes) attempts, so
+P(false id) <= 20 * 2**-40 (about 1.8e-11).
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from PIL import Image
 
 from realmark.errors import BadInput
 
-from . import ecc
+from . import ecc, sync
 
 CODEC = "realmark-wm"
 VERSION = 1
@@ -51,23 +56,51 @@ MIN_EXTRACT_SHORT_SIDE = 96  # pixels; below this there is too little left to re
 # The orientations the decoder tries: (mirrored, quarter turns). Each is one decoding
 # attempt, so the false-positive bound is len(ORIENTATIONS) * 2**-CHECK_BITS.
 ORIENTATIONS = tuple((mirrored, turns) for mirrored in (False, True) for turns in range(4))
-# Crops that shrink the short side (a centre crop, a 9:16 re-frame) enlarge the mark
-# relative to the working grid; padding, letterboxing and screenshots (the picture set
-# inside a larger one) shrink it. When nothing decodes at scale 1, extract() scans
-# SCALES (0.55x to 2x in 1.5 % steps, skipping 0.97-1.03x, which the scale-1 read
-# covers) by pilot score alone, then decodes at most SCALE_CANDIDATES of them whose
-# pilot stands out (unmarked photos peak near 4.8).
-SCALES = tuple(
-    float(x)
-    for sign in (-1, 1)
-    for x in np.exp(sign * np.arange(np.log(1.03), np.log(2.01) if sign > 0 else -np.log(0.545), np.log(1.015)))
+
+
+# When nothing decodes on the working grid as it is, the picture moved: it was cropped,
+# rotated, stretched, or set inside a larger one. sync.py measures where the tile lattice
+# went, on planes of three resolutions, so that a cell of the mark is about one plane
+# pixel on one of them (the whitening sees chips of one to two pixels best):
+# - the working grid (short side 256): marks at 0.45x to 2.2x the working grid (crops,
+#   rotations, stretches, bars), lags up to WORK_MAX_LAG_SHARE of each side, zero-padded;
+# - 512: 0.22x to 0.9x (a collage tile, a 9:16 letterbox, a large screenshot);
+# - 1024 (capped at the picture's own): 0.11x to 0.3x (a picture at a third of a phone
+#   screenshot's width), short lags only.
+# Finer planes look at short lags only, averaged over windows (cheap on a large plane).
+# Each plane folds `lattices` ranked lattices and `squares` square lattices on single
+# peaks (sync.find_lattices); folds cost more on larger planes, so they get fewer.
+@dataclass(frozen=True)
+class SyncPlane:
+    short: int  # the plane's short side
+    max_lag: int | None  # plane pixels; None: the working grid's WORK_MAX_LAG_SHARE of each side
+    window: int | None  # pieces the autocorrelation is averaged over (None: the whole plane)
+    lattices: int
+    squares: int
+    roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
+
+
+SYNC_PLANES = (
+    SyncPlane(WORK_SHORT_SIDE, None, None, lattices=4, squares=4),
+    SyncPlane(512, 160, None, lattices=3, squares=2, roi=192),
+    SyncPlane(1024, 100, 512, lattices=2, squares=1, roi=288),
 )
-SCALE_ORIENTATIONS = ((False, 0), (True, 0))
-SCALE_CANDIDATES = 3
-SCALE_REFINED = 6  # coarse winners refined on the whole plane; SCALE_CANDIDATES of them decoded
-SCAN_WINDOW = 256  # cells: the coarse scan's centre window (see _search_scales)
-SCALE_MIN_PILOT = 6.0
-MAX_ATTEMPTS = len(ORIENTATIONS) + SCALE_CANDIDATES
+ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
+ROI_LATTICES, ROI_SQUARES = 2, 2  # lattices folded per window
+WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
+DECODES_PER_LATTICE = 2  # (sub-cell phase, orientation) pairs decoded per lattice, best pilot first
+# A lattice whose fold's pilot reaches TUNE_FROM_PILOT is adjusted (scale, angle) for the
+# best pilot, in these steps (relative scale, degrees), coarse to fine.
+TUNE_FROM_PILOT = 5.0
+TUNE_STEPS = ((0.004, 0.4), (0.002, 0.2), (0.001, 0.1))
+# A lattice fold is decoded only if its pilot stands out: the best of its 32 (phase,
+# orientation) pilot scores is 3.5-5.4 on unmarked pictures, 9-25 on marked copies.
+SYNC_MIN_PILOT = 5.5
+SYNC_ATTEMPTS = (
+    sum(p.lattices + p.squares + (ROIS_PER_PLANE * (ROI_LATTICES + ROI_SQUARES) if p.roi else 0) for p in SYNC_PLANES)
+    * DECODES_PER_LATTICE
+)
+MAX_ATTEMPTS = len(ORIENTATIONS) + SYNC_ATTEMPTS
 
 _DOMAIN = b"realmark watermark v1"
 
@@ -294,6 +327,83 @@ def embed(rgb: np.ndarray, wm_id: int) -> np.ndarray:
     return Embedder(width, height, wm_id).mark_rgb(rgb)
 
 
+# How far a geometry may be from a plain resize (plus mirror and quarter turns) and still
+# count as one: the lattice is measured to about 0.2 % and 0.2 degrees on a whole picture,
+# and a deliberate rotation or stretch that a viewer could notice is well beyond these.
+UNIFORM_ROTATION_DEG = 0.6
+UNIFORM_STRETCH = 0.012
+UNIFORM_SHEAR_DEG = 0.6
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the signed picture's working-grid cells sit in the submitted picture.
+
+    Cell (x, y) of the signed grid lands at origin + matrix @ (x - TILE i, y - TILE j),
+    in submitted pixels, for some whole numbers of tiles i and j: the mark repeats every
+    tile, so which tile the origin belongs to is settled by the region (locate), not by
+    the lattice. Mirror images and quarter turns are part of the matrix."""
+
+    matrix: tuple[tuple[float, float], tuple[float, float]]  # submitted pixels per signed cell
+    origin: tuple[float, float]  # a tile's top-left corner, submitted pixels (x, y)
+
+    @property
+    def m(self) -> np.ndarray:
+        return np.array(self.matrix, dtype=float)
+
+    @property
+    def cell(self) -> tuple[float, float]:
+        """Submitted pixels per signed cell along the signed picture's x and y axes."""
+        m = self.m
+        return float(np.hypot(*m[:, 0])), float(np.hypot(*m[:, 1]))
+
+    @property
+    def mirrored(self) -> bool:
+        return bool(np.linalg.det(self.m) < 0)
+
+    @property
+    def angle(self) -> float:
+        """Degrees the signed x axis turned (clockwise on screen), -180 to 180."""
+        m = self.m
+        return float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
+
+    @property
+    def rotation(self) -> float:
+        """The turn beyond whole quarter turns, -45 to 45 degrees."""
+        return float((self.angle + 45.0) % 90.0 - 45.0)
+
+    @property
+    def stretch(self) -> float:
+        """Width over height scale of the signed picture's axes (1: no stretch)."""
+        cx, cy = self.cell
+        return cx / cy
+
+    @property
+    def shear(self) -> float:
+        """Degrees the signed axes are from square (keystone and skew)."""
+        m = self.m
+        cos = float(m[:, 0] @ m[:, 1]) / (self.cell[0] * self.cell[1])
+        return float(90.0 - np.degrees(np.arccos(np.clip(abs(cos), 0.0, 1.0))))
+
+    @property
+    def uniform(self) -> bool:
+        """A plain resize, mirror image or quarter turn of the picture."""
+        return (
+            abs(self.rotation) <= UNIFORM_ROTATION_DEG
+            and abs(self.stretch - 1.0) <= UNIFORM_STRETCH
+            and abs(self.shear) <= UNIFORM_SHEAR_DEG
+        )
+
+    def to_dict(self) -> dict:
+        cx, cy = self.cell
+        return {
+            "pixels_per_cell": [round(cx, 3), round(cy, 3)],
+            "rotation_deg": round(self.rotation, 2),
+            "stretch": round(self.stretch, 4),
+            "shear_deg": round(self.shear, 2),
+        }
+
+
 @dataclass(frozen=True)
 class Reading:
     """What extract() found. wm_id is None when no valid watermark was read."""
@@ -306,10 +416,20 @@ class Reading:
     turns: int = 0  # quarter turns (np.rot90) that bring the picture back to how it was signed
     attempts: int = 0
     offset: tuple[int, int] = (0, 0)  # the tile's cyclic offset found by the pilot search
-    scale: float = 1.0  # > 1: the picture was cropped to 1/scale of its short side (or re-framed)
+    scale: float = 1.0  # mark cell / working cell: > 1 cropped (or zoomed in), < 1 inside a larger picture
     raw_bits: np.ndarray | None = field(
         default=None, repr=False, compare=False
     )  # hard coded-bit decisions of the best attempt
+    geometry: Geometry | None = None  # where the signed grid sits in the picture (None: not found)
+    region: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) px where the mark is present
+    lattice: sync.Lattice | None = field(default=None, repr=False)  # the lattice decoded along
+    plane: int = WORK_SHORT_SIDE  # short side of the plane the lattice is measured on
+    phase: tuple[int, int] = (0, 0)  # the lattice fold's sub-cell phase
+
+    @property
+    def synchronised(self) -> bool:
+        """Found by measuring the lattice: the picture was not just resized."""
+        return self.lattice is not None
 
 
 def coded_bits_for(wm_id: int) -> np.ndarray:
@@ -383,7 +503,8 @@ class Reader:
     Each added picture (on the working grid) is whitened and folded into one tile, in
     each of the 8 orientations (mirror x quarter turns); tiles add up across video
     frames, so noise averages out while the mark, identical in every frame, adds up.
-    The whitened planes add up too, for the scale search (crops, re-frames, padding)."""
+    The whitened planes add up too: the lattice search (a picture that moved) and the
+    region where the mark is present are measured on their sum."""
 
     def __init__(self) -> None:
         self._folded = {o: np.zeros((TILE, TILE), np.float64) for o in ORIENTATIONS}
@@ -404,27 +525,45 @@ class Reader:
     def add_folds(self, evidence: Folds) -> None:
         """Add one picture's evidence as returned by add() (to another Reader: video
         verification also keeps a Reader of key frames only). Such pictures take part
-        in decoding, not in the scale search."""
+        in decoding, not in the lattice search."""
         for o, tile in evidence.items():
             self._folded[o] += tile
         self.pictures += 1
 
-    def read(self, *, search_scales: bool = False, finer: FinerLuma | None = None) -> Reading:
-        """Decode the evidence so far; with search_scales, also try other scales when
-        the mark is not found at the working grid's own (see _search_scales)."""
+    def read(
+        self, *, search: bool = False, planes: Planes | None = None, size: tuple[int, int] | None = None
+    ) -> Reading:
+        """Decode the evidence so far. With search, a picture whose mark is not on the
+        working grid as it is (cropped, rotated, stretched, set inside a larger one) is
+        looked for along the tile lattice, on the working plane and on the finer planes
+        that `planes` supplies. `size` is the pictures' own (width, height), for the
+        geometry in pixels (default: working-grid cells)."""
+        white = self._white
+        shape = white.shape if white is not None else None
+        px = _pixels_per_plane_pixel(size, shape)
         best = Reading(None, 0.0, None)
         for attempts, (mirrored, turns) in enumerate(ORIENTATIONS, start=1):
             wm_id, score, errors, raw, offset = _decode_folded(self._folded[(mirrored, turns)])
             if wm_id is not None:
-                return Reading(
+                reading = Reading(
                     wm_id, score, errors, mirrored=mirrored, turns=turns, attempts=attempts, offset=offset, raw_bits=raw
                 )
+                if white is None:
+                    return reading
+                geometry = _geometry(np.eye(2), (mirrored, turns), offset, (0, 0), px, subsample=1)
+                return _located(reading, geometry, white, px)
             if best.raw_bits is None or score > best.pilot_score:
                 best = Reading(None, score, None, mirrored=mirrored, turns=turns, raw_bits=raw)
         failed = Reading(None, best.pilot_score, None, attempts=len(ORIENTATIONS), raw_bits=best.raw_bits)
-        if search_scales and self._white is not None:
-            return _search_scales(self._white, failed.attempts, finer) or failed
+        if search and white is not None:
+            return _Search(white, px, planes, failed).run()
         return failed
+
+
+def _pixels_per_plane_pixel(size: tuple[int, int] | None, shape: tuple[int, int] | None) -> tuple[float, float]:
+    if size is None or shape is None:
+        return (1.0, 1.0)
+    return (size[0] / shape[1], size[1] / shape[0])
 
 
 def _pilot_score(folded: np.ndarray) -> float:
@@ -432,59 +571,203 @@ def _pilot_score(folded: np.ndarray) -> float:
     return float((corr.max() - corr.mean()) / (corr.std() + 1e-9))
 
 
-def _search_scales(white: np.ndarray, attempts_so_far: int, finer: FinerLuma | None = None) -> Reading | None:
-    """Find the mark in a cropped, re-framed or padded picture.
+def _pilot_scores(tiles: np.ndarray) -> np.ndarray:
+    """_pilot_score of a stack of folded tiles, in one batched FFT."""
+    corr = np.fft.irfft2(np.fft.rfft2(tiles) * _PILOT_FFT_CONJ, s=tiles.shape[1:])
+    flat = corr.reshape(len(tiles), -1)
+    return (flat.max(axis=1) - flat.mean(axis=1)) / (flat.std(axis=1) + 1e-9)
 
-    For each candidate scale the picture is brought to the grid the mark was made on,
-    folded, and scored by its pilot peak; only the few best scores are decoded (each
-    decoding is one attempt in the false-positive bound). Scales above 1 (crops) shrink
-    the whitened working plane. Scales below 1 (the picture inside a larger one) need
-    more cells than the working grid has, so `finer` supplies the luma from the
-    full-resolution picture; without it they are skipped.
 
-    The coarse scan looks only at the centre SCAN_WINDOW cells of each rescaled plane:
-    it costs the same at every scale, and a small window tolerates the grid's scale error
-    (the tile drifts less across it). The best few are refined on the whole plane."""
-    wh, ww = white.shape
+def _fold_and_score(plane: np.ndarray, lattice: sync.Lattice):
+    """Fold along a lattice; (phases, [(pilot, phase, orientation)] best first)."""
+    phases = sync.fold_along(plane, lattice)
+    options = [((dy, dx), o) for dy in range(sync.SUBSAMPLE) for dx in range(sync.SUBSAMPLE) for o in ORIENTATIONS]
+    pilots = _pilot_scores(np.stack([orient(phases[phase], *o) for phase, o in options]))
+    scored = [(pilot, phase, o) for pilot, (phase, o) in zip(pilots.tolist(), options, strict=True)]
+    return phases, sorted(scored, key=lambda c: -c[0])
 
-    def at(scale: float, o, window: int | None) -> tuple:
-        full_w, full_h = ww / scale, wh / scale
-        size = (max(1, round(min(full_w, window or full_w))), max(1, round(min(full_h, window or full_h))))
-        # the centred part of the picture that becomes `size` cells, as fractions of it
-        fx, fy = max(0.0, (1 - size[0] / full_w) / 2), max(0.0, (1 - size[1] / full_h) / 2)
-        if scale > 1:
-            plane = _resize(white, size, Image.BOX, box=(fx * ww, fy * wh, (1 - fx) * ww, (1 - fy) * wh))
+
+def _tune(plane: np.ndarray, lattice: sync.Lattice, phases, scored):
+    """Adjust a promising lattice's scale and angle for the strongest pilot.
+
+    A weak mark's autocorrelation peaks stand out by a pixel or so; on a wide picture
+    an error of 0.2 % in period or 0.3 degrees in angle smears the fold over cells.
+    The pilot, once the fold is near, climbs steeply toward the right geometry."""
+    best = (scored[0][0], lattice, phases, scored)
+    for scale_step, angle_step in TUNE_STEPS:
+        for _ in range(3):
+            improved = False
+            for ds, da in ((scale_step, 0.0), (-scale_step, 0.0), (0.0, angle_step), (0.0, -angle_step)):
+                candidate = best[1].turned(np.radians(da), 1.0 + ds)
+                trial_phases, trial_scored = _fold_and_score(plane, candidate)
+                if trial_scored[0][0] > best[0]:
+                    best = (trial_scored[0][0], candidate, trial_phases, trial_scored)
+                    improved = True
+            if not improved:
+                break
+    return best[1], best[2], best[3]
+
+
+class _Search:
+    """One picture's lattice search: the planes it looks at, the decoding attempts spent
+    (each counts in the false-positive bound), the best failed pilot."""
+
+    def __init__(self, white: np.ndarray, px: tuple[float, float], planes: Planes | None, failed: Reading):
+        self.white, self.px, self.planes = white, px, planes
+        self.attempts = failed.attempts
+        self.best = failed
+
+    def run(self) -> Reading:
+        for sync_plane in SYNC_PLANES:
+            found = self._plane(sync_plane)
+            if found is not None:
+                return found
+        return Reading(None, self.best.pilot_score, None, attempts=self.attempts, raw_bits=self.best.raw_bits)
+
+    def _plane(self, sync_plane: SyncPlane) -> Reading | None:
+        short = sync_plane.short
+        if short == WORK_SHORT_SIDE:
+            plane, plane_px = self.white, self.px
         else:
-            plane = _whiten(finer(size, (fx, fy, 1 - fx, 1 - fy)))
-        folded = _fold(orient(plane, *o))
-        return (_pilot_score(folded), scale, o, folded)
+            luma_plane = self.planes.luma(short) if self.planes is not None else None
+            if luma_plane is None:
+                return None
+            plane = _whiten(luma_plane).copy()
+            plane_px = self.planes.pixels_per_plane_pixel(luma_plane.shape)
+        h, w = plane.shape
+        max_lag = (round(h * WORK_MAX_LAG_SHARE), round(w * WORK_MAX_LAG_SHARE))
+        if sync_plane.max_lag is not None:
+            window = min(sync_plane.window or max(h, w), h, w)
+            max_lag = (min(sync_plane.max_lag, round(window * WORK_MAX_LAG_SHARE)),) * 2
+        lattices = sync.find_lattices(plane, max_lag, sync_plane.lattices, sync_plane.squares, sync_plane.window)
+        found = self._decode(plane, (0, 0), lattices, short, plane_px)
+        if found is not None or not sync_plane.roi:
+            return found
+        # A small marked picture (a collage tile, a picture in a screenshot, a window in
+        # a reaction video) is searched and folded alone: the rest of the plane only
+        # adds noise to its fold.
+        lag = sync_plane.max_lag or min(h, w) // 3
+        for top, left, wh, ww in sync.busiest_windows(plane, sync_plane.roi, lag, ROIS_PER_PLANE):
+            t0, l0 = max(0, top - wh // 4), max(0, left - ww // 4)
+            sub = np.ascontiguousarray(plane[t0 : top + wh + wh // 4, l0 : left + ww + ww // 4])
+            sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
+            lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
+            found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+            if found is not None:
+                return found
+        return None
 
-    scales = [x for x in SCALES if (x > 1 and min(ww, wh) / x >= TILE) or (x < 1 and finer is not None)]
-    coarse = sorted((at(scale, o, SCAN_WINDOW) for scale in scales for o in SCALE_ORIENTATIONS), key=lambda c: -c[0])
-    # A 1.5 % grid can miss the true scale by 0.75 %, which smears the tile over a wide
-    # picture: refine the best few on the whole plane by 0.3 % steps before decoding.
-    refined = [
-        max((at(c[1] * (1 + d), c[2], None) for d in (-0.006, -0.003, 0.0, 0.003, 0.006)), key=lambda r: r[0])
-        for c in coarse[:SCALE_REFINED]
-    ]
-    refined.sort(key=lambda c: -c[0])
-    for n, (score, scale, (mirrored, turns), folded) in enumerate(refined[:SCALE_CANDIDATES], start=1):
-        if score < SCALE_MIN_PILOT:
-            break
-        wm_id, pilot, errors, raw, offset = _decode_folded(folded)
-        if wm_id is not None:
-            return Reading(
-                wm_id,
-                pilot,
-                errors,
-                mirrored=mirrored,
-                turns=turns,
-                attempts=attempts_so_far + n,
-                offset=offset,
-                scale=scale,
-                raw_bits=raw,
-            )
-    return None
+    def _decode(self, plane, corner, lattices, short, plane_px, whole=None) -> Reading | None:
+        """Fold along each lattice, tune the promising ones, decode the best pilots."""
+        for lattice in lattices:
+            phases, scored = _fold_and_score(plane, lattice)
+            if TUNE_FROM_PILOT <= scored[0][0]:
+                lattice, phases, scored = _tune(plane, lattice, phases, scored)
+            for pilot_first, phase, o in scored[:DECODES_PER_LATTICE]:
+                if pilot_first < SYNC_MIN_PILOT:
+                    break
+                self.attempts += 1
+                wm_id, pilot, errors, raw, offset = _decode_folded(orient(phases[phase], *o))
+                if wm_id is None:
+                    if pilot > self.best.pilot_score:
+                        self.best = Reading(None, pilot, None, raw_bits=raw)
+                    continue
+                geometry = _geometry(lattice.matrix, o, offset, phase, plane_px, sync.SUBSAMPLE, corner)
+                working_cell = min(self.px) if short == WORK_SHORT_SIDE else min(plane_px) * short / WORK_SHORT_SIDE
+                reading = Reading(
+                    wm_id,
+                    pilot,
+                    errors,
+                    mirrored=o[0],
+                    turns=o[1],
+                    attempts=self.attempts,
+                    offset=offset,
+                    scale=float(np.sqrt(np.prod(geometry.cell))) / working_cell,
+                    raw_bits=raw,
+                    lattice=lattice if corner == (0, 0) else None,
+                    plane=short,
+                    phase=phase,
+                )
+                return _located(reading, geometry, plane if whole is None else whole, plane_px)
+        return None
+
+
+@cache
+def _orientation_steps(o: tuple[bool, int]) -> tuple[np.ndarray, np.ndarray]:
+    """For a tile oriented by `o`: where its cells came from in the unoriented fold. Returns
+    (source, steps): source[r, c] = (v, u) in the fold, and the 2x2 integer matrix whose
+    columns are the fold's (u, v) steps for one step along the tile's x and y."""
+    index = orient(np.arange(TILE * TILE).reshape(TILE, TILE), *o)
+    source = np.stack(np.divmod(index, TILE), axis=-1)  # (v, u)
+
+    def step(a, b):
+        d = (source[b] - source[a] + TILE // 2) % TILE - TILE // 2
+        return np.array([d[1], d[0]], float)  # (du, dv)
+
+    steps = np.column_stack([step((10, 10), (10, 11)), step((10, 10), (11, 10))])
+    return source, steps
+
+
+def _geometry(
+    lattice: np.ndarray,
+    o: tuple[bool, int],
+    offset: tuple[int, int],
+    phase: tuple[int, int],
+    px,
+    subsample: int,
+    corner: tuple[int, int] = (0, 0),
+) -> Geometry:
+    """The signed grid in submitted pixels, from a fold's lattice (plane pixels per fold
+    cell along u and v), the orientation and pilot offset that decoded, and the sub-cell
+    phase of the fold."""
+    source, steps = _orientation_steps(o)
+    v0, u0 = source[offset[0] % TILE, offset[1] % TILE]
+    # the fold cell's top-left corner in fold cells (plane coordinates: pixel i spans [i, i + 1))
+    fold_corner = np.array([u0 + phase[1] / subsample, v0 + phase[0] / subsample])
+    to_px = np.diag(px)
+    origin = to_px @ (lattice @ fold_corner + np.array(corner, float))
+    matrix = to_px @ lattice @ steps
+    return Geometry(tuple(map(tuple, matrix.tolist())), (float(origin[0]), float(origin[1])))
+
+
+# Region: the mark's presence is measured in blocks of REGION_BLOCK x REGION_BLOCK signed
+# cells (a quarter tile: on a 1080p photo about 35 px, enough chips for a z-score of
+# 4-10 on a marked block); blocks above REGION_Z belong to the region.
+REGION_BLOCK = 24
+REGION_Z = 2.5
+
+
+def _located(reading: Reading, geometry: Geometry, white: np.ndarray, px: tuple[float, float]) -> Reading:
+    """The reading with its geometry and the box where the mark is present (submitted px)."""
+    from dataclasses import replace
+
+    h, w = white.shape
+    m_plane = np.diag(1 / np.array(px)) @ geometry.m  # plane pixels per signed cell
+    origin_plane = np.array(geometry.origin) / np.array(px)
+    u, v = sync.cells_of_pixels((h, w), m_plane, origin_plane)
+    cx = np.floor(u).astype(np.intp) % TILE
+    cy = np.floor(v).astype(np.intp) % TILE
+    chips = _tile(reading.wm_id)[cy, cx].reshape(h, w)
+    block = max(4, round(REGION_BLOCK * float(np.sqrt(abs(np.linalg.det(m_plane))))))
+    bh, bw = -(-h // block), -(-w // block)
+    pad = ((0, bh * block - h), (0, bw * block - w))
+    agree = np.pad(white * chips, pad).reshape(bh, block, bw, block).sum(axis=(1, 3))
+    energy = np.pad(white * white, pad).reshape(bh, block, bw, block).sum(axis=(1, 3))
+    cell_area = max(1.0, abs(float(np.linalg.det(m_plane))))
+    z = agree / np.sqrt(energy * cell_area + 1e-9)
+    present = z > REGION_Z
+    region = None
+    if present.any():
+        from scipy import ndimage
+
+        labels, n = ndimage.label(ndimage.binary_closing(present, np.ones((3, 3)), border_value=0) | present)
+        sizes = ndimage.sum(present, labels, range(1, n + 1))
+        biggest = labels == (int(np.argmax(sizes)) + 1)
+        rows, cols = np.nonzero(biggest)
+        left, right = cols.min() * block * px[0], min(w, (cols.max() + 1) * block) * px[0]
+        top, bottom = rows.min() * block * px[1], min(h, (rows.max() + 1) * block) * px[1]
+        region = (round(left), round(top), round(right), round(bottom))
+    return replace(reading, geometry=geometry, region=region)
 
 
 class Presence:
@@ -499,16 +782,22 @@ class Presence:
     def __init__(self, reading: Reading):
         self.orientation = (reading.mirrored, reading.turns)
         self._offset = reading.offset
-        self._scale = reading.scale
+        if reading.lattice is not None and reading.plane != WORK_SHORT_SIDE:
+            raise ValueError("Presence folds working-grid pictures: the reading's lattice is on another plane")
+        self._lattice, self._phase = reading.lattice, reading.phase
         self._tile_fft_conj = np.conj(np.fft.rfft2(_tile(reading.wm_id)))
 
+    @property
+    def moved(self) -> bool:
+        """The mark is not on the working grid as it is: evidence must be folded anew."""
+        return self._lattice is not None
+
     def folds(self, work_luma: np.ndarray) -> Folds:
-        """The evidence score() needs: one orientation (and the reading's scale) instead
-        of eight."""
+        """The evidence score() needs: one orientation (along the reading's lattice, for a
+        picture that moved) instead of eight."""
         white = _whiten(work_luma)
-        if self._scale != 1.0:  # a cropped or re-framed clip: back to the mark's grid
-            h, w = white.shape
-            white = _resize(white, (max(1, round(w / self._scale)), max(1, round(h / self._scale))), Image.BOX)
+        if self._lattice is not None:
+            return {self.orientation: orient(sync.fold_along(white, self._lattice)[self._phase], *self.orientation)}
         return folds(white, (self.orientation,))
 
     def score(self, evidence: Folds) -> float:
@@ -534,27 +823,35 @@ def extract(rgb: np.ndarray) -> Reading:
     work = _work_luma(rgb, working_size(width, height))
     reader = Reader()
     reader.add(work)
-    return reader.read(search_scales=True, finer=FinerLuma(rgb, work.shape))
+    return reader.read(search=True, planes=Planes(rgb), size=(width, height))
 
 
-class FinerLuma:
-    """Luma finer than the working grid, for the scale search below 1.
+class Planes:
+    """The picture's luma at the lattice search's finer plane sizes, made on demand from
+    one grey conversion of the full picture."""
 
-    Made from one intermediate plane (the largest size the search needs, area-averaged
-    once from the full picture) rather than from the full picture each time."""
-
-    def __init__(self, rgb: np.ndarray, work_shape: tuple[int, int]):
+    def __init__(self, rgb: np.ndarray):
         self._rgb = rgb
-        self._largest = (round(work_shape[1] / min(SCALES)) + 1, round(work_shape[0] / min(SCALES)) + 1)
-        self._plane: Image.Image | None = None
+        self._gray: Image.Image | None = None
 
-    def __call__(self, size: tuple[int, int], window: tuple[float, float, float, float]) -> np.ndarray:
-        """The part `window` (left, top, right, bottom as fractions of the picture) at `size`."""
-        if self._plane is None:
-            height, width = self._rgb.shape[:2]
-            gray = Image.fromarray(self._rgb).convert("L")
-            largest = (min(width, self._largest[0]), min(height, self._largest[1]))
-            self._plane = gray.convert("F").resize(largest, Image.BOX if largest[0] < width else Image.BICUBIC)
-        w, h = self._plane.size
-        box = (window[0] * w, window[1] * h, window[2] * w, window[3] * h)
-        return np.array(self._plane.resize(size, Image.BOX if size[0] < box[2] - box[0] else Image.BICUBIC, box=box))
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._rgb.shape[1], self._rgb.shape[0]
+
+    def luma(self, short: int) -> np.ndarray | None:
+        """Luma with this short side (area-averaged), or the full picture when it is
+        smaller; None when the picture has too few pixels to add detail over the
+        working grid."""
+        width, height = self.size
+        if min(width, height) < 0.75 * short:
+            return None
+        scale = min(1.0, short / min(width, height))
+        if self._gray is None:
+            self._gray = Image.fromarray(self._rgb).convert("L")
+        if scale == 1.0:
+            return np.asarray(self._gray, dtype=np.float32)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return np.asarray(self._gray.resize(size, Image.BOX), dtype=np.float32)
+
+    def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
+        return _pixels_per_plane_pixel(self.size, shape)
