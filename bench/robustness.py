@@ -189,8 +189,8 @@ def _video_job(args) -> dict:
         baseline = Baseline(method)
         payload = rng.integers(0, 2, PAYLOAD_BITS).astype(np.uint8)
         attacks.transform(src, marked, picture=lambda rgb: baseline.embed(rgb, payload), crf=18)
-    for name, (attack, _) in attacks.VIDEO_ROBUSTNESS.items():
-        copy = work / f"{name}{attacks.VIDEO_SUFFIX.get(name, '.mp4')}"
+    for name, (attack, _) in list(attacks.VIDEO_ROBUSTNESS.items()) + list(attacks.VIDEO_PLACEMENT.items()):
+        copy = work / f"{name.replace(' ', '_')}{attacks.VIDEO_SUFFIX.get(name, '.mp4')}"
         attack(marked, copy)
         if method == "realmark":
             result = verify(copy, store=store, trust=keyring.trust())
@@ -236,7 +236,7 @@ def video_robustness(work: Path, count: int, pool) -> dict:
     jobs = [(m, label, src, work) for label, src in sources for m in METHODS]
     per_clip = list(pool.map(_video_job, jobs))
     table = {}
-    for name in attacks.VIDEO_ROBUSTNESS:
+    for name in list(attacks.VIDEO_ROBUSTNESS) + list(attacks.VIDEO_PLACEMENT):
         table[name] = {}
         for m in METHODS:
             rows = [c["attacks"][name] for c in per_clip if c["method"] == m]
@@ -360,7 +360,8 @@ def markdown(r: dict) -> str:
             f"baselines: every frame marked, majority vote over {BASELINE_VIDEO_SAMPLES} frames.",
             "",
         ]
-        lines += _rows(v["attacks"], {k: t for k, (_, t) in attacks.VIDEO_ROBUSTNESS.items()}) + [""]
+        targets = {k: t for k, (_, t) in list(attacks.VIDEO_ROBUSTNESS.items()) + list(attacks.VIDEO_PLACEMENT.items())}
+        lines += _rows(v["attacks"], targets) + [""]
     if "unmarked" in r:
         u = r["unmarked"]
         lines.append(

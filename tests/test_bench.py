@@ -25,7 +25,7 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
     report["photos"] = robustness.photo_robustness([photos.fit(photos.real("astronaut"), 1920, 1080)], here)
     report["unmarked"] = robustness.unmarked(60, here)
     table = report["photos"]["attacks"]
-    assert set(table) == set(attacks.ROBUSTNESS)
+    assert set(table) == set(attacks.ROBUSTNESS) | set(attacks.PLACEMENT)
     assert report["photos"]["quality"]["realmark"]["psnr"][0] >= 40
     assert report["photos"]["quality"]["realmark"]["ssim"][0] >= 0.98
     assert all(row["realmark"]["wrong"] == 0 for row in table.values())
@@ -36,8 +36,10 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
     # The field notes' finding, reproduced: dwtDct does not survive 4:2:0 JPEG or resizing.
     assert table["jpeg_q50"]["dwtDct"]["recovered"] == 0.0 and table["long_side_720"]["dwtDct"]["bit_accuracy"] < 0.7
     assert report["unmarked"] == {**report["unmarked"], "read": 60, "ids_found": 0}
+    assert report["unmarked"]["placed"] > 0  # screenshots, collages ... of unmarked pictures too
+    assert all(table[a]["realmark"]["recovered"] == 1.0 for a in ("text_bar", "rotate_le5", "stretch"))
     text = robustness.markdown(report)
-    assert "| screenshot | >= 99% |" in text and "**0 ids found**" in text
+    assert "| screenshot | >= 99% |" in text and "| collage_2x2 | >= 95% |" in text and "**0 ids found**" in text
 
 
 def test_service_benchmark_runs_against_a_real_server_process():

@@ -19,6 +19,10 @@ from .result import Verdict
 # Changed grid cells are named as regions only while the picture as a whole still
 # resembles the signed one; beyond this the whole picture is different, not some regions.
 REGIONS_MAX_DISTANCE = 2 * COPY_DISTANCE
+# A clip's pictures inside a larger frame are the frame's main content (letterboxed, or a
+# screen recording with borders) when they cover at least half of it; smaller, they are
+# a window over other footage (picture-in-picture).
+MAIN_PICTURE_FILLS = 0.5
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def moved(mark: WatermarkEvidence, clip: bool) -> Decision:
     if p.embedded:
         if not clip:
             reasons += (Reason.EMBEDDED,)
-        elif p.spans_width or p.spans_height:
+        elif p.spans_width or p.spans_height or p.fills >= MAIN_PICTURE_FILLS:
             reasons += (Reason.LETTERBOXED,)
         else:
             reasons += (Reason.PICTURE_IN_PICTURE,)

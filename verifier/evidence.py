@@ -33,6 +33,8 @@ class Placement:
     shear: float  # degrees from square
     uniform: bool  # a plain resize (plus mirror and quarter turns)
     region: tuple[int, int, int, int] | None  # where the mark itself was found present
+    corner: tuple[float, float] = (0.0, 0.0)  # the signed picture's top-left corner, px (may lie outside)
+    matrix: tuple[tuple[float, float], tuple[float, float]] = ((1.0, 0.0), (0.0, 1.0))  # px per signed cell
 
     @property
     def rotated(self) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realmark.watermark.codec import TILE, Geometry, Reading, working_size
+from realmark.watermark.codec import TILE, Geometry, PresenceMap, Reading, working_size
 
 from .evidence import Placement
 
@@ -23,6 +23,9 @@ from .evidence import Placement
 # cropped (larger) or embedded (smaller): the lattice measures sizes to about 0.3 %, and
 # platforms trim a pixel or two when they round sizes to even numbers.
 SIZE_TOLERANCE = 0.03
+# A block counts toward a placement when its presence z-score is above this: unmarked
+# blocks score about N(0, 1), so each one inside a box costs it about PLACE_Z.
+PLACE_Z = 1.0
 
 
 def _corners(geometry: Geometry, size_cells: tuple[int, int], shift: tuple[int, int]) -> np.ndarray:
@@ -47,18 +50,32 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
     cropped = bool(extent[0] > fw * (1 + SIZE_TOLERANCE) or extent[1] > fh * (1 + SIZE_TOLERANCE))
     embedded = bool(extent[0] < fw * (1 - SIZE_TOLERANCE) or extent[1] < fh * (1 - SIZE_TOLERANCE))
     # Where: the mark repeats every tile, so the picture's top-left corner is the origin
-    # plus some whole number of tiles; the placement that best covers the region wins
-    # (without a region, the one nearest the frame's centre).
-    target = reading.region or (0, 0, fw, fh)
-    best, best_score = None, -np.inf
+    # plus some whole number of tiles. The placement whose box best matches where the mark
+    # is present wins: each block inside it adds its presence z-score less PLACE_Z (so a
+    # box takes in marked blocks and leaves out unmarked ones); ties go to the box nearest
+    # the frame's centre (a crop: every placement covers the whole frame).
+    best, best_score, best_corner = None, -np.inf, None
     span = [int(np.ceil(n / TILE)) + 1 for n in size_cells]
+    score_box = _box_scorer(reading.presence, frame)
+    cropped_x, cropped_y = extent[0] > fw * (1 + SIZE_TOLERANCE), extent[1] > fh * (1 + SIZE_TOLERANCE)
+    slack_x, slack_y = fw * SIZE_TOLERANCE, fh * SIZE_TOLERANCE
     for i in range(-span[0], span[0] + 1):
         for j in range(-span[1], span[1] + 1):
             c = _corners(geometry, size_cells, (i, j))
             box = (*c.min(axis=0), *c.max(axis=0))
-            score = _overlap(box, target) - 1e-3 * _centre_distance(box, target)
+            if box[2] <= 0 or box[3] <= 0 or box[0] >= fw or box[1] >= fh:
+                continue
+            # Along an axis where the whole picture fits in the frame, it lies inside it:
+            # a picture hanging over an edge there would have been cropped smaller.
+            if not (cropped_x or (-slack_x <= box[0] and box[2] <= fw + slack_x)):
+                continue
+            if not (cropped_y or (-slack_y <= box[1] and box[3] <= fh + slack_y)):
+                continue
+            score = score_box(box) - 1e-6 * _centre_distance(box, (0, 0, fw, fh))
             if score > best_score:
-                best, best_score = box, score
+                best, best_score, best_corner = box, score, c[0]
+    if best is None:  # no placement fits (a picture larger than the frame and shifted): the frame
+        best, best_corner = (0.0, 0.0, float(fw), float(fh)), np.array(geometry.origin)
     left, top, right, bottom = best
     clipped = (max(0.0, left), max(0.0, top), min(float(fw), right), min(float(fh), bottom))
     visible_area = max(0.0, clipped[2] - clipped[0]) * max(0.0, clipped[3] - clipped[1])
@@ -76,16 +93,30 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
         shear=round(geometry.shear, 2),
         uniform=geometry.uniform,
         region=reading.region,
+        corner=(float(best_corner[0]), float(best_corner[1])),
+        matrix=tuple(map(tuple, geometry.m.tolist())),
     )
 
 
-def _overlap(a, b) -> float:
-    """Intersection over union of two boxes (left, top, right, bottom)."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+def _box_scorer(presence: PresenceMap | None, frame: tuple[int, int]):
+    """score(box): the summed (z - PLACE_Z) of the presence blocks whose centres lie in the
+    box (0 for every box without a presence map)."""
+    if presence is None:
+        return lambda box: 0.0
+    z = presence.z.astype(np.float64) - PLACE_Z
+    table = np.zeros((z.shape[0] + 1, z.shape[1] + 1))
+    table[1:, 1:] = z.cumsum(axis=0).cumsum(axis=1)
+    bw, bh = presence.block
+
+    def score(box) -> float:
+        # blocks whose centre (k + 0.5) * size lies in [low, high)
+        c0 = int(np.clip(np.ceil(box[0] / bw - 0.5), 0, z.shape[1]))
+        c1 = int(np.clip(np.ceil(box[2] / bw - 0.5), 0, z.shape[1]))
+        r0 = int(np.clip(np.ceil(box[1] / bh - 0.5), 0, z.shape[0]))
+        r1 = int(np.clip(np.ceil(box[3] / bh - 0.5), 0, z.shape[0]))
+        return float(table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0])
+
+    return score
 
 
 def _centre_distance(a, b) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from av.video.frame import PictureType
+from PIL import Image
 
 from realmark.errors import BadInput
 from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, stack
@@ -44,18 +45,37 @@ class _Scan:
     complete: bool = True  # False when frames before the id had to be dropped
 
 
-def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | None) -> _Scan:
+Warp = Callable[[np.ndarray], np.ndarray]  # a working-grid frame -> the signed picture's working grid
+
+
+def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | None, warp: Warp | None = None) -> _Scan:
     """Decode every frame (a fake frame must not hide between samples), scaled by FFmpeg
     to the working grid: nothing full-size reaches Python. The deblocking filter is
-    skipped (invisible at this scale, about a quarter of H.264 decoding time)."""
+    skipped (invisible at this scale, about a quarter of H.264 decoding time).
+
+    The first SYNC_AT frames are also scaled to the lattice search's finer planes (every
+    other one, every fourth for the finest): a letterboxed or windowed clip's mark is
+    too small for the working grid. `warp`, once the signed picture's place in the frame
+    is known, brings each frame back to the signed picture for its fingerprint."""
     shrink = SmallLuma(codec.working_size(info.width, info.height))
     frame_size = (info.width, info.height)
+    finer = codec.SummedPlanes(frame_size)
+    scalers = {
+        p.short: (SmallLuma(shape), 2 if p.short <= 512 else 4)
+        for p in codec.SYNC_PLANES
+        if p.short != codec.WORK_SHORT_SIDE and (shape := codec.SummedPlanes.shape(frame_size, p.short))
+    }
     scan = _Scan(reading=known)
     reader, keyframes = codec.Reader(), codec.Reader()
-    scorer = codec.Presence(known) if known else None
+    scorer = codec.Presence(known, frame_size) if known else None
     pending: list[tuple[np.ndarray, codec.Folds]] = []
     next_read = FIRST_READ
     container, _ = open_checked(path)
+
+    def fingerprint(small: np.ndarray) -> bytes:
+        picture = warp(small) if warp is not None else codec.orient(small, *scorer.orientation)
+        return fingerprint_luma(picture).bits
+
     with container:
         container.streams.video[0].codec_context.options = {"skip_loop_filter": "all"}
         start = None
@@ -68,6 +88,10 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                 scan.samples.append((t - start, fingerprint_luma(small).bits))
             if scorer is None:
                 evidence = reader.add(small)
+                if reader.pictures <= SYNC_AT:
+                    for short, (scale, every) in scalers.items():
+                        if reader.pictures % every == 1:
+                            finer.add(short, scale(frame))
                 if len(pending) < MAX_BUFFERED:
                     pending.append((small, evidence))
                 else:
@@ -75,7 +99,7 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                 attempt = None
                 if reader.pictures == next_read:  # early stop: read on a doubling schedule
                     next_read *= 2
-                    attempt = reader.read(search=reader.pictures == SYNC_AT, size=frame_size)
+                    attempt = reader.read(search=reader.pictures == SYNC_AT, planes=finer, size=frame_size)
                 if frame.key_frame or frame.pict_type == PictureType.I:
                     # Encoders copy pictures along motion vectors between key frames, and
                     # the (static) mark moves with them: in a pan, P-frames blur the sum.
@@ -84,30 +108,48 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                     if attempt is None or (attempt.wm_id is None and keyframes.pictures < reader.pictures):
                         attempt = keyframes.read()
                 if attempt is not None and attempt.wm_id is not None:
-                    scan.reading, scorer = attempt, codec.Presence(attempt)
-                    _settle(scan, scorer, pending)
+                    scan.reading, scorer = attempt, codec.Presence(attempt, frame_size)
+                    _settle(scan, scorer, pending, fingerprint)
             else:
                 scan.presence.append(scorer.score(scorer.folds(small)))
-                scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
+                scan.hashes.append(fingerprint(small))
             if progress and info.duration_s:
                 progress(min(1.0, scan.times[-1] / info.duration_s))
     scan.frames_read = reader.pictures if known is None else len(scan.times)
     if scorer is None:
-        scan.reading = reader.read(search=True, size=frame_size)  # the whole clip's evidence
+        scan.reading = reader.read(search=True, planes=finer, size=frame_size)  # the whole clip's evidence
         if scan.reading.wm_id is None and 0 < keyframes.pictures < reader.pictures:
             scan.reading = keyframes.read()
         if scan.reading.wm_id is not None:
-            _settle(scan, codec.Presence(scan.reading), pending)
+            scorer = codec.Presence(scan.reading, frame_size)
+            _settle(scan, scorer, pending, fingerprint)
     return scan
 
 
-def _settle(scan: _Scan, scorer: codec.Presence, pending) -> None:
+def _settle(scan: _Scan, scorer: codec.Presence, pending, fingerprint) -> None:
     """Score the frames seen before the id was known, now that it is."""
     for small, evidence in pending:
         # Evidence gathered at the working grid's scale is reusable only if the mark is there.
         scan.presence.append(scorer.score(scorer.folds(small) if scorer.moved else evidence))
-        scan.hashes.append(fingerprint_luma(codec.orient(small, *scorer.orientation)).bits)
+        scan.hashes.append(fingerprint(small))
     pending.clear()
+
+
+def _warp(placement, frame: tuple[int, int], signed: tuple[int, int]) -> Warp:
+    """The signed picture's working grid, sampled from a working-grid frame of a clip in
+    which it sits at `placement` (letterboxed, in a window, rotated ...)."""
+    ww, wh = codec.working_size(*frame)
+    sw, sh = codec.working_size(*signed)
+    to_small = np.diag([ww / frame[0], wh / frame[1]])
+    m = to_small @ np.array(placement.matrix)  # small-frame pixels per signed cell
+    corner = to_small @ np.array(placement.corner)
+    # PIL's affine transform maps each output pixel (a signed cell) to an input point.
+    data = (m[0, 0], m[0, 1], corner[0], m[1, 0], m[1, 1], corner[1])
+
+    def warp(small: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(small).transform((sw, sh), Image.AFFINE, data, Image.BILINEAR))
+
+    return warp
 
 
 def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> Verification:
@@ -144,16 +186,18 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         decision = decide.photo_mark_on_clip()
         return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature))
     frame = (info.width, info.height)
-    mark = replace(mark, placement=place(reading, frame, (manifest.media.width, manifest.media.height)))
-    if mark.moved:  # a 9:16 re-frame, a letterbox, a window: only part of each frame is official
+    signed = (manifest.media.width, manifest.media.height)
+    mark = replace(mark, placement=place(reading, frame, signed))
+    if mark.moved and mark.placement.cropped:
+        # A 9:16 re-frame, a crop, a rotation: the signed pictures are not all there, and
+        # their fingerprints cannot be compared with part of them.
         decision = decide.moved(mark, clip=True)
-        return Verification(
-            decision.verdict,
-            decision.reasons,
-            manifest,
-            Evidence(mark, found.signature, ReframedContent(reading.scale)),
-        )
-    if not scan.complete:  # the id came late: look at every frame again, knowing it
+        evidence = Evidence(mark, found.signature, ReframedContent(reading.scale))
+        return Verification(decision.verdict, decision.reasons, manifest, evidence)
+    if mark.moved:  # letterboxed, in a window, stretched: all of each signed picture is there
+        # Look again, fingerprinting where the signed picture sits, for the original's seconds.
+        scan = _scan(path, info, reading, None, warp=_warp(mark.placement, frame, signed))
+    elif not scan.complete:  # the id came late: look at every frame again, knowing it
         scan = _scan(path, info, reading, None)
     times = np.array(scan.times)
     original = stack(manifest.timeline)
@@ -169,5 +213,8 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         mark_threshold=timeline.MARK_PRESENT,
         ranges=tuple(ranges),
     )
-    decision = decide.clip(mark, content, original_seconds=manifest.media.duration_ms / 1000)
+    if mark.moved:
+        decision = decide.moved(mark, clip=True)
+    else:
+        decision = decide.clip(mark, content, original_seconds=manifest.media.duration_ms / 1000)
     return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature, content))

@@ -17,8 +17,9 @@ in the picture's autocorrelation and the picture is sampled along it.
 
 False positives: an unmarked image yields effectively random decoded bits, so the check
 matches with probability 2**-40 per decoding attempt. `extract` makes at most
-`MAX_ATTEMPTS` (8 orientations + 12 lattice decodes) attempts, so
-P(false id) <= 20 * 2**-40 (about 1.8e-11).
+`MAX_ATTEMPTS` (8 orientations + at most SYNC_ATTEMPTS = 90 lattice decodes) attempts,
+so P(false id) <= 98 * 2**-40 (about 8.9e-11). Choosing what to decode by pilot score
+costs nothing here: the pilot chips are apart from the coded bits the check covers.
 """
 
 from __future__ import annotations
@@ -78,28 +79,34 @@ class SyncPlane:
     lattices: int
     squares: int
     roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
+    roi_photos: bool = True  # False: windows for clips only (a single photo's windows cost too much here)
 
 
 SYNC_PLANES = (
-    SyncPlane(WORK_SHORT_SIDE, None, None, lattices=4, squares=4),
-    SyncPlane(512, 160, None, lattices=3, squares=2, roi=192),
-    SyncPlane(1024, 100, 512, lattices=2, squares=1, roi=288),
+    SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
+    SyncPlane(512, 160, None, lattices=2, squares=2, roi=192),
+    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, roi_photos=False),
 )
+# A framed picture's own size gives its mark's scale: its short side is 256 cells. The
+# box found around it can take in part of its surroundings (a blurred fill), so each
+# side of the box is tried as the short side and as the long side of the usual shapes
+# (1:1, 4:5, 3:4, 9:16): 256, 320, 341 or 455 cells.
+FRAMED_CELLS = (256, 320, 341, 455)
+FRAMED_ERRORS = (0.0, 0.015, -0.015, 0.03)  # the box is more often a little small than large
 ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
-ROI_LATTICES, ROI_SQUARES = 2, 2  # lattices folded per window
+ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
 DECODES_PER_LATTICE = 2  # (sub-cell phase, orientation) pairs decoded per lattice, best pilot first
 # A lattice whose fold's pilot reaches TUNE_FROM_PILOT is adjusted (scale, angle) for the
 # best pilot, in these steps (relative scale, degrees), coarse to fine.
 TUNE_FROM_PILOT = 5.0
-TUNE_STEPS = ((0.004, 0.4), (0.002, 0.2), (0.001, 0.1))
+TUNE_STEPS = ((0.01, 0.6), (0.004, 0.3), (0.002, 0.15), (0.001, 0.08))
 # A lattice fold is decoded only if its pilot stands out: the best of its 32 (phase,
 # orientation) pilot scores is 3.5-5.4 on unmarked pictures, 9-25 on marked copies.
 SYNC_MIN_PILOT = 5.5
-SYNC_ATTEMPTS = (
-    sum(p.lattices + p.squares + (ROIS_PER_PLANE * (ROI_LATTICES + ROI_SQUARES) if p.roi else 0) for p in SYNC_PLANES)
-    * DECODES_PER_LATTICE
-)
+# Decoding attempts the lattice search may spend on one picture, whatever it finds:
+# the cap is what the false-positive bound counts (it stops at the cap).
+SYNC_ATTEMPTS = 90
 MAX_ATTEMPTS = len(ORIENTATIONS) + SYNC_ATTEMPTS
 
 _DOMAIN = b"realmark watermark v1"
@@ -405,6 +412,15 @@ class Geometry:
 
 
 @dataclass(frozen=True)
+class PresenceMap:
+    """How strongly each block of the picture carries the decoded mark (z-scores, about
+    N(0, 1) where it is absent), blocks of `block` (width, height) submitted pixels."""
+
+    z: np.ndarray
+    block: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Reading:
     """What extract() found. wm_id is None when no valid watermark was read."""
 
@@ -422,9 +438,13 @@ class Reading:
     )  # hard coded-bit decisions of the best attempt
     geometry: Geometry | None = None  # where the signed grid sits in the picture (None: not found)
     region: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) px where the mark is present
-    lattice: sync.Lattice | None = field(default=None, repr=False)  # the lattice decoded along
-    plane: int = WORK_SHORT_SIDE  # short side of the plane the lattice is measured on
-    phase: tuple[int, int] = (0, 0)  # the lattice fold's sub-cell phase
+    presence: PresenceMap | None = field(default=None, repr=False, compare=False)
+    # The lattice decoded along, in the submitted picture's pixels, folded from fold_origin
+    # (px), and the fold's sub-cell phase: what re-folds other frames of a clip the same way.
+    lattice: sync.Lattice | None = field(default=None, repr=False)
+    fold_origin: tuple[float, float] = (0.0, 0.0)
+    plane: int = WORK_SHORT_SIDE  # short side of the plane the lattice was measured on
+    phase: tuple[int, int] = (0, 0)
 
     @property
     def synchronised(self) -> bool:
@@ -509,6 +529,7 @@ class Reader:
     def __init__(self) -> None:
         self._folded = {o: np.zeros((TILE, TILE), np.float64) for o in ORIENTATIONS}
         self._white: np.ndarray | None = None
+        self._textured: tuple[float, float, float, float] | None = None
         self.pictures = 0
 
     def add(self, work_luma: np.ndarray) -> Folds:
@@ -516,6 +537,9 @@ class Reader:
         white = _whiten(work_luma)
         if self._white is None:
             self._white = white.copy()
+            # Where the picture has texture is judged on one picture: in a sum over a
+            # clip's frames, moving content averages out and still borders do not.
+            self._textured = sync.textured_box(self._white)
         elif self._white.shape == white.shape:
             self._white += white
         evidence = folds(white)
@@ -550,13 +574,12 @@ class Reader:
                 )
                 if white is None:
                     return reading
-                geometry = _geometry(np.eye(2), (mirrored, turns), offset, (0, 0), px, subsample=1)
-                return _located(reading, geometry, white, px)
+                return _located(reading, _plane_geometry((mirrored, turns), offset, white.shape, px), white, px)
             if best.raw_bits is None or score > best.pilot_score:
                 best = Reading(None, score, None, mirrored=mirrored, turns=turns, raw_bits=raw)
         failed = Reading(None, best.pilot_score, None, attempts=len(ORIENTATIONS), raw_bits=best.raw_bits)
         if search and white is not None:
-            return _Search(white, px, planes, failed).run()
+            return _Search(white, px, planes, failed, self._textured).run()
         return failed
 
 
@@ -608,14 +631,29 @@ def _tune(plane: np.ndarray, lattice: sync.Lattice, phases, scored):
     return best[1], best[2], best[3]
 
 
+def _framed_lattices(shape: tuple[int, int], max_lag: int) -> list[sync.Lattice]:
+    """Square, unrotated lattices for a framed picture filling `shape`, from its size."""
+    out, seen = [], set()
+    for side in shape:
+        for cells in FRAMED_CELLS:
+            for error in FRAMED_ERRORS:  # the box's edges are found to a few pixels
+                period = side * TILE / cells * (1 + error)
+                if sync.MIN_PERIOD <= period <= max_lag and round(period, 1) not in seen:
+                    seen.add(round(period, 1))
+                    out.append(sync.Lattice((period, 0.0), (0.0, period), 0.0))
+    return out
+
+
 class _Search:
     """One picture's lattice search: the planes it looks at, the decoding attempts spent
     (each counts in the false-positive bound), the best failed pilot."""
 
-    def __init__(self, white: np.ndarray, px: tuple[float, float], planes: Planes | None, failed: Reading):
+    def __init__(self, white, px: tuple[float, float], planes: Planes | SummedPlanes | None, failed: Reading, textured):
         self.white, self.px, self.planes = white, px, planes
         self.attempts = failed.attempts
+        self.cap = failed.attempts + SYNC_ATTEMPTS
         self.best = failed
+        self.textured = textured  # (left, top, right, bottom) fractions: a framed picture (sync.textured_box)
 
     def run(self) -> Reading:
         for sync_plane in SYNC_PLANES:
@@ -629,11 +667,10 @@ class _Search:
         if short == WORK_SHORT_SIDE:
             plane, plane_px = self.white, self.px
         else:
-            luma_plane = self.planes.luma(short) if self.planes is not None else None
-            if luma_plane is None:
+            plane = self.planes.white(short) if self.planes is not None else None
+            if plane is None:
                 return None
-            plane = _whiten(luma_plane).copy()
-            plane_px = self.planes.pixels_per_plane_pixel(luma_plane.shape)
+            plane_px = self.planes.pixels_per_plane_pixel(plane.shape)
         h, w = plane.shape
         max_lag = (round(h * WORK_MAX_LAG_SHARE), round(w * WORK_MAX_LAG_SHARE))
         if sync_plane.max_lag is not None:
@@ -643,6 +680,22 @@ class _Search:
         found = self._decode(plane, (0, 0), lattices, short, plane_px)
         if found is not None or not sync_plane.roi:
             return found
+        if not sync_plane.roi_photos and not isinstance(self.planes, SummedPlanes):
+            return None
+        # A picture framed by flat surroundings (app chrome, a plain background) is
+        # searched alone first.
+        if self.textured is not None:
+            left, top, right, bottom = self.textured
+            t0, l0 = int(top * h), int(left * w)
+            sub = np.ascontiguousarray(plane[t0 : int(np.ceil(bottom * h)), l0 : int(np.ceil(right * w))])
+            if min(sub.shape) >= 2 * sync.MIN_PERIOD:
+                lag = sync_plane.max_lag or min(h, w) // 3
+                sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
+                lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
+                lattices += _framed_lattices(sub.shape, lag)
+                found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+                if found is not None:
+                    return found
         # A small marked picture (a collage tile, a picture in a screenshot, a window in
         # a reaction video) is searched and folded alone: the rest of the plane only
         # adds noise to its fold.
@@ -664,7 +717,7 @@ class _Search:
             if TUNE_FROM_PILOT <= scored[0][0]:
                 lattice, phases, scored = _tune(plane, lattice, phases, scored)
             for pilot_first, phase, o in scored[:DECODES_PER_LATTICE]:
-                if pilot_first < SYNC_MIN_PILOT:
+                if pilot_first < SYNC_MIN_PILOT or self.attempts >= self.cap:
                     break
                 self.attempts += 1
                 wm_id, pilot, errors, raw, offset = _decode_folded(orient(phases[phase], *o))
@@ -684,12 +737,33 @@ class _Search:
                     offset=offset,
                     scale=float(np.sqrt(np.prod(geometry.cell))) / working_cell,
                     raw_bits=raw,
-                    lattice=lattice if corner == (0, 0) else None,
+                    lattice=lattice.in_pixels(plane_px),
+                    fold_origin=(corner[0] * plane_px[0], corner[1] * plane_px[1]),
                     plane=short,
                     phase=phase,
                 )
                 return _located(reading, geometry, plane if whole is None else whole, plane_px)
         return None
+
+
+def _plane_geometry(o: tuple[bool, int], offset: tuple[int, int], shape: tuple[int, int], px) -> Geometry:
+    """The signed grid in submitted pixels for a reading on the working grid as it is:
+    the plane was oriented by `o` and then folded, and the pilot put the tile's first
+    cell at `offset` of the oriented plane."""
+    h, w = shape
+    index = orient(np.arange(h * w).reshape(h, w), *o)
+    r0, c0 = offset
+
+    def cell(r, c):
+        return np.array(divmod(int(index[r, c]), w)[::-1], float)  # (x, y) in the plane
+
+    first = cell(r0, c0)
+    steps = np.column_stack([cell(r0, c0 + 1) - first, cell(r0 + 1, c0) - first])
+    corner = first + 0.5 - steps @ np.array([0.5, 0.5])
+    to_px = np.diag(px)
+    origin = to_px @ corner
+    matrix = to_px @ steps
+    return Geometry(tuple(map(tuple, matrix.tolist())), (float(origin[0]), float(origin[1])))
 
 
 @cache
@@ -722,8 +796,11 @@ def _geometry(
     phase of the fold."""
     source, steps = _orientation_steps(o)
     v0, u0 = source[offset[0] % TILE, offset[1] % TILE]
-    # the fold cell's top-left corner in fold cells (plane coordinates: pixel i spans [i, i + 1))
-    fold_corner = np.array([u0 + phase[1] / subsample, v0 + phase[0] / subsample])
+    # The signed tile's top-left corner in fold cells (plane coordinates: pixel i spans
+    # [i, i + 1)): half a cell back along the signed axes from the centre of the fold cell
+    # that holds the tile's first cell (a mirrored axis runs the other way).
+    centre = np.array([u0 + 0.5 + phase[1] / subsample, v0 + 0.5 + phase[0] / subsample])
+    fold_corner = centre - steps @ np.array([0.5, 0.5])
     to_px = np.diag(px)
     origin = to_px @ (lattice @ fold_corner + np.array(corner, float))
     matrix = to_px @ lattice @ steps
@@ -767,7 +844,8 @@ def _located(reading: Reading, geometry: Geometry, white: np.ndarray, px: tuple[
         left, right = cols.min() * block * px[0], min(w, (cols.max() + 1) * block) * px[0]
         top, bottom = rows.min() * block * px[1], min(h, (rows.max() + 1) * block) * px[1]
         region = (round(left), round(top), round(right), round(bottom))
-    return replace(reading, geometry=geometry, region=region)
+    presence = PresenceMap(z.astype(np.float32), (block * px[0], block * px[1]))
+    return replace(reading, geometry=geometry, region=region, presence=presence)
 
 
 class Presence:
@@ -779,12 +857,18 @@ class Presence:
     pattern raises every offset alike, so the score stays calibrated (CFAR): about
     N(0, 1) for a picture without the mark, whatever it shows."""
 
-    def __init__(self, reading: Reading):
+    def __init__(self, reading: Reading, size: tuple[int, int] | None = None):
+        """`size`: the pictures' (width, height) in pixels, needed for a reading whose mark
+        moved (it carries its lattice in pixels; pictures come on the working grid)."""
         self.orientation = (reading.mirrored, reading.turns)
         self._offset = reading.offset
-        if reading.lattice is not None and reading.plane != WORK_SHORT_SIDE:
-            raise ValueError("Presence folds working-grid pictures: the reading's lattice is on another plane")
-        self._lattice, self._phase = reading.lattice, reading.phase
+        self._phase = reading.phase
+        self._lattice = self._origin = None
+        if reading.lattice is not None:
+            ww, wh = working_size(*size)
+            to_work = (ww / size[0], wh / size[1])
+            self._lattice = reading.lattice.in_pixels(to_work)
+            self._origin = (reading.fold_origin[0] * to_work[0], reading.fold_origin[1] * to_work[1])
         self._tile_fft_conj = np.conj(np.fft.rfft2(_tile(reading.wm_id)))
 
     @property
@@ -797,7 +881,8 @@ class Presence:
         picture that moved) instead of eight."""
         white = _whiten(work_luma)
         if self._lattice is not None:
-            return {self.orientation: orient(sync.fold_along(white, self._lattice)[self._phase], *self.orientation)}
+            folded = sync.fold_along(white, self._lattice, self._origin)[self._phase]
+            return {self.orientation: orient(folded, *self.orientation)}
         return folds(white, (self.orientation,))
 
     def score(self, evidence: Folds) -> float:
@@ -827,8 +912,8 @@ def extract(rgb: np.ndarray) -> Reading:
 
 
 class Planes:
-    """The picture's luma at the lattice search's finer plane sizes, made on demand from
-    one grey conversion of the full picture."""
+    """The picture's whitened luma at the lattice search's finer plane sizes, made on
+    demand from one grey conversion of the full picture."""
 
     def __init__(self, rgb: np.ndarray):
         self._rgb = rgb
@@ -838,20 +923,51 @@ class Planes:
     def size(self) -> tuple[int, int]:
         return self._rgb.shape[1], self._rgb.shape[0]
 
-    def luma(self, short: int) -> np.ndarray | None:
-        """Luma with this short side (area-averaged), or the full picture when it is
-        smaller; None when the picture has too few pixels to add detail over the
-        working grid."""
+    def white(self, short: int) -> np.ndarray | None:
+        """Whitened luma with this short side (area-averaged), or the full picture's when
+        it is smaller; None when the picture has too few pixels to add detail."""
         width, height = self.size
         if min(width, height) < 0.75 * short:
             return None
         scale = min(1.0, short / min(width, height))
         if self._gray is None:
             self._gray = Image.fromarray(self._rgb).convert("L")
-        if scale == 1.0:
-            return np.asarray(self._gray, dtype=np.float32)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        return np.asarray(self._gray.resize(size, Image.BOX), dtype=np.float32)
+        gray = self._gray
+        if scale < 1.0:
+            gray = gray.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BOX)
+        return _whiten(np.asarray(gray, dtype=np.float32)).copy()
+
+    def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
+        return _pixels_per_plane_pixel(self.size, shape)
+
+
+class SummedPlanes:
+    """A clip's finer planes for the lattice search: whitened frames added up (the mark,
+    the same in every frame, adds up; the pictures average out)."""
+
+    def __init__(self, size: tuple[int, int]):
+        self.size = size
+        self._sums: dict[int, np.ndarray] = {}
+
+    @staticmethod
+    def shape(size: tuple[int, int], short: int) -> tuple[int, int] | None:
+        """(width, height) of the plane with this short side for frames of `size`, or
+        None when the frames are too small for it (as Planes.white)."""
+        width, height = size
+        if min(width, height) < 0.75 * short:
+            return None
+        scale = min(1.0, short / min(width, height))
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def add(self, short: int, luma: np.ndarray) -> None:
+        white = _whiten(luma)
+        if short in self._sums:
+            self._sums[short] += white
+        else:
+            self._sums[short] = white.copy()
+
+    def white(self, short: int) -> np.ndarray | None:
+        return self._sums.get(short)
 
     def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
         return _pixels_per_plane_pixel(self.size, shape)

@@ -31,7 +31,9 @@ MIN_PERIOD = 28.0
 PEAKS = 24  # strongest autocorrelation peaks the lattice is built from
 CANDIDATES = 24  # strongest peak-pair lattices examined further (finer lattices, peaks explained)
 EXPLAIN = 12  # strongest peaks a candidate lattice is asked to explain (ranking)
+AXIS_BINS = 3  # frequencies on and next to each axis that are zeroed (see _flatten)
 FLATTEN_SPAN = 9  # frequencies: the local mean a power spectrum is divided by (see _flatten)
+TEXTURE_LEVEL = 0.35  # mean |whitened| above which an area counts as textured (flat UI: < 0.1)
 SUBSAMPLE = 2  # samples per cell along each lattice side (the cell phase is unknown)
 _WORKERS = 2
 
@@ -49,6 +51,13 @@ class Lattice:
     def matrix(self) -> np.ndarray:
         """Cell (u, v) -> plane (x, y): one tile side is TILE cells."""
         return np.column_stack([self.v1, self.v2]) / TILE
+
+    def in_pixels(self, factors: tuple[float, float]) -> Lattice:
+        """The same lattice on a plane whose pixels are `factors` (x, y) of this one's."""
+        fx, fy = factors
+        return Lattice(
+            (self.v1[0] * fx, self.v1[1] * fy), (self.v2[0] * fx, self.v2[1] * fy), self.strength, self.explained
+        )
 
     def turned(self, radians: float, scale: float) -> Lattice:
         """The same lattice turned and scaled about the origin."""
@@ -72,8 +81,11 @@ def _flatten(power: np.ndarray) -> np.ndarray:
     frequencies removes the first and keeps the second, so every harmonic has a say.
     Straight edges along the axes (borders, letterbox bars, app chrome) and block-codec
     grids put their energy on the axes, which are zeroed."""
-    power[0, :] = 0.0
-    power[:, 0] = 0.0
+    # The axes and their next bins: a straight edge that the plane's border cuts short
+    # leaks a little beside its axis, and its autocorrelation is then a ridge along it.
+    power[:AXIS_BINS, :] = 0.0
+    power[-AXIS_BINS + 1 :, :] = 0.0
+    power[:, :AXIS_BINS] = 0.0
     local = ndimage.uniform_filter(power, FLATTEN_SPAN, mode="wrap")
     local += float(local.mean()) * 1e-3 + 1e-12
     power /= local
@@ -117,6 +129,28 @@ def windowed_autocorrelation(
     return _half(sfft.irfft2(total, s=(wh, ww), workers=_WORKERS), max_lag), (wh, ww)
 
 
+def textured_box(white: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The bounding box (left, top, right, bottom, as fractions of the plane) of the
+    largest textured area when flat surroundings frame it: a photo in a screenshot's app
+    chrome, a picture on a plain background or between bars. None when texture is
+    everywhere (or nowhere)."""
+    energy = ndimage.uniform_filter(np.abs(white), 9)
+    textured = energy > TEXTURE_LEVEL
+    share = float(textured.mean())
+    if not 0.02 < share < 0.8:
+        return None
+    labels, n = ndimage.label(ndimage.binary_closing(textured, np.ones((5, 5))))
+    if n == 0:
+        return None
+    sizes = ndimage.sum(textured, labels, range(1, n + 1))
+    rows, cols = np.nonzero(labels == int(np.argmax(sizes)) + 1)
+    h, w = white.shape
+    box = (cols.min() / w, rows.min() / h, (cols.max() + 1) / w, (rows.max() + 1) / h)
+    if (box[2] - box[0]) * (box[3] - box[1]) > 0.8:
+        return None
+    return box
+
+
 def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) -> list[tuple[int, int, int, int]]:
     """The `count` windows (top, left, height, width) of a plane whose own
     autocorrelation has the strongest peak: where a small marked picture sits (a collage
@@ -140,8 +174,9 @@ def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) ->
     pieces = np.stack([white[t : t + wh, left : left + ww] for t, left in places])
     power = np.abs(sfft.rfft2(pieces, axes=(1, 2), workers=_WORKERS))
     power *= power
-    power[:, 0, :] = 0.0
-    power[:, :, 0] = 0.0
+    power[:, :AXIS_BINS, :] = 0.0
+    power[:, -AXIS_BINS + 1 :, :] = 0.0
+    power[:, :, :AXIS_BINS] = 0.0
     local = ndimage.uniform_filter(power, (1, FLATTEN_SPAN, FLATTEN_SPAN), mode="wrap")
     local += local.mean(axis=(1, 2), keepdims=True) * 1e-3 + 1e-12
     power /= local
@@ -149,10 +184,10 @@ def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) ->
     lag = min(max_lag, int(min(wh, ww) * 0.45))
     half = np.concatenate([acf[:, wh - lag :, : lag + 1], acf[:, : lag + 1, : lag + 1]], axis=1)
     band, _, overlap = _band((wh, ww), (lag, lag))
-    z = half / overlap
-    values = z[:, band]
-    z = (values - values.mean(axis=1, keepdims=True)) / (values.std(axis=1, keepdims=True) + 1e-12)
-    top_two = np.sort(z, axis=1)[:, -2:].mean(axis=1)  # a lattice has several peaks (v1, v2, ...), noise rarely two
+    values = (half / overlap).reshape(len(places), -1)[:, np.flatnonzero(band)]
+    mean, spread = values.mean(axis=1), values.std(axis=1) + 1e-12
+    top_two = np.partition(values, -2, axis=1)[:, -2:].mean(axis=1)  # a lattice has several peaks, noise rarely two
+    top_two = (top_two - mean) / spread
     order = np.argsort(-top_two)
     chosen: list[tuple[int, int, int, int]] = []
     for k in order:
@@ -454,7 +489,11 @@ def find_lattices(
             if k not in found or found[k][0] < strength:
                 found[k] = (strength, _explained(peaks[:EXPLAIN], u1, u2), u1, u2)
     ranked = [(c[2], c[3], c[0], c[1]) for c in sorted(found.values(), key=lambda c: (-c[1], -c[0]))]
-    singles = [(np.array(p[:2]), np.array([-p[1], p[0]]), p[2], 1) for p in peaks]
+    singles = []
+    for p in peaks:  # each peak to a fraction of a pixel, the square on it
+        found = _subpixel_peak(z, np.array(p[:2]))
+        v = found[0] if found is not None else np.array(p[:2])
+        singles.append((v, np.array([-v[1], v[0]]), p[2], 1))
     lattices: list[Lattice] = []
     keys: set[tuple] = set()
     for pool, quota in ((ranked, count), (singles, squares)):
@@ -489,7 +528,7 @@ def cells_of_pixels(shape: tuple[int, int], matrix: np.ndarray, origin=(0.0, 0.0
     return u, v
 
 
-def fold_along(white: np.ndarray, lattice: Lattice) -> np.ndarray:
+def fold_along(white: np.ndarray, lattice: Lattice, origin: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Fold the plane into one tile along the lattice.
 
     Every pixel goes to the tile cell its centre falls in (a box average of each cell,
@@ -497,9 +536,10 @@ def fold_along(white: np.ndarray, lattice: Lattice) -> np.ndarray:
     the tile's size and angle, not where cell boundaries fall, so pixels are binned to
     1/SUBSAMPLE of a cell and SUBSAMPLE^2 phase-shifted tiles are returned:
     folded[dy, dx, TILE, TILE], cells indexed [v, u] (v along v2, u along v1); cell u of
-    phase dx covers u + dx / SUBSAMPLE to u + 1 + dx / SUBSAMPLE."""
+    phase dx covers u + dx / SUBSAMPLE to u + 1 + dx / SUBSAMPLE; cell (0, 0) of phase (0,
+    0) starts at `origin` (plane pixels)."""
     side = TILE * SUBSAMPLE  # a power of two: "mod side" is a bit mask
-    u, v = cells_of_pixels(white.shape, lattice.matrix * (1.0 / SUBSAMPLE))
+    u, v = cells_of_pixels(white.shape, lattice.matrix * (1.0 / SUBSAMPLE), origin)
     # Shift far into the positives so that truncation is floor, then wrap with the mask.
     big = np.float32(side * 64)  # far enough for any plane; float32 keeps 1/1000 of a sub-cell
     u += big

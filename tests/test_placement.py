@@ -1,0 +1,207 @@
+"""Issue 13: the mark found wherever the picture went, through `realmark verify`.
+
+One case of each kind (a post screenshot, a collage tile, a caption bar, a rotation, a
+half-area crop anywhere, a stretch, a mirrored rotation; for clips a 9:16 letterbox
+repost, a screen recording and a 20 % crop mirrored), each traced to the right manifest
+with the reason that names what happened and where the official picture sits; and the
+same treatments of unmarked media, which must stay `unknown`. The full families are in
+`python -m bench.robustness`."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from bench import attacks
+from bench.samples import photos, videos
+from realmark.store import Records
+
+SIGNED_SIZE = (1080, 1350)  # a 4:5 feed photo
+
+
+def _rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="module")
+def signed_photo(tmp_path_factory):
+    """A 4:5 photo signed once for the module: (home, signed pixels, manifest id)."""
+    import json
+    import os
+
+    from cli import main
+
+    home = tmp_path_factory.mktemp("home")
+    work = tmp_path_factory.mktemp("photo")
+    old = os.environ.get("REALMARK_HOME")
+    os.environ["REALMARK_HOME"] = str(home)
+    try:
+        assert main(["keys", "init", "--agency", "YG"]) == 0
+        original = work / "official.jpg"
+        original.write_bytes(photos.encode(photos.fit(photos.real("rocket"), *SIGNED_SIZE)))
+        out = work / "signed.jpg"
+        import contextlib
+        import io
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            assert main(["sign", str(original), "-o", str(out), "--title", "Feed", "--artist", "Yena", "--json"]) == 0
+        manifest_id = json.loads(buffer.getvalue())["manifest_id"]
+    finally:
+        if old is None:
+            os.environ.pop("REALMARK_HOME")
+        else:
+            os.environ["REALMARK_HOME"] = old
+    return home, photos.decode(out.read_bytes()), manifest_id
+
+
+def _verify(cli_home, monkeypatch, capsys, path):
+    import json
+
+    from cli import main
+
+    monkeypatch.setenv("REALMARK_HOME", str(cli_home))
+    capsys.readouterr()
+    code = main(["verify", str(path), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+# name -> (the copy made from the signed pixels, the reasons expected, in order)
+PHOTO_CASES = {
+    "post_screenshot": (lambda x: attacks.jpeg(attacks.post_screenshot(x, _rng(1), share=0.6), 85), ["embedded"]),
+    "collage_2x2": (
+        lambda x: attacks.jpeg(attacks.collage(x, _rng(3), 2, list(attacks.collage_tiles())), 85),
+        ["embedded"],
+    ),
+    "text_bar": (lambda x: attacks.webp(attacks.text_bar(x, _rng(2)), 85), ["embedded"]),
+    "rotated_4": (lambda x: attacks.jpeg(attacks.rotate_crop(x, 4.0), 85), ["cropped", "rotated"]),
+    "half_crop": (lambda x: attacks.jpeg(attacks.crop_anywhere(x, _rng(5)), 85), ["cropped"]),
+    "stretched": (lambda x: attacks.jpeg(attacks.stretch(x, 0.9, 1.12), 85), ["stretched"]),
+    "mirrored_rotation": (
+        lambda x: attacks.jpeg(attacks.hflip(attacks.rotate_crop(x, -3.0)), 85),
+        ["cropped", "rotated", "mirrored"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PHOTO_CASES))
+def test_moved_photos_are_traced_and_named(signed_photo, tmp_path, monkeypatch, capsys, case):
+    home, pixels, manifest_id = signed_photo
+    make, expected = PHOTO_CASES[case]
+    copy = tmp_path / f"{case}.png"
+    copy.write_bytes(photos.encode(make(pixels), "PNG"))
+    code, body = _verify(home, monkeypatch, capsys, copy)
+    assert body["manifest"] is not None and body["manifest"]["manifest_id"] == manifest_id, body["evidence"]
+    assert body["verdict"] == "altered" and code == 1
+    watermark = body["evidence"]["watermark"]
+    assert watermark["false_positive_bound"] <= 1e-10
+    assert body["reasons"] == expected, body["message"]
+    left, top, right, bottom = watermark["region"]
+    assert 0 <= left < right and 0 <= top < bottom
+
+
+def test_the_picture_in_a_screenshot_is_located(signed_photo, tmp_path, monkeypatch, capsys):
+    """The region is where the picture was pasted: 60 % of the screen's width."""
+    home, pixels, _ = signed_photo
+    rng = _rng(7)
+    shot = attacks.post_screenshot(pixels, rng, share=0.6)
+    # where post_screenshot put it: the one box of photo pixels in the screen (the chrome is flat)
+    copy = tmp_path / "shot.png"
+    copy.write_bytes(photos.encode(shot, "PNG"))
+    body = _verify(home, monkeypatch, capsys, copy)[1]
+    left, top, right, bottom = body["evidence"]["watermark"]["region"]
+    width = shot.shape[1] * 0.6
+    assert abs((right - left) - width) < 0.03 * width
+    assert abs((bottom - top) - width * SIGNED_SIZE[1] / SIGNED_SIZE[0]) < 0.03 * width
+    inside = shot[top:bottom, left:right].astype(np.int16)
+    assert inside.std() > 20  # the photo, not the app's flat chrome
+    assert "inside a larger picture" in body["message"] and f"x {left}-{right}" in body["message"]
+
+
+def test_a_plain_resize_stays_authentic(signed_photo, tmp_path, monkeypatch, capsys):
+    """Uniform resizes, mirror images and quarter turns of the whole picture are not moves."""
+    home, pixels, _ = signed_photo
+    for name, copy_pixels in {
+        "smaller": attacks.jpeg(attacks.scale(pixels, 0.6), 85),
+        "turned": attacks.jpeg(np.ascontiguousarray(np.rot90(pixels)), 85),
+    }.items():
+        copy = tmp_path / f"{name}.jpg"
+        copy.write_bytes(photos.encode(copy_pixels, "JPEG", quality=95))
+        code, body = _verify(home, monkeypatch, capsys, copy)
+        assert body["verdict"] == "authentic", (name, body["message"])
+        assert body["evidence"]["watermark"]["placement"]["fills"] > 0.97
+
+
+def test_unmarked_screenshots_and_collages_stay_unknown(signed_photo, tmp_path, monkeypatch, capsys):
+    home, _, _ = signed_photo
+    unmarked = photos.fit(photos.real("motorcycle_left"), *SIGNED_SIZE)
+    for name, copy_pixels in {
+        "screenshot": attacks.post_screenshot(unmarked, _rng(11)),
+        "collage": attacks.collage(unmarked, _rng(12), 3, list(attacks.collage_tiles())),
+        "rotated": attacks.rotate_crop(unmarked, 6.0),
+    }.items():
+        copy = tmp_path / f"{name}.png"
+        copy.write_bytes(photos.encode(copy_pixels, "PNG"))
+        assert _verify(home, monkeypatch, capsys, copy)[1]["verdict"] == "unknown", name
+
+
+# --- clips ---------------------------------------------------------------------------------
+
+FIXED_ID = 0x1F2E3D4C5B6A
+
+
+@pytest.fixture(scope="module")
+def signed_clip(tmp_path_factory):
+    """Big Buck Bunny (1280x720, 25 fps, 5.3 s) signed once for the module."""
+    import os
+
+    from cli import main
+
+    home = tmp_path_factory.mktemp("cliphome")
+    work = tmp_path_factory.mktemp("clips")
+    old = os.environ.get("REALMARK_HOME")
+    os.environ["REALMARK_HOME"] = str(home)
+    try:
+        assert main(["keys", "init", "--agency", "HYBE"]) == 0
+        out = work / "signed.mp4"
+        with mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: FIXED_ID)):
+            args = ["sign", str(videos.real(videos.BUNNY)), "-o", str(out), "--title", "MV", "--artist", "NJ"]
+            assert main([*args, "--preset", "veryfast"]) == 0
+    finally:
+        if old is None:
+            os.environ.pop("REALMARK_HOME")
+        else:
+            os.environ["REALMARK_HOME"] = old
+    return home, work, out
+
+
+CLIP_CASES = {
+    "letterbox": (lambda: attacks.letterbox_9_16(_rng(21)), ["letterboxed", "sound_not_checked"]),
+    "screen_recording": (lambda: attacks.screen_recording(_rng(22)), ["letterboxed", "sound_not_checked"]),
+    "crop_mirrored": (lambda: attacks.crop_mirror(_rng(23)), ["cropped", "mirrored", "sound_not_checked"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLIP_CASES))
+def test_moved_clips_are_traced_and_named(signed_clip, monkeypatch, capsys, case):
+    home, work, signed = signed_clip
+    make, expected = CLIP_CASES[case]
+    copy = work / f"{case}.mp4"
+    make()(signed, copy)
+    code, body = _verify(home, monkeypatch, capsys, copy)
+    assert body["verdict"] == "altered" and code == 1, body["message"]
+    assert body["evidence"]["watermark"]["id"] == f"{FIXED_ID:012x}"
+    assert body["reasons"] == expected, body["message"]
+    content = body["evidence"]["content"]
+    if "ranges" in content:  # the whole picture is there: laid on the original's timeline
+        official = [r for r in content["ranges"] if r["kind"] == "official"]
+        assert official and official[0]["original_start"] < 0.5 and official[-1]["original_end"] > 5.0
+
+
+def test_an_unmarked_letterboxed_clip_stays_unknown(signed_clip, monkeypatch, capsys):
+    home, work, _ = signed_clip
+    copy = work / "unmarked-letterbox.mp4"
+    attacks.letterbox_9_16(_rng(31))(videos.real(videos.BUNNY), copy)
+    assert _verify(home, monkeypatch, capsys, copy)[1]["verdict"] == "unknown"
