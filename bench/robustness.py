@@ -40,6 +40,7 @@ from bench.report import machine, publish
 from bench.samples import photos
 from bench.watermark import psnr
 from realmark.watermark import codec
+from realmark.watermark.reader import Reader, extract
 
 BASELINES = ("dwtDct", "dwtDctSvd")
 METHODS = ("realmark",) + BASELINES
@@ -86,7 +87,7 @@ def _photo_job(args) -> dict:
         for name, attack in cases:
             attacked = attack(marked)
             if method == "realmark":
-                reading = codec.extract(attacked)
+                reading = extract(attacked)
                 ok, wrong, bits = reading.wm_id == payload, reading.wm_id not in (None, payload), reading.raw_bits
             else:
                 bits = baseline.extract(attacked)
@@ -216,7 +217,7 @@ def _clip_bits(path: Path):
 
     container, info = open_checked(path)
     shrink = SmallLuma(codec.working_size(info.width, info.height))
-    reader = codec.Reader()
+    reader = Reader()
     with container:
         for frame in frames(container):
             reader.add(shrink(frame))
@@ -292,7 +293,7 @@ def _unmarked_job(args) -> tuple[int, int, float, int]:
         if min(pic.shape[:2]) < codec.MIN_EXTRACT_SHORT_SIDE:
             continue  # too small to read at all: draw another
         t = time.perf_counter()
-        found += codec.extract(pic).wm_id is not None
+        found += extract(pic).wm_id is not None
         seconds += time.perf_counter() - t
         read += 1
     return read, found, seconds, placed

@@ -27,7 +27,8 @@ from realmark.media import sha256_file
 from realmark.media.formats import FORMATS
 from realmark.media.video import CONTAINERS, SmallLuma, VideoInfo, frames, luma_view, open_video, probe
 from realmark.store import Records
-from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, Reader, working_size
+from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, working_size
+from realmark.watermark.reader import Reader
 
 from .common import Metadata, SignResult, claim_for, commit, manifest_id_for, sign_with_retries
 

@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from cli import main
+
+
+@contextlib.contextmanager
+def realmark_home(home: Path):
+    """REALMARK_HOME set to `home` for a module-scoped fixture (monkeypatch is per test)."""
+    old = os.environ.get("REALMARK_HOME")
+    os.environ["REALMARK_HOME"] = str(home)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("REALMARK_HOME")
+        else:
+            os.environ["REALMARK_HOME"] = old
 
 
 class CLI:

@@ -9,6 +9,7 @@ import pytest
 from bench import attacks
 from bench.samples import videos
 from realmark.store import Records
+from tests.conftest import realmark_home
 
 FIXED_ID = 0x2B7E151628AE
 
@@ -16,15 +17,11 @@ FIXED_ID = 0x2B7E151628AE
 @pytest.fixture(scope="module")
 def signed_clip(tmp_path_factory):
     """Big Buck Bunny (1280x720, 25 fps, 5.3 s, AAC) signed once for the whole module."""
-    import os
-
     from cli import main
 
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("clips")
-    old = os.environ.get("REALMARK_HOME")
-    os.environ["REALMARK_HOME"] = str(home)
-    try:
+    with realmark_home(home):
         assert main(["keys", "init", "--agency", "HYBE"]) == 0
         out = work / "signed.mp4"
         # A fixed watermark id keeps these tests reproducible. Known weakness: where a
@@ -49,11 +46,6 @@ def signed_clip(tmp_path_factory):
                 )
                 == 0
             )
-    finally:
-        if old is None:
-            os.environ.pop("REALMARK_HOME")
-        else:
-            os.environ["REALMARK_HOME"] = old
     return home, work, out
 
 

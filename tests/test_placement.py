@@ -17,6 +17,7 @@ import pytest
 from bench import attacks
 from bench.samples import photos, videos
 from realmark.store import Records
+from tests.conftest import realmark_home
 
 SIGNED_SIZE = (1080, 1350)  # a 4:5 feed photo
 
@@ -28,32 +29,23 @@ def _rng(seed: int) -> np.random.Generator:
 @pytest.fixture(scope="module")
 def signed_photo(tmp_path_factory):
     """A 4:5 photo signed once for the module: (home, signed pixels, manifest id)."""
+    import contextlib
+    import io
     import json
-    import os
 
     from cli import main
 
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("photo")
-    old = os.environ.get("REALMARK_HOME")
-    os.environ["REALMARK_HOME"] = str(home)
-    try:
+    with realmark_home(home):
         assert main(["keys", "init", "--agency", "YG"]) == 0
         original = work / "official.jpg"
         original.write_bytes(photos.encode(photos.fit(photos.real("rocket"), *SIGNED_SIZE)))
         out = work / "signed.jpg"
-        import contextlib
-        import io
-
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             assert main(["sign", str(original), "-o", str(out), "--title", "Feed", "--artist", "Yena", "--json"]) == 0
         manifest_id = json.loads(buffer.getvalue())["manifest_id"]
-    finally:
-        if old is None:
-            os.environ.pop("REALMARK_HOME")
-        else:
-            os.environ["REALMARK_HOME"] = old
     return home, photos.decode(out.read_bytes()), manifest_id
 
 
@@ -155,25 +147,15 @@ FIXED_ID = 0x1F2E3D4C5B6A
 @pytest.fixture(scope="module")
 def signed_clip(tmp_path_factory):
     """Big Buck Bunny (1280x720, 25 fps, 5.3 s) signed once for the module."""
-    import os
-
     from cli import main
 
     home = tmp_path_factory.mktemp("cliphome")
     work = tmp_path_factory.mktemp("clips")
-    old = os.environ.get("REALMARK_HOME")
-    os.environ["REALMARK_HOME"] = str(home)
-    try:
+    with realmark_home(home), mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: FIXED_ID)):
         assert main(["keys", "init", "--agency", "HYBE"]) == 0
         out = work / "signed.mp4"
-        with mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: FIXED_ID)):
-            args = ["sign", str(videos.real(videos.BUNNY)), "-o", str(out), "--title", "MV", "--artist", "NJ"]
-            assert main([*args, "--preset", "veryfast"]) == 0
-    finally:
-        if old is None:
-            os.environ.pop("REALMARK_HOME")
-        else:
-            os.environ["REALMARK_HOME"] = old
+        args = ["sign", str(videos.real(videos.BUNNY)), "-o", str(out), "--title", "MV", "--artist", "NJ"]
+        assert main([*args, "--preset", "veryfast"]) == 0
     return home, work, out
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from realmark import watermark
 from realmark.fingerprint.grid import Box
 from realmark.manifest import Manifest
-from realmark.watermark.codec import CHECK_BITS, MAX_ATTEMPTS, Reading
+from realmark.watermark.codec import CHECK_BITS, Reading
+from realmark.watermark.reader import MAX_ATTEMPTS
 
 from .timeline import Range
 

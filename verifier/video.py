@@ -17,6 +17,7 @@ from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
 from realmark.media.video import SmallLuma, frames, open_checked
 from realmark.watermark import codec
+from realmark.watermark.reader import SYNC_PLANES, Reader, SummedPlanes
 
 from . import appearance, decide, timeline
 from .context import Context
@@ -59,14 +60,14 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
     is known, brings each frame back to the signed picture for its fingerprint."""
     shrink = SmallLuma(codec.working_size(info.width, info.height))
     frame_size = (info.width, info.height)
-    finer = codec.SummedPlanes(frame_size)
+    finer = SummedPlanes(frame_size)
     scalers = {
         p.short: (SmallLuma(shape), 2 if p.short <= 512 else 4)
-        for p in codec.SYNC_PLANES
-        if p.short != codec.WORK_SHORT_SIDE and (shape := codec.SummedPlanes.shape(frame_size, p.short))
+        for p in SYNC_PLANES
+        if p.short != codec.WORK_SHORT_SIDE and (shape := SummedPlanes.shape(frame_size, p.short))
     }
     scan = _Scan(reading=known)
-    reader, keyframes = codec.Reader(), codec.Reader()
+    reader, keyframes = Reader(), Reader()
     scorer = codec.Presence(known, frame_size) if known else None
     pending: list[tuple[np.ndarray, codec.Folds]] = []
     next_read = FIRST_READ

@@ -8,9 +8,10 @@ shortest vectors are the images of the tile's sides. So the decoder measures the
 instead of guessing scales and angles, samples the picture along it (an affine warp back
 to the tile's cells) and folds and decodes as for an unmoved picture.
 
-Costs: one forward and one inverse real FFT per plane looked at, whether or not a mark is
-there; decoding (the only step that spends the false-positive budget) runs only where a
-lattice stands out.
+Costs: a forward and an inverse real FFT per plane looked at, and a fold (one pass over
+the plane) per lattice tried, whether or not a mark is there: about 200 ms for an unmarked
+1080p photo on this project's 2-core build machine. Decoding (the only step that spends
+the false-positive budget) runs only where a fold's pilot stands out.
 """
 
 from __future__ import annotations
@@ -53,11 +54,24 @@ class Lattice:
         return np.column_stack([self.v1, self.v2]) / TILE
 
     def in_pixels(self, factors: tuple[float, float]) -> Lattice:
-        """The same lattice on a plane whose pixels are `factors` (x, y) of this one's."""
+        """The same lattice in other pixels, one of this plane's pixels being `factors`
+        (x, y) of them."""
         fx, fy = factors
         return Lattice(
             (self.v1[0] * fx, self.v1[1] * fy), (self.v2[0] * fx, self.v2[1] * fy), self.strength, self.explained
         )
+
+    def squared(self) -> Lattice | None:
+        """The square lattice nearest this one (v1's direction, the sides' mean length),
+        or None when this one is not nearly square (sides within 4 %, 3 degrees)."""
+        v1, v2 = np.array(self.v1), np.array(self.v2)
+        n1, n2 = float(np.hypot(*v1)), float(np.hypot(*v2))
+        cos = abs(float(v1 @ v2)) / (n1 * n2)
+        if abs(n1 - n2) > 0.04 * max(n1, n2) or cos > np.sin(np.radians(3)) or (cos == 0 and n1 == n2):
+            return None
+        u = v1 / n1 * (n1 + n2) / 2
+        side = np.array([-u[1], u[0]]) if v1[0] * v2[1] - v1[1] * v2[0] > 0 else np.array([u[1], -u[0]])
+        return Lattice((float(u[0]), float(u[1])), (float(side[0]), float(side[1])), self.strength, self.explained)
 
     def turned(self, radians: float, scale: float) -> Lattice:
         """The same lattice turned and scaled about the origin."""
@@ -65,11 +79,6 @@ class Lattice:
         rot = np.array([[c, -s], [s, c]])
         v1, v2 = rot @ np.array(self.v1), rot @ np.array(self.v2)
         return Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), self.strength, self.explained)
-
-    @property
-    def period(self) -> float:
-        """Mean side length in plane pixels."""
-        return float((np.hypot(*self.v1) + np.hypot(*self.v2)) / 2)
 
 
 def _flatten(power: np.ndarray) -> np.ndarray:
@@ -490,10 +499,11 @@ def find_lattices(
                 found[k] = (strength, _explained(peaks[:EXPLAIN], u1, u2), u1, u2)
     ranked = [(c[2], c[3], c[0], c[1]) for c in sorted(found.values(), key=lambda c: (-c[1], -c[0]))]
     singles = []
-    for p in peaks:  # each peak to a fraction of a pixel, the square on it
+    for p in peaks:  # each peak to a fraction of a pixel, the square on it, or a finer one
         found = _subpixel_peak(z, np.array(p[:2]))
         v = found[0] if found is not None else np.array(p[:2])
-        singles.append((v, np.array([-v[1], v[0]]), p[2], 1))
+        v1, v2 = _with_finer(z, v, np.array([-v[1], v[0]]), 0.7 * p[2])[-1]
+        singles.append((v1, v2, p[2], 1))
     lattices: list[Lattice] = []
     keys: set[tuple] = set()
     for pool, quota in ((ranked, count), (singles, squares)):

@@ -1,0 +1,487 @@
+"""Reading the mark: `extract(rgb)` for a photo, `Reader` for the frames of a clip.
+
+First the working grid as it is (8 orientations: mirror images and quarter turns); when
+nothing decodes there, the picture moved (cropped anywhere, rotated, stretched, set inside
+a screenshot, a collage or a letterbox), and the search measures where the tile lattice
+went (sync.py) on planes of three resolutions, folds along the strongest lattices, tunes
+the promising ones by pilot and decodes. A found mark comes with its geometry and a map
+of where it is present, from which the verifier places the signed picture.
+
+False positives: an unmarked image yields effectively random decoded bits, so the check
+matches with probability 2**-40 per decoding attempt. `extract` makes at most
+`MAX_ATTEMPTS` (8 orientations + at most SYNC_ATTEMPTS = 90 lattice decodes) attempts,
+so P(false id) <= 98 * 2**-40 (about 8.9e-11). Choosing what to decode by pilot score
+costs nothing here: the pilot chips are apart from the coded bits the check covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from . import sync
+from .codec import (
+    ORIENTATIONS,
+    TILE,
+    WORK_SHORT_SIDE,
+    Folds,
+    Geometry,
+    PresenceMap,
+    Reading,
+    _decode_folded,
+    _tile,
+    _whiten,
+    _work_luma,
+    check_readable_size,
+    folds,
+    orient,
+    pilot_scores,
+    working_size,
+)
+
+
+# When nothing decodes on the working grid as it is, the picture moved: it was cropped,
+# rotated, stretched, or set inside a larger one. sync.py measures where the tile lattice
+# went, on planes of three resolutions, so that a cell of the mark is about one plane
+# pixel on one of them (the whitening sees chips of one to two pixels best):
+# - the working grid (short side 256): marks at 0.45x to 2.2x the working grid (crops,
+#   rotations, stretches, bars), lags up to WORK_MAX_LAG_SHARE of each side, zero-padded;
+# - 512: 0.22x to 0.9x (a collage tile, a 9:16 letterbox, a large screenshot);
+# - 1024 (capped at the picture's own): 0.11x to 0.3x (a picture at a third of a phone
+#   screenshot's width), short lags only.
+# Finer planes look at short lags only, averaged over windows (cheap on a large plane).
+# Each plane folds `lattices` ranked lattices and `squares` square lattices on single
+# peaks (sync.find_lattices); folds cost more on larger planes, so they get fewer.
+@dataclass(frozen=True)
+class SyncPlane:
+    short: int  # the plane's short side
+    max_lag: int | None  # plane pixels; None: the working grid's WORK_MAX_LAG_SHARE of each side
+    window: int | None  # pieces the autocorrelation is averaged over (None: the whole plane)
+    lattices: int
+    squares: int
+    roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
+    roi_photos: bool = True  # False: windows for clips only (a single photo's windows cost too much here)
+
+
+SYNC_PLANES = (
+    SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
+    SyncPlane(512, 160, None, lattices=2, squares=2, roi=192),
+    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, roi_photos=False),
+)
+# A framed picture's own size gives its mark's scale: its short side is 256 cells. The
+# box found around it can take in part of its surroundings (a blurred fill), so each
+# side of the box is tried as the short side and as the long side of the usual shapes
+# (1:1, 4:5, 3:4, 9:16): 256, 320, 341 or 455 cells.
+FRAMED_CELLS = (256, 320, 341, 455)
+FRAMED_ERRORS = (0.0, 0.015, -0.015, 0.03)  # the box is more often a little small than large
+ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
+ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
+WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
+DECODES_PER_LATTICE = 2  # (sub-cell phase, orientation) pairs decoded per lattice, best pilot first
+# A lattice whose fold's pilot reaches TUNE_FROM_PILOT is adjusted (scale, angle) for the
+# best pilot, in these steps (relative scale, degrees), coarse to fine.
+TUNE_FROM_PILOT = 5.0
+TUNE_STEPS = ((0.01, 0.6), (0.004, 0.3), (0.002, 0.15), (0.001, 0.08))
+# A lattice fold is decoded only if its pilot stands out: the best of its 32 (phase,
+# orientation) pilot scores is 3.5-5.4 on unmarked pictures, 9-25 on marked copies.
+SYNC_MIN_PILOT = 5.5
+# Decoding attempts the lattice search may spend on one picture, whatever it finds:
+# the cap is what the false-positive bound counts (it stops at the cap).
+SYNC_ATTEMPTS = 90
+MAX_ATTEMPTS = len(ORIENTATIONS) + SYNC_ATTEMPTS  # what the false-positive bound counts
+
+
+class Reader:
+    """Accumulates evidence from one or many pictures of the same mark, then decodes.
+
+    Each added picture (on the working grid) is whitened and folded into one tile, in
+    each of the 8 orientations (mirror x quarter turns); tiles add up across video
+    frames, so noise averages out while the mark, identical in every frame, adds up.
+    The whitened planes add up too: the lattice search (a picture that moved) and the
+    region where the mark is present are measured on their sum."""
+
+    def __init__(self) -> None:
+        self._folded = {o: np.zeros((TILE, TILE), np.float64) for o in ORIENTATIONS}
+        self._white: np.ndarray | None = None
+        self._textured: tuple[float, float, float, float] | None = None
+        self.pictures = 0
+
+    def add(self, work_luma: np.ndarray) -> Folds:
+        """Add one picture; returns its own evidence (video verification keeps it)."""
+        white = _whiten(work_luma)
+        if self._white is None:
+            self._white = white.copy()
+            # Where the picture has texture is judged on one picture: in a sum over a
+            # clip's frames, moving content averages out and still borders do not.
+            self._textured = sync.textured_box(self._white)
+        elif self._white.shape == white.shape:
+            self._white += white
+        evidence = folds(white)
+        self.add_folds(evidence)
+        return evidence
+
+    def add_folds(self, evidence: Folds) -> None:
+        """Add one picture's evidence as returned by add() (to another Reader: video
+        verification also keeps a Reader of key frames only). Such pictures take part
+        in decoding, not in the lattice search."""
+        for o, tile in evidence.items():
+            self._folded[o] += tile
+        self.pictures += 1
+
+    def read(
+        self, *, search: bool = False, planes: Planes | None = None, size: tuple[int, int] | None = None
+    ) -> Reading:
+        """Decode the evidence so far. With search, a picture whose mark is not on the
+        working grid as it is (cropped, rotated, stretched, set inside a larger one) is
+        looked for along the tile lattice, on the working plane and on the finer planes
+        that `planes` supplies. `size` is the pictures' own (width, height), for the
+        geometry in pixels (default: working-grid cells)."""
+        white = self._white
+        shape = white.shape if white is not None else None
+        px = _pixels_per_plane_pixel(size, shape)
+        best = Reading(None, 0.0, None)
+        for attempts, (mirrored, turns) in enumerate(ORIENTATIONS, start=1):
+            wm_id, score, errors, raw, offset = _decode_folded(self._folded[(mirrored, turns)])
+            if wm_id is not None:
+                reading = Reading(
+                    wm_id, score, errors, mirrored=mirrored, turns=turns, attempts=attempts, offset=offset, raw_bits=raw
+                )
+                if white is None:
+                    return reading
+                return _located(reading, _plane_geometry((mirrored, turns), offset, white.shape, px), white, px)
+            if best.raw_bits is None or score > best.pilot_score:
+                best = Reading(None, score, None, mirrored=mirrored, turns=turns, raw_bits=raw)
+        failed = Reading(None, best.pilot_score, None, attempts=len(ORIENTATIONS), raw_bits=best.raw_bits)
+        if search and white is not None:
+            return _Search(white, px, planes, failed, self._textured).run()
+        return failed
+
+
+def _pixels_per_plane_pixel(size: tuple[int, int] | None, shape: tuple[int, int] | None) -> tuple[float, float]:
+    if size is None or shape is None:
+        return (1.0, 1.0)
+    return (size[0] / shape[1], size[1] / shape[0])
+
+
+def _fold_and_score(plane: np.ndarray, lattice: sync.Lattice):
+    """Fold along a lattice; (phases, [(pilot, phase, orientation)] best first)."""
+    phases = sync.fold_along(plane, lattice)
+    options = [((dy, dx), o) for dy in range(sync.SUBSAMPLE) for dx in range(sync.SUBSAMPLE) for o in ORIENTATIONS]
+    pilots = pilot_scores(np.stack([orient(phases[phase], *o) for phase, o in options]))
+    scored = [(pilot, phase, o) for pilot, (phase, o) in zip(pilots.tolist(), options, strict=True)]
+    return phases, sorted(scored, key=lambda c: -c[0])
+
+
+def _tune(plane: np.ndarray, lattice: sync.Lattice, phases, scored):
+    """Adjust a promising lattice's scale and angle for the strongest pilot.
+
+    A weak mark's autocorrelation peaks stand out by a pixel or so; on a wide picture
+    an error of 0.2 % in period or 0.3 degrees in angle smears the fold over cells.
+    The pilot, once the fold is near, climbs steeply toward the right geometry."""
+    best = (scored[0][0], lattice, phases, scored)
+    square = lattice.squared()
+    if square is not None:  # most copies are scaled evenly: a near-square lattice is a square one
+        square_phases, square_scored = _fold_and_score(plane, square)
+        if square_scored[0][0] > best[0]:
+            best = (square_scored[0][0], square, square_phases, square_scored)
+    for scale_step, angle_step in TUNE_STEPS:
+        for _ in range(3):
+            improved = False
+            for ds, da in ((scale_step, 0.0), (-scale_step, 0.0), (0.0, angle_step), (0.0, -angle_step)):
+                candidate = best[1].turned(np.radians(da), 1.0 + ds)
+                trial_phases, trial_scored = _fold_and_score(plane, candidate)
+                if trial_scored[0][0] > best[0]:
+                    best = (trial_scored[0][0], candidate, trial_phases, trial_scored)
+                    improved = True
+            if not improved:
+                break
+    return best[1], best[2], best[3]
+
+
+def _framed_lattices(shape: tuple[int, int], max_lag: int) -> list[sync.Lattice]:
+    """Square, unrotated lattices for a framed picture filling `shape`, from its size."""
+    out, seen = [], set()
+    for side in shape:
+        for cells in FRAMED_CELLS:
+            for error in FRAMED_ERRORS:  # the box's edges are found to a few pixels
+                period = side * TILE / cells * (1 + error)
+                if sync.MIN_PERIOD <= period <= max_lag and round(period, 1) not in seen:
+                    seen.add(round(period, 1))
+                    out.append(sync.Lattice((period, 0.0), (0.0, period), 0.0))
+    return out
+
+
+class _Search:
+    """One picture's lattice search: the planes it looks at, the decoding attempts spent
+    (each counts in the false-positive bound), the best failed pilot."""
+
+    def __init__(self, white, px: tuple[float, float], planes: Planes | SummedPlanes | None, failed: Reading, textured):
+        self.white, self.px, self.planes = white, px, planes
+        self.attempts = failed.attempts
+        self.cap = failed.attempts + SYNC_ATTEMPTS
+        self.best = failed
+        self.textured = textured  # (left, top, right, bottom) fractions: a framed picture (sync.textured_box)
+
+    def run(self) -> Reading:
+        for sync_plane in SYNC_PLANES:
+            found = self._plane(sync_plane)
+            if found is not None:
+                return found
+        return Reading(None, self.best.pilot_score, None, attempts=self.attempts, raw_bits=self.best.raw_bits)
+
+    def _plane(self, sync_plane: SyncPlane) -> Reading | None:
+        short = sync_plane.short
+        if short == WORK_SHORT_SIDE:
+            plane, plane_px = self.white, self.px
+        else:
+            plane = self.planes.white(short) if self.planes is not None else None
+            if plane is None:
+                return None
+            plane_px = self.planes.pixels_per_plane_pixel(plane.shape)
+        h, w = plane.shape
+        max_lag = (round(h * WORK_MAX_LAG_SHARE), round(w * WORK_MAX_LAG_SHARE))
+        if sync_plane.max_lag is not None:
+            window = min(sync_plane.window or max(h, w), h, w)
+            max_lag = (min(sync_plane.max_lag, round(window * WORK_MAX_LAG_SHARE)),) * 2
+        lattices = sync.find_lattices(plane, max_lag, sync_plane.lattices, sync_plane.squares, sync_plane.window)
+        found = self._decode(plane, (0, 0), lattices, short, plane_px)
+        if found is not None or not sync_plane.roi:
+            return found
+        if not sync_plane.roi_photos and not isinstance(self.planes, SummedPlanes):
+            return None
+        # A picture framed by flat surroundings (app chrome, a plain background) is
+        # searched alone first.
+        if self.textured is not None:
+            left, top, right, bottom = self.textured
+            t0, l0 = int(top * h), int(left * w)
+            sub = np.ascontiguousarray(plane[t0 : int(np.ceil(bottom * h)), l0 : int(np.ceil(right * w))])
+            if min(sub.shape) >= 2 * sync.MIN_PERIOD:
+                lag = sync_plane.max_lag or min(h, w) // 3
+                sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
+                lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
+                lattices += _framed_lattices(sub.shape, lag)
+                found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+                if found is not None:
+                    return found
+        # A small marked picture (a collage tile, a picture in a screenshot, a window in
+        # a reaction video) is searched and folded alone: the rest of the plane only
+        # adds noise to its fold.
+        lag = sync_plane.max_lag or min(h, w) // 3
+        for top, left, wh, ww in sync.busiest_windows(plane, sync_plane.roi, lag, ROIS_PER_PLANE):
+            t0, l0 = max(0, top - wh // 4), max(0, left - ww // 4)
+            sub = np.ascontiguousarray(plane[t0 : top + wh + wh // 4, l0 : left + ww + ww // 4])
+            sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
+            lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
+            found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+            if found is not None:
+                return found
+        return None
+
+    def _decode(self, plane, corner, lattices, short, plane_px, whole=None) -> Reading | None:
+        """Fold along each lattice, tune the promising ones, decode the best pilots."""
+        for lattice in lattices:
+            phases, scored = _fold_and_score(plane, lattice)
+            if TUNE_FROM_PILOT <= scored[0][0]:
+                lattice, phases, scored = _tune(plane, lattice, phases, scored)
+            for pilot_first, phase, o in scored[:DECODES_PER_LATTICE]:
+                if pilot_first < SYNC_MIN_PILOT or self.attempts >= self.cap:
+                    break
+                self.attempts += 1
+                wm_id, pilot, errors, raw, offset = _decode_folded(orient(phases[phase], *o))
+                if wm_id is None:
+                    if pilot > self.best.pilot_score:
+                        self.best = Reading(None, pilot, None, raw_bits=raw)
+                    continue
+                geometry = _geometry(lattice.matrix, o, offset, phase, plane_px, sync.SUBSAMPLE, corner)
+                working_cell = min(self.px) if short == WORK_SHORT_SIDE else min(plane_px) * short / WORK_SHORT_SIDE
+                reading = Reading(
+                    wm_id,
+                    pilot,
+                    errors,
+                    mirrored=o[0],
+                    turns=o[1],
+                    attempts=self.attempts,
+                    offset=offset,
+                    scale=float(np.sqrt(np.prod(geometry.cell))) / working_cell,
+                    raw_bits=raw,
+                    lattice=lattice.in_pixels(plane_px),
+                    fold_origin=(corner[0] * plane_px[0], corner[1] * plane_px[1]),
+                    plane=short,
+                    phase=phase,
+                )
+                return _located(reading, geometry, plane if whole is None else whole, plane_px)
+        return None
+
+
+def _plane_geometry(o: tuple[bool, int], offset: tuple[int, int], shape: tuple[int, int], px) -> Geometry:
+    """The signed grid in submitted pixels for a reading on the working grid as it is:
+    the plane was oriented by `o` and then folded, and the pilot put the tile's first
+    cell at `offset` of the oriented plane."""
+    h, w = shape
+    index = orient(np.arange(h * w).reshape(h, w), *o)
+    r0, c0 = offset
+
+    def cell(r, c):
+        return np.array(divmod(int(index[r, c]), w)[::-1], float)  # (x, y) in the plane
+
+    first = cell(r0, c0)
+    steps = np.column_stack([cell(r0, c0 + 1) - first, cell(r0 + 1, c0) - first])
+    corner = first + 0.5 - steps @ np.array([0.5, 0.5])
+    to_px = np.diag(px)
+    origin = to_px @ corner
+    matrix = to_px @ steps
+    return Geometry(tuple(map(tuple, matrix.tolist())), (float(origin[0]), float(origin[1])))
+
+
+@cache
+def _orientation_steps(o: tuple[bool, int]) -> tuple[np.ndarray, np.ndarray]:
+    """For a tile oriented by `o`: where its cells came from in the unoriented fold. Returns
+    (source, steps): source[r, c] = (v, u) in the fold, and the 2x2 integer matrix whose
+    columns are the fold's (u, v) steps for one step along the tile's x and y."""
+    index = orient(np.arange(TILE * TILE).reshape(TILE, TILE), *o)
+    source = np.stack(np.divmod(index, TILE), axis=-1)  # (v, u)
+
+    def step(a, b):
+        d = (source[b] - source[a] + TILE // 2) % TILE - TILE // 2
+        return np.array([d[1], d[0]], float)  # (du, dv)
+
+    steps = np.column_stack([step((10, 10), (10, 11)), step((10, 10), (11, 10))])
+    return source, steps
+
+
+def _geometry(
+    lattice: np.ndarray,
+    o: tuple[bool, int],
+    offset: tuple[int, int],
+    phase: tuple[int, int],
+    px,
+    subsample: int,
+    corner: tuple[int, int] = (0, 0),
+) -> Geometry:
+    """The signed grid in submitted pixels, from a fold's lattice (plane pixels per fold
+    cell along u and v), the orientation and pilot offset that decoded, and the sub-cell
+    phase of the fold."""
+    source, steps = _orientation_steps(o)
+    v0, u0 = source[offset[0] % TILE, offset[1] % TILE]
+    # The signed tile's top-left corner in fold cells (plane coordinates: pixel i spans
+    # [i, i + 1)): half a cell back along the signed axes from the centre of the fold cell
+    # that holds the tile's first cell (a mirrored axis runs the other way).
+    centre = np.array([u0 + 0.5 + phase[1] / subsample, v0 + 0.5 + phase[0] / subsample])
+    fold_corner = centre - steps @ np.array([0.5, 0.5])
+    to_px = np.diag(px)
+    origin = to_px @ (lattice @ fold_corner + np.array(corner, float))
+    matrix = to_px @ lattice @ steps
+    return Geometry(tuple(map(tuple, matrix.tolist())), (float(origin[0]), float(origin[1])))
+
+
+# Region: the mark's presence is measured in blocks of REGION_BLOCK x REGION_BLOCK signed
+# cells (a quarter tile: on a 1080p photo about 35 px, enough chips for a z-score of
+# 4-10 on a marked block); blocks above REGION_Z belong to the region.
+REGION_BLOCK = 24
+REGION_Z = 2.5
+
+
+def _located(reading: Reading, geometry: Geometry, white: np.ndarray, px: tuple[float, float]) -> Reading:
+    """The reading with its geometry and the box where the mark is present (submitted px)."""
+    h, w = white.shape
+    m_plane = np.diag(1 / np.array(px)) @ geometry.m  # plane pixels per signed cell
+    origin_plane = np.array(geometry.origin) / np.array(px)
+    u, v = sync.cells_of_pixels((h, w), m_plane, origin_plane)
+    cx = np.floor(u).astype(np.intp) % TILE
+    cy = np.floor(v).astype(np.intp) % TILE
+    chips = _tile(reading.wm_id)[cy, cx].reshape(h, w)
+    block = max(4, round(REGION_BLOCK * float(np.sqrt(abs(np.linalg.det(m_plane))))))
+    bh, bw = -(-h // block), -(-w // block)
+    pad = ((0, bh * block - h), (0, bw * block - w))
+    agree = np.pad(white * chips, pad).reshape(bh, block, bw, block).sum(axis=(1, 3))
+    energy = np.pad(white * white, pad).reshape(bh, block, bw, block).sum(axis=(1, 3))
+    cell_area = max(1.0, abs(float(np.linalg.det(m_plane))))
+    z = agree / np.sqrt(energy * cell_area + 1e-9)
+    present = z > REGION_Z
+    region = None
+    if present.any():
+        labels, n = ndimage.label(ndimage.binary_closing(present, np.ones((3, 3)), border_value=0) | present)
+        sizes = ndimage.sum(present, labels, range(1, n + 1))
+        biggest = labels == (int(np.argmax(sizes)) + 1)
+        rows, cols = np.nonzero(biggest)
+        left, right = cols.min() * block * px[0], min(w, (cols.max() + 1) * block) * px[0]
+        top, bottom = rows.min() * block * px[1], min(h, (rows.max() + 1) * block) * px[1]
+        region = (round(left), round(top), round(right), round(bottom))
+    presence = PresenceMap(z.astype(np.float32), (block * px[0], block * px[1]))
+    return replace(reading, geometry=geometry, region=region, presence=presence)
+
+
+def extract(rgb: np.ndarray) -> Reading:
+    """Read the watermark id from an RGB uint8 image, or report that none is there."""
+    height, width = rgb.shape[:2]
+    check_readable_size(width, height)
+    work = _work_luma(rgb, working_size(width, height))
+    reader = Reader()
+    reader.add(work)
+    return reader.read(search=True, planes=Planes(rgb), size=(width, height))
+
+
+class Planes:
+    """The picture's whitened luma at the lattice search's finer plane sizes, made on
+    demand from one grey conversion of the full picture."""
+
+    def __init__(self, rgb: np.ndarray):
+        self._rgb = rgb
+        self._gray: Image.Image | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._rgb.shape[1], self._rgb.shape[0]
+
+    def white(self, short: int) -> np.ndarray | None:
+        """Whitened luma with this short side (area-averaged), or the full picture's when
+        it is smaller; None when the picture has too few pixels to add detail."""
+        width, height = self.size
+        if min(width, height) < 0.75 * short:
+            return None
+        scale = min(1.0, short / min(width, height))
+        if self._gray is None:
+            self._gray = Image.fromarray(self._rgb).convert("L")
+        gray = self._gray
+        if scale < 1.0:
+            gray = gray.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BOX)
+        return _whiten(np.asarray(gray, dtype=np.float32)).copy()
+
+    def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
+        return _pixels_per_plane_pixel(self.size, shape)
+
+
+class SummedPlanes:
+    """A clip's finer planes for the lattice search: whitened frames added up (the mark,
+    the same in every frame, adds up; the pictures average out)."""
+
+    def __init__(self, size: tuple[int, int]):
+        self.size = size
+        self._sums: dict[int, np.ndarray] = {}
+
+    @staticmethod
+    def shape(size: tuple[int, int], short: int) -> tuple[int, int] | None:
+        """(width, height) of the plane with this short side for frames of `size`, or
+        None when the frames are too small for it (as Planes.white)."""
+        width, height = size
+        if min(width, height) < 0.75 * short:
+            return None
+        scale = min(1.0, short / min(width, height))
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def add(self, short: int, luma: np.ndarray) -> None:
+        white = _whiten(luma)
+        if short in self._sums:
+            self._sums[short] += white
+        else:
+            self._sums[short] = white.copy()
+
+    def white(self, short: int) -> np.ndarray | None:
+        return self._sums.get(short)
+
+    def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
+        return _pixels_per_plane_pixel(self.size, shape)
