@@ -3,20 +3,26 @@ invisible-watermark's dwtDct and dwtDctSvd on the same inputs.
 
     python -m bench.robustness [--photos N] [--videos N] [--unmarked N] [--markdown FILE]
 
-- Photos (tests.photos.robustness_set: 22 real photos over 1 MP, landscape and
-  portrait): each method marks every photo, every attack in bench.attacks.ROBUSTNESS is
-  applied, and the method reads its payload back. Realmark reads with the same extract()
-  the verifier uses.
+- Photos (bench.samples.photos.robustness_set: 22 real photos over 1 MP, landscape and
+  portrait): each method marks every photo, every attack in bench.attacks.ROBUSTNESS and
+  every placement family in bench.attacks.PLACEMENT (screenshots, collages, bars,
+  rotations, crops anywhere, stretches, keystone, each also mirrored; sizes, positions
+  and angles drawn per photo) is applied, and the method reads its payload back.
+  Realmark reads with the same extract() the verifier uses.
 - Videos (1920x1080, 30 fps, over 5 s: animation, camera footage, a pan over a photo):
-  Realmark signs each with the real signer and `verifier.verify` reads each attacked copy;
-  the baselines mark every frame and read a majority vote over sampled frames.
+  Realmark signs each with the real signer and `verifier.verify` reads each attacked copy
+  (bench.attacks.VIDEO_ROBUSTNESS, and VIDEO_PLACEMENT: letterbox reposts, screen
+  recordings, crops mirrored, picture-in-picture, rotations, two draws each); the
+  baselines mark every frame and read a majority vote over sampled frames.
 - Unmarked: Realmark's extract() on N unmarked photos and video frames, randomly
-  cropped, resized, flipped and JPEG-compressed: any id at all is a false positive.
+  cropped, resized, flipped and JPEG-compressed, 30 % of them put through a placement
+  family instead (an unmarked screenshot, collage, ...): any id at all is a false
+  positive.
 
 "Recovered" means the exact payload: Realmark's 48-bit id (checked by its 40-bit code),
 the baseline's 64 bits. Bit accuracy is raw: Realmark's 282 coded bits before error
 correction, the baseline's 64 payload bits (0.5 = chance). Work runs in one process per
-core; the whole run takes about 40 minutes on 2 cores.
+core; the whole run takes about an hour on 2 cores.
 """
 
 from __future__ import annotations

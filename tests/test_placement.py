@@ -2,7 +2,7 @@
 
 One case of each kind (a post screenshot, a collage tile, a caption bar, a rotation, a
 half-area crop anywhere, a stretch, a mirrored rotation; for clips a 9:16 letterbox
-repost, a screen recording and a 20 % crop mirrored), each traced to the right manifest
+repost, a screen recording, a 20 % crop mirrored and a small rotation), each traced to the right manifest
 with the reason that names what happened and where the official picture sits; and the
 same treatments of unmarked media, which must stay `unknown`. The full families are in
 `python -m bench.robustness`."""
@@ -163,6 +163,7 @@ CLIP_CASES = {
     "letterbox": (lambda: attacks.letterbox_9_16(_rng(21)), ["letterboxed", "sound_not_checked"]),
     "screen_recording": (lambda: attacks.screen_recording(_rng(22)), ["letterboxed", "sound_not_checked"]),
     "crop_mirrored": (lambda: attacks.crop_mirror(_rng(23)), ["cropped", "mirrored", "sound_not_checked"]),
+    "rotated": (lambda: attacks.rotate_clip(_rng(24)), ["cropped", "rotated", "sound_not_checked"]),
 }
 
 
