@@ -188,3 +188,22 @@ def test_an_unmarked_letterboxed_clip_stays_unknown(signed_clip, monkeypatch, ca
     copy = work / "unmarked-letterbox.mp4"
     attacks.letterbox_9_16(_rng(31))(videos.real(videos.BUNNY), copy)
     assert _verify(home, monkeypatch, capsys, copy)[1]["verdict"] == "unknown"
+
+
+def test_periodic_pictures_give_no_id():
+    """Pictures that are nothing but a lattice (a checkerboard, stripes, a 64 px grid,
+    a flat field, an extreme strip) feed the lattice search its strongest peaks: they
+    must end in "no mark", never an id or an error."""
+    from realmark import watermark
+
+    yx = np.indices((1080, 1920))
+    pictures = {
+        "checkerboard": ((yx // 8).sum(0) % 2 * 255).astype(np.uint8),
+        "stripes": (yx[1] // 20 % 2 * 255).astype(np.uint8),
+        "grid": ((yx % 64 == 0).any(0) * 255).astype(np.uint8),
+        "flat": np.full((1080, 1920), 128, np.uint8),
+        "strip": _rng(41).integers(0, 256, (97, 5000), dtype=np.uint8),
+    }
+    for name, gray in pictures.items():
+        reading = watermark.extract(np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2)))
+        assert reading.wm_id is None, name

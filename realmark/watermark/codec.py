@@ -387,7 +387,6 @@ class Reading:
     # (px), and the fold's sub-cell phase: what re-folds other frames of a clip the same way.
     lattice: sync.Lattice | None = field(default=None, repr=False)
     fold_origin: tuple[float, float] = (0.0, 0.0)
-    plane: int = WORK_SHORT_SIDE  # short side of the plane the lattice was measured on
     phase: tuple[int, int] = (0, 0)
 
     @property

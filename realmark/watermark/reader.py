@@ -310,7 +310,6 @@ class _Search:
                     raw_bits=raw,
                     lattice=lattice.in_pixels(plane_px),
                     fold_origin=(corner[0] * plane_px[0], corner[1] * plane_px[1]),
-                    plane=short,
                     phase=phase,
                 )
                 return _located(reading, geometry, plane if whole is None else whole, plane_px)
