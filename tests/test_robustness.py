@@ -63,7 +63,8 @@ def test_screenshots_of_landscape_photos_are_named_as_such(agency_cli, tmp_path)
     assert body["evidence"]["watermark"]["scale"] < 1
     # where the photo sits: the screen's width, below the status bar
     left, top, right, bottom = body["evidence"]["watermark"]["region"]
-    assert left == 0 and right == 1080 and 50 < top < 100 and 640 < bottom < 720
+    # (to a few pixels: the lattice gives the size to about 0.3 %, and the id is random)
+    assert left <= 3 and right >= 1077 and 50 < top < 100 and 640 < bottom < 720
 
 
 def test_unmarked_attacked_photos_are_unknown(agency_cli, tmp_path):
