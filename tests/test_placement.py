@@ -70,6 +70,10 @@ PHOTO_CASES = {
         lambda x: attacks.jpeg(attacks.collage(x, _rng(3), 2, list(attacks.collage_tiles())), 85),
         ["embedded"],
     ),
+    "collage_3x3": (
+        lambda x: attacks.webp(attacks.collage(x, _rng(4), 3, list(attacks.collage_tiles())), 85),
+        ["embedded"],
+    ),
     "text_bar": (lambda x: attacks.webp(attacks.text_bar(x, _rng(2)), 85), ["embedded"]),
     "rotated_4": (lambda x: attacks.jpeg(attacks.rotate_crop(x, 4.0), 85), ["cropped", "rotated"]),
     "half_crop": (lambda x: attacks.jpeg(attacks.crop_anywhere(x, _rng(5)), 85), ["cropped"]),
@@ -210,3 +214,36 @@ def test_periodic_pictures_give_no_id():
     for name, gray in pictures.items():
         reading = watermark.extract(np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2)))
         assert reading.wm_id is None, name
+
+
+def test_a_collage_tile_is_found_as_a_panel():
+    """The tile holding the picture, wherever it is in a 2x2 or 3x3 collage (1080 or
+    2048 px, with or without gutters), is one panel, to a pixel or two of the 512 plane,
+    in most collages (an edge inside a neighbouring photo can cut a row wrongly, and two
+    tiles with no gutter and alike edges can stay joined: bench.robustness measures what
+    the windowed search then still finds); most plain photos are not cut at all."""
+    from realmark.watermark import sync
+    from realmark.watermark.reader import Planes
+
+    others = list(attacks.collage_tiles())
+    found_tiles = 0
+    for n in (2, 3):
+        for seed in range(8):
+            collage = attacks.collage(photos.fit(photos.real("astronaut"), 1920, 1080), _rng(100 + seed), n, others)
+            again = _rng(100 + seed)  # the draws collage() made: side, gutter, which tile
+            side = 1080 if again.random() < 0.6 else 2048
+            gutter = int(again.integers(0, 12))
+            cell = (side - gutter * (n + 1)) // n
+            row, col = divmod(int(again.integers(0, n * n)), n)
+            y, x = gutter + row * (cell + gutter), gutter + col * (cell + gutter)
+            tile = np.array([x, y, x + cell, y + cell]) / side
+            found = sync.panels(Planes(attacks.jpeg(collage, 80)).gray(512))
+            found_tiles += any(np.abs(np.array(box) - tile).max() < 4 / 512 for box in found)
+    assert found_tiles >= 13, found_tiles  # of 16
+    for name in (
+        "coffee",
+        "chelsea",
+        "astronaut",
+    ):  # (a photo of a launch tower is cut along it: no harm, a little time)
+        plain = photos.fit(photos.real(name), 1920, 1080)
+        assert sync.panels(Planes(attacks.jpeg(plain, 80)).gray(512)) == [], name

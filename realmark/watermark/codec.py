@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -460,12 +461,30 @@ def folds(white: np.ndarray, orientations=ORIENTATIONS) -> Folds:
     return {o: _fold(orient(white, *o)) for o in orientations}
 
 
+def _unorient(picture: np.ndarray, mirrored: bool, turns: int) -> np.ndarray:
+    """The inverse of orient()."""
+    picture = np.rot90(picture, -turns) if turns else picture
+    return picture[:, ::-1] if mirrored else picture
+
+
+@cache
+def _unoriented_pilot_fft_conj() -> np.ndarray:
+    """The pilot's spectrum (conjugated) un-oriented by each orientation: [8, TILE, TILE // 2 + 1]."""
+    return np.stack([np.conj(np.fft.rfft2(_unorient(_PILOT, *o))) for o in ORIENTATIONS])
+
+
 def pilot_scores(tiles: np.ndarray) -> np.ndarray:
     """The pilot's correlation peak, in standard deviations over all offsets, for each of
-    a stack of folded tiles (one batched FFT)."""
-    corr = np.fft.irfft2(np.fft.rfft2(tiles) * _PILOT_FFT_CONJ, s=tiles.shape[1:])
-    flat = corr.reshape(len(tiles), -1)
-    return (flat.max(axis=1) - flat.mean(axis=1)) / (flat.std(axis=1) + 1e-9)
+    a stack of folded tiles [n, TILE, TILE] in each orientation: [n, len(ORIENTATIONS)],
+    the score of orient(tiles[i], *ORIENTATIONS[k]).
+
+    Orienting a tile only permutes the offsets of its correlation with the pilot, the
+    same values as correlating the tile itself with the un-oriented pilot: one forward
+    FFT per tile serves all eight orientations (the same peak, mean and spread)."""
+    spectra = np.fft.rfft2(tiles)
+    corr = np.fft.irfft2(spectra[:, None] * _unoriented_pilot_fft_conj()[None], s=tiles.shape[1:])
+    flat = corr.reshape(len(tiles), len(ORIENTATIONS), -1)
+    return (flat.max(axis=2) - flat.mean(axis=2)) / (flat.std(axis=2) + 1e-9)
 
 
 class Presence:

@@ -64,13 +64,16 @@ class SyncPlane:
     lattices: int
     squares: int
     roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
-    roi_photos: bool = True  # False: windows for clips only (a single photo's windows cost too much here)
+    # False: a photo looks at this plane only when flat surroundings frame it (sync.textured_box:
+    # a picture at a third of a phone screenshot's width), and then at the framed box, not at
+    # windows. A clip always does (its window in a reaction video is not framed).
+    every_photo: bool = True
 
 
 SYNC_PLANES = (
     SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
     SyncPlane(512, 160, None, lattices=2, squares=2, roi=192),
-    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, roi_photos=False),
+    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, every_photo=False),
 )
 # A framed picture's own size gives its mark's scale: its short side is 256 cells. The
 # box found around it can take in part of its surroundings (a blurred fill), so each
@@ -78,6 +81,16 @@ SYNC_PLANES = (
 # (1:1, 4:5, 3:4, 9:16): 256, 320, 341 or 455 cells.
 FRAMED_CELLS = (256, 320, 341, 455)
 FRAMED_ERRORS = (0.0, 0.015, -0.015, 0.03)  # the box is more often a little small than large
+# A panel (sync.panels: a collage tile, the picture under a bar) is usually the signed
+# picture cropped to fill it, so its short side is the picture's: 256 cells, to the pixel
+# or two its cut lines are found to. Panels are found on a grey plane of
+# PANEL_FINDING_SHORT and searched on the coarsest of PANEL_PLANES that gives a cell
+# PANEL_MIN_CELL plane pixels (a 3x3 tile of a 1080 px collage needs the 1024 plane).
+PANEL_CELLS = 256
+PANEL_ERRORS = (0.0, 0.01, -0.01)
+PANEL_FINDING_SHORT = 512
+PANEL_PLANES = (512, 1024)
+PANEL_MIN_CELL = 1.2
 ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
@@ -170,9 +183,9 @@ def _pixels_per_plane_pixel(size: tuple[int, int] | None, shape: tuple[int, int]
 def _fold_and_score(plane: np.ndarray, lattice: sync.Lattice):
     """Fold along a lattice; (phases, [(pilot, phase, orientation)] best first)."""
     phases = sync.fold_along(plane, lattice)
+    pilots = pilot_scores(phases.reshape(-1, TILE, TILE)).ravel().tolist()
     options = [((dy, dx), o) for dy in range(sync.SUBSAMPLE) for dx in range(sync.SUBSAMPLE) for o in ORIENTATIONS]
-    pilots = pilot_scores(np.stack([orient(phases[phase], *o) for phase, o in options]))
-    scored = [(pilot, phase, o) for pilot, (phase, o) in zip(pilots.tolist(), options, strict=True)]
+    scored = [(pilot, phase, o) for pilot, (phase, o) in zip(pilots, options, strict=True)]
     return phases, sorted(scored, key=lambda c: -c[0])
 
 
@@ -202,12 +215,15 @@ def _tune(plane: np.ndarray, lattice: sync.Lattice, phases, scored):
     return best[1], best[2], best[3]
 
 
-def _framed_lattices(shape: tuple[int, int], max_lag: int) -> list[sync.Lattice]:
-    """Square, unrotated lattices for a framed picture filling `shape`, from its size."""
+def _framed_lattices(
+    shape: tuple[int, int], max_lag: int, cells_per_side=FRAMED_CELLS, errors=FRAMED_ERRORS
+) -> list[sync.Lattice]:
+    """Square, unrotated lattices for a framed picture filling `shape`, from its size:
+    either side `cells_per_side` cells long, give or take `errors`."""
     out, seen = [], set()
     for side in shape:
-        for cells in FRAMED_CELLS:
-            for error in FRAMED_ERRORS:  # the box's edges are found to a few pixels
+        for cells in cells_per_side:
+            for error in errors:  # the box's edges are found to a few pixels
                 period = side * TILE / cells * (1 + error)
                 if sync.MIN_PERIOD <= period <= max_lag and round(period, 1) not in seen:
                     seen.add(round(period, 1))
@@ -231,10 +247,17 @@ class _Search:
             found = self._plane(sync_plane)
             if found is not None:
                 return found
+            if sync_plane.short == WORK_SHORT_SIDE:
+                found = self._panels()
+                if found is not None:
+                    return found
         return Reading(None, self.best.pilot_score, None, attempts=self.attempts, raw_bits=self.best.raw_bits)
 
     def _plane(self, sync_plane: SyncPlane) -> Reading | None:
         short = sync_plane.short
+        framed_only = not sync_plane.every_photo and not isinstance(self.planes, SummedPlanes)
+        if framed_only and self.textured is None:
+            return None
         if short == WORK_SHORT_SIDE:
             plane, plane_px = self.white, self.px
         else:
@@ -251,8 +274,6 @@ class _Search:
         found = self._decode(plane, (0, 0), lattices, short, plane_px)
         if found is not None or not sync_plane.roi:
             return found
-        if not sync_plane.roi_photos and not isinstance(self.planes, SummedPlanes):
-            return None
         # A picture framed by flat surroundings (app chrome, a plain background) is
         # searched alone first.
         if self.textured is not None:
@@ -267,6 +288,8 @@ class _Search:
                 found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
                 if found is not None:
                     return found
+        if framed_only:
+            return None
         # A small marked picture (a collage tile, a picture in a screenshot, a window in
         # a reaction video) is searched and folded alone: the rest of the plane only
         # adds noise to its fold.
@@ -277,6 +300,35 @@ class _Search:
             sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
             lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
             found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+            if found is not None:
+                return found
+        return None
+
+    def _panels(self) -> Reading | None:
+        """Each panel of a picture cut by straight edges (a collage's tiles, the picture
+        under a meme's bar) searched alone, with its own size tried as the mark's scale.
+        Photos only: a clip's window does not cut its frame."""
+        if not isinstance(self.planes, Planes):
+            return None
+        gray = self.planes.gray(PANEL_FINDING_SHORT)
+        if gray is None:
+            return None
+        for left, top, right, bottom in sync.panels(gray):
+            for short in PANEL_PLANES:  # the coarsest plane that gives the panel's cells a pixel
+                plane = self.planes.white(short)
+                if plane is None:
+                    continue
+                h, w = plane.shape
+                t0, l0 = int(top * h), int(left * w)
+                sub = np.ascontiguousarray(plane[t0 : int(np.ceil(bottom * h)), l0 : int(np.ceil(right * w))])
+                if min(sub.shape) >= PANEL_MIN_CELL * PANEL_CELLS:
+                    break
+            if plane is None or min(sub.shape) < 2 * sync.MIN_PERIOD:
+                continue
+            lag = tuple(round(n * WORK_MAX_LAG_SHARE) for n in sub.shape)
+            lattices = sync.find_lattices(sub, lag, ROI_LATTICES, ROI_SQUARES)
+            lattices += _framed_lattices(sub.shape, max(lag), (PANEL_CELLS,), PANEL_ERRORS)
+            found = self._decode(sub, (l0, t0), lattices, short, self.planes.pixels_per_plane_pixel(plane.shape), plane)
             if found is not None:
                 return found
         return None
@@ -425,30 +477,44 @@ def extract(rgb: np.ndarray) -> Reading:
 
 
 class Planes:
-    """The picture's whitened luma at the lattice search's finer plane sizes, made on
-    demand from one grey conversion of the full picture."""
+    """The picture's luma at the lattice search's finer plane sizes, grey and whitened,
+    made on demand (once each) from one grey conversion of the full picture."""
 
     def __init__(self, rgb: np.ndarray):
         self._rgb = rgb
-        self._gray: Image.Image | None = None
+        self._full: Image.Image | None = None
+        self._gray: dict[int, np.ndarray] = {}
+        self._white: dict[int, np.ndarray] = {}
 
     @property
     def size(self) -> tuple[int, int]:
         return self._rgb.shape[1], self._rgb.shape[0]
 
-    def white(self, short: int) -> np.ndarray | None:
-        """Whitened luma with this short side (area-averaged), or the full picture's when
-        it is smaller; None when the picture has too few pixels to add detail."""
+    def gray(self, short: int) -> np.ndarray | None:
+        """Grey levels (float32) with this short side (area-averaged), or the full
+        picture's when it is smaller; None when the picture has too few pixels to add
+        detail."""
         width, height = self.size
         if min(width, height) < 0.75 * short:
             return None
-        scale = min(1.0, short / min(width, height))
-        if self._gray is None:
-            self._gray = Image.fromarray(self._rgb).convert("L")
-        gray = self._gray
-        if scale < 1.0:
-            gray = gray.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BOX)
-        return _whiten(np.asarray(gray, dtype=np.float32)).copy()
+        if short not in self._gray:
+            if self._full is None:
+                self._full = Image.fromarray(self._rgb).convert("L")
+            picture = self._full
+            scale = min(1.0, short / min(width, height))
+            if scale < 1.0:
+                picture = picture.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BOX)
+            self._gray[short] = np.asarray(picture, dtype=np.float32)
+        return self._gray[short]
+
+    def white(self, short: int) -> np.ndarray | None:
+        """Whitened luma with this short side (as gray())."""
+        if short not in self._white:
+            gray = self.gray(short)
+            if gray is None:
+                return None
+            self._white[short] = _whiten(gray).copy()
+        return self._white[short]
 
     def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
         return _pixels_per_plane_pixel(self.size, shape)

@@ -36,6 +36,7 @@ AXIS_BINS = 3  # frequencies on and next to each axis that are zeroed (see _flat
 FLATTEN_SPAN = 9  # frequencies: the local mean a power spectrum is divided by (see _flatten)
 TEXTURE_LEVEL = 0.35  # mean |whitened| above which an area counts as textured (flat UI: < 0.1)
 SUBSAMPLE = 2  # samples per cell along each lattice side (the cell phase is unknown)
+FOLD_FRACTION_BITS = 12  # fixed-point sub-cell coordinates in a fold (int32 holds planes to 100k px)
 _WORKERS = 2
 
 
@@ -160,6 +161,70 @@ def textured_box(white: np.ndarray) -> tuple[float, float, float, float] | None:
     return box
 
 
+# Panels: a collage's tiles, a meme's picture under its text bar. Their edges are straight
+# lines across the whole span of what holds them, where the picture jumps from one
+# content to another at most places along the line; inside a photo a line like that is
+# rare, and where the texture jumps everywhere the rows beside it jump as well.
+PANEL_EDGE = 14.0  # grey levels across the edge (2 pixels apart) that count as a jump
+PANEL_LINE = 0.6  # share of the span that must jump
+PANEL_MIN_SHARE = 0.12  # a panel's sides: at least this share of the picture's short side
+PANEL_DEPTH = 3  # nested splits (a collage's rows, then each row's tiles, then one more)
+
+
+def _edge_lines(gray: np.ndarray, axis: int) -> list[int]:
+    """Positions of straight edges across the whole of a grey picture: rows (axis 0) or
+    columns (axis 1) where the picture jumps at PANEL_LINE of the span, more than twice as
+    often as a few pixels either side."""
+    if axis == 0:
+        share = (np.abs(gray[2:, :] - gray[:-2, :]) > PANEL_EDGE).mean(axis=1)
+    else:
+        share = (np.abs(gray[:, 2:] - gray[:, :-2]) > PANEL_EDGE).mean(axis=0)
+    lines = []
+    for i in np.flatnonzero(share >= PANEL_LINE).tolist():
+        if share[i] < share[max(0, i - 2) : i + 3].max():
+            continue  # the edge's strongest row: a soft edge spans two or three
+        beside = np.concatenate([share[max(0, i - 10) : max(0, i - 3)], share[i + 4 : i + 11]])
+        if beside.size and float(np.median(beside)) > 0.5 * share[i]:
+            continue  # texture, not an edge
+        lines.append(i + 1)  # the difference at i spans rows i .. i + 2
+    return lines
+
+
+def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """The panels a picture is cut into by straight edges across it (a collage's tiles,
+    a picture between text bars), as boxes (left, top, right, bottom) in fractions of the
+    picture; none when nothing cuts it. Cut recursively (guillotine, as collages are
+    laid out): edges across the whole picture, then across each part."""
+    h, w = gray.shape
+    smallest = PANEL_MIN_SHARE * min(h, w)
+    leaves: list[tuple[int, int, int, int]] = []
+
+    def split(top: int, left: int, bottom: int, right: int, depth: int) -> None:
+        for axis in (0, 1):
+            lines = _edge_lines(gray[top:bottom, left:right], axis)
+            if not lines:
+                continue
+            end = bottom - top if axis == 0 else right - left
+            edges = [0, *lines, end]
+            parts = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a >= smallest]
+            for a, b in parts:  # gutters and slivers fall away
+                box = (top + a, left, top + b, right) if axis == 0 else (top, left + a, bottom, left + b)
+                if depth > 1:
+                    split(*box, depth - 1)
+                else:
+                    leaves.append(box)
+            return
+        leaves.append((top, left, bottom, right))
+
+    split(0, 0, h, w, PANEL_DEPTH)
+    whole = h * w
+    return [
+        (left / w, top / h, right / w, bottom / h)
+        for top, left, bottom, right in leaves
+        if (bottom - top) * (right - left) < 0.9 * whole
+    ]
+
+
 def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) -> list[tuple[int, int, int, int]]:
     """The `count` windows (top, left, height, width) of a plane whose own
     autocorrelation has the strongest peak: where a small marked picture sits (a collage
@@ -248,62 +313,105 @@ def _peaks(z: np.ndarray, band: np.ndarray, count: int) -> list[tuple[float, flo
     return [(float(xs[i]), float(ys[i] - dy0), float(z[ys[i], xs[i]])) for i in order]
 
 
-def _reduce(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lagrange-Gauss reduction: the shortest basis of the lattice a and b span."""
+# The lattice arithmetic below works on many candidates at once ([n, 2] arrays of (x, y)
+# vectors): an unmarked picture yields dozens of candidate lattices per plane, and
+# looking at them one by one in Python cost more than the FFTs that found them.
+
+
+def _reduce_many(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lagrange-Gauss reduction of many bases at once ([n, 2] each): the shortest basis
+    of the lattice each pair spans."""
+    a, b = a.astype(float).copy(), b.astype(float).copy()
     for _ in range(32):
-        if a @ a > b @ b:
-            a, b = b, a
-        m = round(float(a @ b) / float(a @ a))
-        if m == 0:
+        swap = np.einsum("ij,ij->i", a, a) > np.einsum("ij,ij->i", b, b)
+        a[swap], b[swap] = b[swap], a[swap].copy()
+        m = np.rint(np.einsum("ij,ij->i", a, b) / np.maximum(np.einsum("ij,ij->i", a, a), 1e-9))
+        if not m.any():
             break
-        b = b - m * a
+        b -= m[:, None] * a
     return a, b
 
 
-def _canonical(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same lattice's basis with v1 nearest the +x axis and v2 pointing down (+y), so
-    the lattice matrix keeps handedness and turns by at most 45 degrees; mirror images and
+def _canonical_many(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same lattices' bases with v1 nearest the +x axis and v2 pointing down (+y), so
+    a lattice matrix keeps handedness and turns by at most 45 degrees; mirror images and
     quarter turns are left to the decoder's orientations."""
-    candidates = (a, -a, b, -b)
-    v1 = max(candidates, key=lambda v: v[0] / (np.hypot(*v) + 1e-12))
-    other = b if v1 is a or v1 is candidates[1] else a
-    v2 = other if v1[0] * other[1] - v1[1] * other[0] > 0 else -other
-    return v1, v2
+    options = np.stack([a, -a, b, -b], axis=1)  # [n, 4, 2]
+    lengths = np.hypot(options[..., 0], options[..., 1]) + 1e-12
+    pick = np.argmax(options[..., 0] / lengths, axis=1)
+    v1 = options[np.arange(len(a)), pick]
+    other = np.where((pick < 2)[:, None], b, a)
+    cross = v1[:, 0] * other[:, 1] - v1[:, 1] * other[:, 0]
+    return v1, np.where((cross > 0)[:, None], other, -other)
 
 
-def _z_at(z: np.ndarray, v: np.ndarray) -> float | None:
-    """z near lag v (either sign: the half-plane holds the lag or its mirror)."""
-    if v[0] < 0 or (v[0] == 0 and v[1] < 0):
-        v = -v
+def _keys(v1: np.ndarray, v2: np.ndarray) -> list[tuple]:
+    """Lattices that agree to 2 pixels share a key."""
+    c1, c2 = _canonical_many(np.atleast_2d(v1), np.atleast_2d(v2))
+    rounded = np.round(np.hstack([c1, c2]) / 2).astype(int)
+    return [tuple(row) for row in rounded.tolist()]
+
+
+def _tile_shaped(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
+    """Could these be the tile's sides ([n, 2] each): long enough, within a stretch of 2
+    and a shear of 30 degrees of each other."""
+    n1, n2 = np.hypot(v1[:, 0], v1[:, 1]), np.hypot(v2[:, 0], v2[:, 1])
+    shaped = (np.minimum(n1, n2) >= MIN_PERIOD) & (np.maximum(n1, n2) <= 2 * np.minimum(n1, n2))
+    return shaped & (np.abs(np.einsum("ij,ij->i", v1, v2)) <= 0.5 * n1 * n2)
+
+
+def _z_many(zmax: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """z near many lags ([n, 2] as (dx, dy); either sign: the half-plane holds the lag or
+    its mirror), from the 3x3 maximum of z (`zmax`); -inf where out of reach."""
+    flip = (points[:, 0] < 0) | ((points[:, 0] == 0) & (points[:, 1] < 0))
+    pts = np.where(flip[:, None], -points, points)
+    dy0 = (zmax.shape[0] - 1) // 2
+    xs = np.rint(pts[:, 0]).astype(np.intp)
+    ys = np.rint(pts[:, 1]).astype(np.intp) + dy0
+    ok = (xs >= 0) & (xs < zmax.shape[1] - 1) & (ys >= 1) & (ys < zmax.shape[0] - 1)
+    out = np.full(len(points), -np.inf)
+    out[ok] = zmax[ys[ok], xs[ok]]
+    return out
+
+
+_AROUND = np.arange(-2, 3)
+
+
+def _subpixel_peaks(z: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The peak of z within 2 pixels of each lag ([n, 2]), to a fraction of a pixel (a
+    parabola through the maximum and its neighbours, along each axis). Returns (peaks
+    [n, 2], their z [n], within reach [n])."""
+    sign = np.where((lags[:, 0] < 0) | ((lags[:, 0] == 0) & (lags[:, 1] < 0)), -1.0, 1.0)
+    u = lags * sign[:, None]
     dy0 = (z.shape[0] - 1) // 2
-    x, y = round(float(v[0])), round(float(v[1])) + dy0
-    if not (0 <= x < z.shape[1] - 1 and 1 <= y < z.shape[0] - 1):
-        return None
-    return float(z[y - 1 : y + 2, max(0, x - 1) : x + 2].max())
-
-
-def _subpixel_peak(z: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The peak of z within 2 pixels of lag v, to a fraction of a pixel (a parabola
-    through the maximum and its neighbours, along each axis)."""
-    sign = -1.0 if (v[0] < 0 or (v[0] == 0 and v[1] < 0)) else 1.0
-    u = v * sign
-    dy0 = (z.shape[0] - 1) // 2
-    x, y = round(float(u[0])), round(float(u[1])) + dy0
-    if not (3 <= x < z.shape[1] - 3 and 3 <= y < z.shape[0] - 3):
-        return None
-    patch = z[y - 2 : y + 3, x - 2 : x + 3]
-    py, px = np.unravel_index(int(np.argmax(patch)), patch.shape)
-    py, px = min(max(py, 1), 3), min(max(px, 1), 3)
-    c = patch[py, px]
+    x = np.rint(u[:, 0]).astype(np.intp)
+    y = np.rint(u[:, 1]).astype(np.intp) + dy0
+    ok = (x >= 3) & (x < z.shape[1] - 3) & (y >= 3) & (y < z.shape[0] - 3)
+    peaks, values = np.zeros_like(lags, dtype=float), np.full(len(lags), -np.inf)
+    if not ok.any():
+        return peaks, values, ok
+    x, y = x[ok], y[ok]
+    patch = z[y[:, None, None] + _AROUND[None, :, None], x[:, None, None] + _AROUND[None, None, :]]  # [m, 5, 5]
+    py, px = np.divmod(np.argmax(patch.reshape(len(x), 25), axis=1), 5)
+    py, px = np.clip(py, 1, 3), np.clip(px, 1, 3)
+    rows = np.arange(len(x))
+    c = patch[rows, py, px]
 
     def vertex(lo, hi):
         d = lo - 2 * c + hi
-        return 0.0 if d >= 0 else float(np.clip(0.5 * (lo - hi) / d, -0.5, 0.5))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(d < 0, np.clip(0.5 * (lo - hi) / np.where(d < 0, d, -1.0), -0.5, 0.5), 0.0)
 
-    ox = vertex(patch[py, px - 1], patch[py, px + 1])
-    oy = vertex(patch[py - 1, px], patch[py + 1, px])
-    found = np.array([x - 2 + px + ox, y - 2 + py + oy - dy0])
-    return found * sign, float(c)
+    ox = vertex(patch[rows, py, px - 1], patch[rows, py, px + 1])
+    oy = vertex(patch[rows, py - 1, px], patch[rows, py + 1, px])
+    found = np.column_stack([x - 2 + px + ox, y - 2 + py + oy - dy0])
+    peaks[ok] = found * sign[ok, None]
+    values[ok] = c
+    return peaks, values, ok
+
+
+# The lattice points a v1 + b v2 (|a|, |b| <= 4, one of each +- pair) that _refine fits.
+_REFINE_POINTS = np.array([(a, b) for a in range(-4, 5) for b in range(-4, 5) if a > 0 or (a == 0 and b > 0)], float)
 
 
 def _refine(z: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -312,56 +420,24 @@ def _refine(z: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, 
     small fraction of a pixel per period, which folding a wide picture needs (an error of
     0.5 % drifts by a cell every 200)."""
     for _ in range(2):
-        rows, points = [], []
-        for a in range(-4, 5):
-            for b in range(-4, 5):
-                if (a, b) <= (0, 0) and not (a > 0 or (a == 0 and b > 0)):
-                    continue
-                found = _subpixel_peak(z, a * v1 + b * v2)
-                if found is not None and found[1] > 3.0:
-                    rows.append((a, b))
-                    points.append(found[0])
-        if len(rows) < 3:
+        found, values, ok = _subpixel_peaks(z, _REFINE_POINTS @ np.array([v1, v2]))
+        use = ok & (values > 3.0)
+        if np.count_nonzero(use) < 3:
             break
-        g = np.array(rows, float)
-        solution, *_ = np.linalg.lstsq(g, np.array(points), rcond=None)
+        solution, *_ = np.linalg.lstsq(_REFINE_POINTS[use], found[use], rcond=None)
         v1, v2 = solution[0], solution[1]
     return v1, v2
 
 
-def _tile_shaped(v1: np.ndarray, v2: np.ndarray) -> bool:
-    """Could these be the tile's sides: long enough, within a stretch of 2 and a shear of
-    30 degrees of each other."""
-    n1, n2 = float(np.hypot(*v1)), float(np.hypot(*v2))
-    return min(n1, n2) >= MIN_PERIOD and max(n1, n2) <= 2 * min(n1, n2) and abs(float(v1 @ v2)) <= 0.5 * n1 * n2
-
-
-def _explained(peaks, v1: np.ndarray, v2: np.ndarray) -> int:
-    """How many of the peaks lie on the lattice v1, v2 span. The true lattice explains
-    every peak of the mark; a coarser one built from some of them explains fewer."""
-    inverse = np.linalg.inv(np.column_stack([v1, v2]))
-    c = np.array([p[:2] for p in peaks]) @ inverse.T
-    off = np.abs(c - np.round(c)) * np.array([np.hypot(*v1), np.hypot(*v2)])
-    return int(np.count_nonzero(off.max(axis=1) <= 2.0))
-
-
-def _z_many(z: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """_z_at for many lags at once ([n, 2] as (dx, dy)); -inf where out of reach."""
-    flip = (points[:, 0] < 0) | ((points[:, 0] == 0) & (points[:, 1] < 0))
-    pts = np.where(flip[:, None], -points, points)
-    dy0 = (z.shape[0] - 1) // 2
-    xs = np.rint(pts[:, 0]).astype(np.intp)
-    ys = np.rint(pts[:, 1]).astype(np.intp) + dy0
-    ok = (xs >= 0) & (xs < z.shape[1] - 1) & (ys >= 1) & (ys < z.shape[0] - 1)
-    out = np.full(len(points), -np.inf)
-    if ok.any():
-        x, y = xs[ok], ys[ok]
-        best = np.full(x.shape, -np.inf)
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                best = np.maximum(best, z[y + dy, np.maximum(x + dx, 0)])
-        out[ok] = best
-    return out
+def _explained(peaks: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
+    """How many of the peaks ([p, 2]) lie on each lattice that v1 and v2 ([n, 2]) span.
+    The true lattice explains every peak of the mark; a coarser one built from some of
+    them explains fewer."""
+    inverse = np.linalg.inv(np.stack([v1, v2], axis=2))  # [n, 2, 2]
+    c = np.einsum("nij,pj->npi", inverse, peaks)
+    lengths = np.stack([np.hypot(v1[:, 0], v1[:, 1]), np.hypot(v2[:, 0], v2[:, 1])], axis=1)
+    off = np.abs(c - np.round(c)) * lengths[:, None, :]
+    return np.count_nonzero(off.max(axis=2) <= 2.0, axis=1)
 
 
 @cache
@@ -380,93 +456,91 @@ def _finer_coefficients() -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(index)
 
 
-def _finer_point(z: np.ndarray, v1: np.ndarray, v2: np.ndarray, strong: float) -> tuple[np.ndarray, int] | None:
-    """A strong peak at a point of a lattice of index n = 2 to 4 over the one v1 and v2
-    span, as (point, n): then they span only part of the true lattice. Each point is
-    looked at in its nine nearest representatives (the mark's peaks are not all equally
-    strong: a far one can stand out where the near one does not)."""
+_NEAR_POINTS = np.array([(i, j) for i in range(-2, 3) for j in range(-2, 3)], float)
+
+
+def _finer_bases(point: np.ndarray, n: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reduced bases of the lattices that v1, v2 and point span (index n over theirs),
+    for many at once ([k, 2] and [k]); where none is found, v1 and v2 themselves."""
+    area = np.abs(v1[:, 0] * v2[:, 1] - v1[:, 1] * v2[:, 0]) / n
+    near = (
+        point[:, None, :]
+        + _NEAR_POINTS[None, :, 0, None] * v1[:, None, :]
+        + _NEAR_POINTS[None, :, 1, None] * v2[:, None, :]
+    )
+    vectors = np.concatenate([near, v1[:, None, :], v2[:, None, :]], axis=1)  # [k, 27, 2]
+    lengths = np.einsum("kij,kij->ki", vectors, vectors)
+    lengths[lengths <= 1e-9] = np.inf  # the origin is no side
+    order = np.argsort(lengths, axis=1, kind="stable")
+    vectors = np.take_along_axis(vectors, order[:, :, None], axis=1)
+    rows = np.arange(len(point))
+    u1 = vectors[:, 0]
+    dets = np.abs(u1[:, None, 0] * vectors[:, :, 1] - u1[:, None, 1] * vectors[:, :, 0])
+    match = (np.abs(dets - area[:, None]) < 0.1 * area[:, None]) & np.isfinite(
+        np.take_along_axis(lengths, order, axis=1)
+    )
+    found = match.any(axis=1)
+    u2 = vectors[rows, np.argmax(match, axis=1)]
+    r1, r2 = _reduce_many(u1, u2)
+    return np.where(found[:, None], r1, v1), np.where(found[:, None], r2, v2)
+
+
+def _with_finer(zmax: np.ndarray, v1: np.ndarray, v2: np.ndarray, strong: np.ndarray) -> list[list[tuple]]:
+    """For each lattice ([k, 2] sides), itself and the finer lattices the peaks suggest
+    over it: a point of a lattice of index 2 to 4 over it where z exceeds `strong` [k]
+    (the smallest index first; each point in its nine nearest representatives, since the
+    mark's peaks are not all equally strong and a far one can stand out where the near
+    one does not). Two peaks of the mark can span a coarser lattice than the mark's own,
+    and a finer lattice can also be an upscaled picture's interpolation pattern; both are
+    kept: the pilot decides."""
+    out = [[(v1[k], v2[k])] for k in range(len(v1))]
     coefficients, index = _finer_coefficients()
-    points = coefficients @ np.array([v1, v2])
-    values = _z_many(z, points)
-    hits = np.nonzero(values > strong)[0]
-    if hits.size == 0:
-        return None
-    first = hits[0]  # the smallest index n first, in the order of _finer_coefficients
-    return points[first], int(index[first])
-
-
-def _finer_basis(point: np.ndarray, n: int, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A reduced basis of the lattice that v1, v2 and point span (index n over theirs)."""
-    area = abs(float(v1[0] * v2[1] - v1[1] * v2[0])) / n
-    ij = np.array([(i, j) for i in range(-2, 3) for j in range(-2, 3)], float)
-    vectors = np.vstack([point + ij @ np.array([v1, v2]), v1, v2])
-    lengths = np.einsum("ij,ij->i", vectors, vectors)
-    vectors = vectors[np.argsort(lengths)]
-    vectors = vectors[np.einsum("ij,ij->i", vectors, vectors) > 1e-9]
-    u1 = vectors[0]
-    dets = np.abs(u1[0] * vectors[:, 1] - u1[1] * vectors[:, 0])
-    match = np.nonzero(np.abs(dets - area) < 0.1 * area)[0]
-    if match.size == 0:
-        return v1, v2
-    return _reduce(u1, vectors[match[0]])
-
-
-def _with_finer(z: np.ndarray, v1: np.ndarray, v2: np.ndarray, strength: float):
-    """v1 and v2, and the finer lattices the peaks suggest over theirs: two peaks of the
-    mark can span a coarser lattice than the mark's own, and a finer lattice can also be
-    an upscaled picture's interpolation pattern. Both are kept: the pilot decides."""
-    out = [(v1, v2)]
+    live = np.arange(len(v1))
     for _ in range(2):
-        finer = _finer_point(z, v1, v2, 0.6 * strength)
-        if finer is None:
+        if live.size == 0:
             break
-        v1, v2 = _finer_basis(finer[0], finer[1], v1, v2)
-        if np.hypot(*v1) < MIN_PERIOD:
+        points = coefficients[None, :, 0, None] * v1[live, None, :] + coefficients[None, :, 1, None] * v2[live, None, :]
+        values = _z_many(zmax, points.reshape(-1, 2)).reshape(live.size, -1)
+        hits = values > strong[live, None]
+        has = hits.any(axis=1)
+        live = live[has]
+        if live.size == 0:
             break
-        out.append((v1, v2))
+        first = np.argmax(hits[has], axis=1)  # the smallest index n first
+        point = points[np.nonzero(has)[0], first]
+        f1, f2 = _finer_bases(point, index[first].astype(float), v1[live], v2[live])
+        long_enough = np.hypot(f1[:, 0], f1[:, 1]) >= MIN_PERIOD
+        live, f1, f2 = live[long_enough], f1[long_enough], f2[long_enough]
+        v1, v2 = v1.copy(), v2.copy()
+        v1[live], v2[live] = f1, f2
+        for k, a, b in zip(live.tolist(), f1, f2, strict=True):
+            out[k].append((a, b))
     return out
 
 
-def _reduce_many(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """_reduce for many pairs of vectors at once ([n, 2] each)."""
-    a, b = a.astype(float).copy(), b.astype(float).copy()
-    for _ in range(12):
-        swap = np.einsum("ij,ij->i", a, a) > np.einsum("ij,ij->i", b, b)
-        a[swap], b[swap] = b[swap], a[swap].copy()
-        m = np.rint(np.einsum("ij,ij->i", a, b) / np.maximum(np.einsum("ij,ij->i", a, a), 1e-9))
-        if not m.any():
-            break
-        b -= m[:, None] * a
-    return a, b
-
-
-def _candidates(z: np.ndarray, peaks: list) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """Lattices that pairs of peaks span, as (strength, v1, v2), strongest first."""
-    points = np.array([p[:2] for p in peaks], float)
-    n = len(points)
-    i, j = np.triu_indices(n, 1)
-    a, b = points[i], points[j]
+def _candidates(zmax: np.ndarray, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lattices that pairs of peaks span, as (strength [n], v1 [n, 2], v2 [n, 2]),
+    strongest first, one per key."""
+    i, j = np.triu_indices(len(peaks), 1)
+    a, b = peaks[i], peaks[j]
     cross = np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
     keep = cross >= 0.5 * np.hypot(a[:, 0], a[:, 1]) * np.hypot(b[:, 0], b[:, 1])  # not nearly parallel
     v1, v2 = _reduce_many(a[keep], b[keep])
-    n1, n2 = np.hypot(v1[:, 0], v1[:, 1]), np.hypot(v2[:, 0], v2[:, 1])
-    shaped = (np.minimum(n1, n2) >= MIN_PERIOD) & (np.maximum(n1, n2) <= 2 * np.minimum(n1, n2))
-    shaped &= np.abs(np.einsum("ij,ij->i", v1, v2)) <= 0.5 * n1 * n2
+    shaped = _tile_shaped(v1, v2)
     v1, v2 = v1[shaped], v2[shaped]
     if len(v1) == 0:
-        return []
-    shell = _z_many(z, np.vstack([v1, v2, v1 + v2, v1 - v2])).reshape(4, -1)
+        return np.zeros(0), np.zeros((0, 2)), np.zeros((0, 2))
+    shell = _z_many(zmax, np.vstack([v1, v2, v1 + v2, v1 - v2])).reshape(4, -1)
     reachable = np.isfinite(shell)
     strength = np.where(reachable, shell, 0.0).sum(axis=0) / np.maximum(reachable.sum(axis=0), 1)
-    ok = reachable[:2].all(axis=0)  # both sides within reach
-    order = [k for k in np.argsort(-strength) if ok[k]]
-    out, seen = [], set()
+    order = [k for k in np.argsort(-strength, kind="stable") if reachable[:2, k].all()]  # both sides within reach
+    keys = _keys(v1, v2)
+    chosen, seen = [], set()
     for k in order:
-        key = _key(v1[k], v2[k])
-        if key not in seen:
-            seen.add(key)
-            out.append((float(strength[k]), v1[k], v2[k]))
-    return out
+        if keys[k] not in seen:
+            seen.add(keys[k])
+            chosen.append(k)
+    return strength[chosen], v1[chosen], v2[chosen]
 
 
 def find_lattices(
@@ -489,41 +563,55 @@ def find_lattices(
     peaks = _peaks(z, band, PEAKS)
     if len(peaks) < 1:
         return []
-    found: dict[tuple, tuple] = {}
-    for strength, v1, v2 in _candidates(z, peaks)[:CANDIDATES]:
-        for u1, u2 in _with_finer(z, v1, v2, strength):
-            if not _tile_shaped(u1, u2):
-                continue
-            k = _key(u1, u2)
-            if k not in found or found[k][0] < strength:
-                found[k] = (strength, _explained(peaks[:EXPLAIN], u1, u2), u1, u2)
-    ranked = [(c[2], c[3], c[0], c[1]) for c in sorted(found.values(), key=lambda c: (-c[1], -c[0]))]
-    singles = []
-    for p in peaks:  # each peak to a fraction of a pixel, the square on it, or a finer one
-        found = _subpixel_peak(z, np.array(p[:2]))
-        v = found[0] if found is not None else np.array(p[:2])
-        v1, v2 = _with_finer(z, v, np.array([-v[1], v[0]]), 0.7 * p[2])[-1]
-        singles.append((v1, v2, p[2], 1))
+    zmax = ndimage.maximum_filter(z, size=3, mode="nearest")
+    lags = np.array([p[:2] for p in peaks], float)
+    heights = np.array([p[2] for p in peaks], float)
+
+    strength, v1, v2 = _candidates(zmax, lags)
+    strength, v1, v2 = strength[:CANDIDATES], v1[:CANDIDATES], v2[:CANDIDATES]
+    expanded = _with_finer(zmax, v1, v2, 0.6 * strength)
+    sides = [(s, u1, u2) for s, options in zip(strength.tolist(), expanded, strict=True) for u1, u2 in options]
+    ranked: list[tuple] = []
+    if sides:
+        s = np.array([c[0] for c in sides])
+        u1, u2 = np.array([c[1] for c in sides]), np.array([c[2] for c in sides])
+        shaped = np.nonzero(_tile_shaped(u1, u2))[0]
+        found: dict[tuple, int] = {}
+        for k, key in zip(shaped.tolist(), _keys(u1[shaped], u2[shaped]) if shaped.size else [], strict=True):
+            if key not in found or s[found[key]] < s[k]:
+                found[key] = k
+        kept = np.array(list(found.values()), dtype=np.intp)
+        if kept.size:
+            explained = _explained(lags[:EXPLAIN], u1[kept], u2[kept])
+            order = sorted(range(kept.size), key=lambda i: (-explained[i], -s[kept[i]]))
+            ranked = [(u1[kept[i]], u2[kept[i]], float(s[kept[i]]), int(explained[i])) for i in order]
+
+    # Each peak to a fraction of a pixel, the square on it, or a finer one.
+    subpixel, _, reached = _subpixel_peaks(z, lags)
+    v = np.where(reached[:, None], subpixel, lags)
+    square = _with_finer(zmax, v, np.column_stack([-v[:, 1], v[:, 0]]), 0.6 * 0.7 * heights)
+    singles = [(options[-1][0], options[-1][1], float(h), 1) for options, h in zip(square, heights, strict=True)]
+
     lattices: list[Lattice] = []
     keys: set[tuple] = set()
     for pool, quota in ((ranked, count), (singles, squares)):
         added = 0
-        for v1, v2, strength, explained in pool:
+        for a, b, lattice_strength, explained in pool:
             if added == quota:
                 break
-            v1, v2 = _canonical(*_refine(z, v1, v2))
-            if not _tile_shaped(v1, v2) or _key(v1, v2) in keys:
+            r1, r2 = _refine(z, a, b)
+            c1, c2 = _canonical_many(r1[None], r2[None])
+            key = _keys(c1, c2)[0]
+            if not _tile_shaped(c1, c2)[0] or key in keys:
                 continue
-            keys.add(_key(v1, v2))
-            lattices.append(Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), strength, explained))
+            keys.add(key)
+            lattices.append(
+                Lattice(
+                    (float(c1[0, 0]), float(c1[0, 1])), (float(c2[0, 0]), float(c2[0, 1])), lattice_strength, explained
+                )
+            )
             added += 1
     return lattices
-
-
-def _key(v1: np.ndarray, v2: np.ndarray) -> tuple:
-    """Lattices that agree to 2 pixels share a key."""
-    c1, c2 = _canonical(v1, v2)
-    return (round(c1[0] / 2), round(c1[1] / 2), round(c2[0] / 2), round(c2[1] / 2))
 
 
 def cells_of_pixels(shape: tuple[int, int], matrix: np.ndarray, origin=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
@@ -549,17 +637,22 @@ def fold_along(white: np.ndarray, lattice: Lattice, origin: tuple[float, float] 
     phase dx covers u + dx / SUBSAMPLE to u + 1 + dx / SUBSAMPLE; cell (0, 0) of phase (0,
     0) starts at `origin` (plane pixels)."""
     side = TILE * SUBSAMPLE  # a power of two: "mod side" is a bit mask
-    u, v = cells_of_pixels(white.shape, lattice.matrix * (1.0 / SUBSAMPLE), origin)
-    # Shift far into the positives so that truncation is floor, then wrap with the mask.
-    big = np.float32(side * 64)  # far enough for any plane; float32 keeps 1/1000 of a sub-cell
-    u += big
-    v += big
-    index = v.astype(np.int32)
+    h, w = white.shape
+    inverse = np.linalg.inv(lattice.matrix * (1.0 / SUBSAMPLE))  # plane (x, y) -> sub-cells
+    # Sub-cell coordinates in fixed point (FOLD_FRACTION_BITS below the point): a row's
+    # and a column's share, each exact to 1/4096 of a sub-cell, add up in one integer
+    # pass; an arithmetic shift is then floor, and the mask wraps into the tile.
+    one = float(1 << FOLD_FRACTION_BITS)
+    xs = (np.arange(w, dtype=np.float64) + 0.5 - origin[0]) * one
+    ys = (np.arange(h, dtype=np.float64) + 0.5 - origin[1]) * one
+    u = np.add.outer(np.floor(inverse[0, 1] * ys).astype(np.int32), np.floor(inverse[0, 0] * xs).astype(np.int32))
+    index = np.add.outer(np.floor(inverse[1, 1] * ys).astype(np.int32), np.floor(inverse[1, 0] * xs).astype(np.int32))
+    u >>= FOLD_FRACTION_BITS
+    u &= side - 1
+    index >>= FOLD_FRACTION_BITS
     index &= side - 1
     index <<= int(np.log2(side))
-    ui = u.astype(np.int32)
-    ui &= side - 1
-    index |= ui
+    index |= u
     fine = np.bincount(index.ravel(), weights=white.ravel(), minlength=side * side).reshape(side, side)
     phases = np.empty((SUBSAMPLE, SUBSAMPLE, TILE, TILE))
     for dy in range(SUBSAMPLE):
