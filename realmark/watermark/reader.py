@@ -306,14 +306,13 @@ class _Search:
 
     def _panels(self) -> Reading | None:
         """Each panel of a picture cut by straight edges (a collage's tiles, the picture
-        under a meme's bar) searched alone, with its own size tried as the mark's scale.
-        Photos only: a clip's window does not cut its frame."""
-        if not isinstance(self.planes, Planes):
-            return None
-        gray = self.planes.gray(PANEL_FINDING_SHORT)
+        under a meme's bar, a letterboxed clip's picture between its fills) searched
+        alone, with its own size tried as the mark's scale."""
+        gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
         for left, top, right, bottom in sync.panels(gray):
+            chosen = None
             for short in PANEL_PLANES:  # the coarsest plane that gives the panel's cells a pixel
                 plane = self.planes.white(short)
                 if plane is None:
@@ -321,14 +320,16 @@ class _Search:
                 h, w = plane.shape
                 t0, l0 = int(top * h), int(left * w)
                 sub = np.ascontiguousarray(plane[t0 : int(np.ceil(bottom * h)), l0 : int(np.ceil(right * w))])
+                chosen = (short, plane, sub, (l0, t0))
                 if min(sub.shape) >= PANEL_MIN_CELL * PANEL_CELLS:
                     break
-            if plane is None or min(sub.shape) < 2 * sync.MIN_PERIOD:
+            if chosen is None or min(chosen[2].shape) < 2 * sync.MIN_PERIOD:
                 continue
+            short, plane, sub, corner = chosen
             lag = tuple(round(n * WORK_MAX_LAG_SHARE) for n in sub.shape)
             lattices = sync.find_lattices(sub, lag, ROI_LATTICES, ROI_SQUARES)
             lattices += _framed_lattices(sub.shape, max(lag), (PANEL_CELLS,), PANEL_ERRORS)
-            found = self._decode(sub, (l0, t0), lattices, short, self.planes.pixels_per_plane_pixel(plane.shape), plane)
+            found = self._decode(sub, corner, lattices, short, self.planes.pixels_per_plane_pixel(plane.shape), plane)
             if found is not None:
                 return found
         return None
@@ -527,6 +528,7 @@ class SummedPlanes:
     def __init__(self, size: tuple[int, int]):
         self.size = size
         self._sums: dict[int, np.ndarray] = {}
+        self._first: dict[int, np.ndarray] = {}
 
     @staticmethod
     def shape(size: tuple[int, int], short: int) -> tuple[int, int] | None:
@@ -544,9 +546,15 @@ class SummedPlanes:
             self._sums[short] += white
         else:
             self._sums[short] = white.copy()
+            self._first[short] = np.asarray(luma, dtype=np.float32).copy()
 
     def white(self, short: int) -> np.ndarray | None:
         return self._sums.get(short)
+
+    def gray(self, short: int) -> np.ndarray | None:
+        """The first frame's grey levels on this plane: where the picture's panels are
+        (a letterbox's bars stay where they are; what moves does not cut the frame)."""
+        return self._first.get(short)
 
     def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
         return _pixels_per_plane_pixel(self.size, shape)
