@@ -171,6 +171,10 @@ CLIP_CASES = {
     "screen_recording": (lambda: attacks.screen_recording(_rng(22)), ["letterboxed", "sound_not_checked"]),
     "crop_mirrored": (lambda: attacks.crop_mirror(_rng(23)), ["cropped", "mirrored", "sound_not_checked"]),
     "rotated": (lambda: attacks.rotate_clip(_rng(24)), ["cropped", "rotated", "sound_not_checked"]),
+    "picture_in_picture": (
+        lambda: attacks.picture_in_picture(_rng(25)),
+        ["picture_in_picture", "sound_not_checked"],
+    ),
 }
 
 
@@ -247,3 +251,33 @@ def test_a_collage_tile_is_found_as_a_panel():
     ):  # (a photo of a launch tower is cut along it: no harm, a little time)
         plain = photos.fit(photos.real(name), 1920, 1080)
         assert sync.panels(Planes(attacks.jpeg(plain, 80)).gray(512)) == [], name
+
+
+def test_a_window_over_other_footage_is_outlined():
+    """A picture-in-picture window (a quarter to a half of the width, any corner, over
+    moving footage) is outlined by the edge segments of its sides, to a few pixels of
+    the 512 plane, in most frames (a side where window and footage look alike can stop
+    short); plain photos outline little."""
+    from PIL import Image
+
+    from realmark.watermark import sync
+    from realmark.watermark.reader import Planes
+
+    background = attacks.reaction_footage()
+    outlined = 0
+    for seed in range(8):
+        rng = _rng(200 + seed)
+        share, corner, margin = float(rng.uniform(0.25, 0.5)), int(rng.integers(4)), float(rng.uniform(0.01, 0.04))
+        frame = next(background).copy()
+        picture = photos.fit(photos.real(photos.REAL[seed % len(photos.REAL)]), 1280, 720)
+        w, h = round(1920 * share), round(720 * round(1920 * share) / 1280)
+        x = round(1920 * margin) if corner % 2 == 0 else 1920 - w - round(1920 * margin)
+        y = round(1080 * margin) if corner < 2 else 1080 - h - round(1080 * margin)
+        frame[y : y + h, x : x + w] = np.asarray(Image.fromarray(picture).resize((w, h), Image.BILINEAR))
+        truth = np.array([x / 1920, y / 1080, (x + w) / 1920, (y + h) / 1080])
+        boxes = sync.outlined_boxes(Planes(attacks.jpeg(frame, 80)).gray(512))
+        outlined += any(np.abs(np.array(box) - truth).max() < 8 / 512 for box in boxes)
+    assert outlined >= 6, outlined  # of 8
+    for name in ("coffee", "chelsea", "astronaut"):  # their own straight edges outline a box or two at most
+        plain = photos.fit(photos.real(name), 1920, 1080)
+        assert len(sync.outlined_boxes(Planes(attacks.jpeg(plain, 80)).gray(512))) <= 2, name

@@ -311,7 +311,7 @@ class _Search:
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
-        for left, top, right, bottom in sync.panels(gray):
+        for left, top, right, bottom in sync.panels(gray) + sync.outlined_boxes(gray):
             chosen = None
             for short in PANEL_PLANES:  # the coarsest plane that gives the panel's cells a pixel
                 plane = self.planes.white(short)

@@ -225,6 +225,85 @@ def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     ]
 
 
+# Outlined boxes: a window over other footage (a reaction video's picture-in-picture), a
+# picture pasted on a busy background. Their sides are straight edge segments that need
+# not cross the whole picture; two that meet at a corner outline the box.
+OUTLINE_RUN = 0.55  # share of pixels that jump, over OUTLINE_SPAN pixels along a segment
+OUTLINE_SPAN = 25
+OUTLINE_GAP = 24  # pixels: a segment goes on across a gap this long (where both sides look alike)
+OUTLINE_MIN_SHARE = 0.15  # a segment's and a box side's length: share of the picture's short side
+OUTLINE_CORNER = 6  # pixels: how near two segments' ends must be to meet
+OUTLINE_BOXES = 4  # the largest boxes kept
+
+
+def _segments(gray: np.ndarray) -> list[tuple[int, int, int]]:
+    """Horizontal straight edge segments (row, start, end): the longest run along each
+    row where the picture jumps (2 pixels apart) at OUTLINE_RUN of the pixels, with quiet
+    rows on at least one side (a window's edge; texture jumps on both)."""
+    jump = (np.abs(gray[2:, :] - gray[:-2, :]) > PANEL_EDGE).astype(np.float32)  # row i: the edge at i + 1
+    dense = ndimage.uniform_filter1d(jump, OUTLINE_SPAN, axis=1) >= OUTLINE_RUN
+    rows, width = dense.shape
+    shortest = OUTLINE_MIN_SHARE * min(gray.shape)
+    found = []
+    for i in np.flatnonzero(dense.sum(axis=1) >= shortest).tolist():
+        xs = np.flatnonzero(dense[i])
+        breaks = np.flatnonzero(np.diff(xs) > OUTLINE_GAP)
+        starts = np.concatenate([[xs[0]], xs[breaks + 1]])
+        ends = np.concatenate([xs[breaks], [xs[-1]]]) + 1
+        k = int(np.argmax(ends - starts))
+        a, b = int(starts[k]), int(ends[k])
+        if b - a < shortest:
+            continue
+        own = float(jump[i, a:b].mean())
+        above = float(jump[max(0, i - 8) : max(0, i - 3), a:b].mean()) if i >= 4 else 0.0
+        below = float(jump[i + 4 : i + 9, a:b].mean()) if i + 4 < rows else 0.0
+        if min(above, below) > 0.5 * own:
+            continue
+        found.append((i + 1, a, b, own * (b - a)))
+    kept: list[tuple[int, int, int, float]] = []
+    for seg in sorted(found, key=lambda f: -f[3]):  # an edge spans two or three rows: its strongest
+        if all(abs(seg[0] - k[0]) > 3 or seg[2] <= k[1] or seg[1] >= k[2] for k in kept):
+            kept.append(seg)
+    return [(r, a, b) for r, a, b, _ in kept]
+
+
+def _extended(box: tuple[int, int, int, int], across, down) -> tuple[int, int, int, int]:
+    """A box grown along the other segments on its sides: where the window and what is
+    around it look alike, one side's segment stops short and another side's goes on."""
+    left, top, right, bottom = box
+    near = OUTLINE_CORNER
+    for _ in range(2):
+        for y, x0, x1 in across:
+            if (abs(y - top) <= near or abs(y - bottom) <= near) and x0 < right and x1 > left:
+                left, right = min(left, x0), max(right, x1)
+        for x, y0, y1 in down:
+            if (abs(x - left) <= near or abs(x - right) <= near) and y0 < bottom and y1 > top:
+                top, bottom = min(top, y0), max(bottom, y1)
+    return left, top, right, bottom
+
+
+def outlined_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Boxes (left, top, right, bottom, fractions of the picture) outlined by a horizontal
+    and a vertical edge segment that meet at a corner, the largest first; at most
+    OUTLINE_BOXES."""
+    h, w = gray.shape
+    across = _segments(gray)  # (y, x0, x1)
+    down = _segments(np.ascontiguousarray(gray.T))  # (x, y0, y1)
+    smallest, near = OUTLINE_MIN_SHARE * min(h, w), OUTLINE_CORNER
+    boxes: list[tuple[int, int, int, int]] = []
+    for y, x0, x1 in across:
+        for x, y0, y1 in down:
+            if min(abs(x - x0), abs(x - x1)) > near or min(abs(y - y0), abs(y - y1)) > near:
+                continue
+            if x1 - x0 < smallest or y1 - y0 < smallest or (x1 - x0) * (y1 - y0) > 0.8 * h * w:
+                continue
+            box = _extended((x0, y0, x1, y1), across, down)
+            if all(max(abs(a - b) for a, b in zip(box, other, strict=True)) > near for other in boxes):
+                boxes.append(box)
+    boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+    return [(x0 / w, y0 / h, x1 / w, y1 / h) for x0, y0, x1, y1 in boxes[:OUTLINE_BOXES]]
+
+
 def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) -> list[tuple[int, int, int, int]]:
     """The `count` windows (top, left, height, width) of a plane whose own
     autocorrelation has the strongest peak: where a small marked picture sits (a collage
