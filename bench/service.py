@@ -5,7 +5,8 @@
 Starts `realmark serve` as its own process (embedded store, rate limit off), signs a
 1080p photo, then sends N verify requests from C client threads: a mix of the signed
 photo, a re-encoded copy and an unsigned photo. Reports requests/s, latency p50/p99,
-and the server's peak memory under load (VmHWM from /proc)."""
+and the server's peak memory under load (VmHWM from /proc), its child processes' (the
+watermark readers) apart."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ def _multipart(data: bytes) -> tuple[bytes, str]:
 def _memory_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process's children, theirs, and so on (the service's reader processes)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += [int(child), *_descendants(int(child))]
+    return out
 
 
 def run(requests: int, concurrency: int) -> dict:
@@ -117,6 +127,8 @@ def run(requests: int, concurrency: int) -> dict:
                 list(pool.map(one, range(requests)))
             wall = time.perf_counter() - start
             peak_kb = _memory_kb(server.pid, "VmHWM")
+            readers = _descendants(server.pid)
+            readers_peak_kb = sum(_memory_kb(pid, "VmHWM") for pid in readers)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -131,6 +143,8 @@ def run(requests: int, concurrency: int) -> dict:
         "verdicts": verdicts,
         "idle_mb": idle_kb / 1024,
         "peak_mb": peak_kb / 1024,
+        "readers": len(readers),
+        "readers_peak_mb": readers_peak_kb / 1024,
         "upload_kb": [len(u[0]) // 1024 for u in uploads],
     }
 
@@ -147,6 +161,8 @@ def markdown(r: dict) -> str:
             f"| throughput | **{r['throughput']:.1f} requests/s** |",
             f"| latency p50 / p99 | {r['p50_ms']:.0f} ms / {r['p99_ms']:.0f} ms |",
             f"| server memory idle / peak under load | {r['idle_mb']:.0f} MB / {r['peak_mb']:.0f} MB |",
+            f"| its {r['readers']} child processes (watermark readers, multiprocessing's tracker), peak (sum) | "
+            f"{r['readers_peak_mb']:.0f} MB |",
             f"| answers | {', '.join(f'{k}: {v}' for k, v in sorted(r['verdicts'].items()))} |",
         ]
     )

@@ -72,6 +72,9 @@ class Settings:
     verify_per_minute: int = 30
     public_url: str | None = None
     index_sync_seconds: int = 30
+    # Worker processes that read photos' watermarks for the service (0: in the request's
+    # thread). From the environment, one per core by default.
+    reader_processes: int = 0
     key_passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -91,5 +94,6 @@ class Settings:
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
+            reader_processes=_int(env, "REALMARK_READER_PROCESSES", os.cpu_count() or 1, 0),
             key_passphrase=(env.get("REALMARK_KEY_PASSPHRASE") or "").encode() or None,
         )

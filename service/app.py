@@ -18,11 +18,13 @@ from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError, Store
 from realmark.index import sync
 from realmark.index.catalogue import SNAPSHOT
 from realmark.settings import Settings
+from realmark.watermark import extract
 from verifier import Verifier
 
 from .deps import Services
 from .jobs import Jobs
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
+from .readers import MarkReaders
 from .routers import jobs, manifests, page, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 
@@ -56,6 +58,8 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         if syncing is not None:
             syncing.cancel()
         svc.jobs.shutdown()  # let running signing jobs finish
+        if readers is not None:
+            readers.shutdown()
         await asyncio.to_thread(deployment.index.save, settings.home / SNAPSHOT)
 
     app = FastAPI(
@@ -66,9 +70,10 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         docs_url=None,  # served by routers/page.py with local assets
         redoc_url=None,
     )
+    readers = MarkReaders(settings.reader_processes) if settings.reader_processes else None
     app.state.services = Services(
         deployment=deployment,
-        verifier=Verifier(deployment.store, deployment.trust, deployment.index),
+        verifier=Verifier(deployment.store, deployment.trust, deployment.index, readers or extract),
         heavy=HeavyWork(settings.heavy_slots),
         verify_rate=RateLimit(settings.verify_per_minute),
         jobs=Jobs(settings.heavy_slots),

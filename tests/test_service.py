@@ -303,3 +303,34 @@ def test_copies_without_watermark_are_found_by_appearance_at_once_and_after_a_re
             again.post("/v1/verify", files={"file": ("t.jpg", copy, "image/jpeg")}).json()["verdict"]
             == "likely_authentic"
         )
+
+
+def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_request(tmp_path):
+    """With reader processes, photos' watermarks are read in workers, with the same
+    answers as in-process; a worker killed mid-service costs no request (that one is read
+    in the service's own process while a new pool starts)."""
+    import os
+    import signal
+
+    home = tmp_path / "home"
+    Keyring(home).create("YG")
+    settings = Settings(home=home, verify_per_minute=0, reader_processes=1)
+    token = create_token(open_store(settings), "YG")
+    with TestClient(create_app(Deployment(settings))) as client:
+        response = _sign(client, token, _photo())
+        assert response.status_code == 200, response.text
+        signed = client.get(response.json()["download"]).content
+
+        def verdict(data: bytes) -> str:
+            answer = _verify(client, data)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["verdict"]
+
+        assert verdict(signed) == "authentic" and verdict(_photo("coffee")) == "unknown"
+        workers = list(client.app.state.services.verifier.context.read_mark._pool._processes)
+        assert workers and os.getpid() not in workers
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert verdict(signed) == "authentic"
+        assert verdict(signed) == "authentic" and verdict(_photo("coffee")) == "unknown"

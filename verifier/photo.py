@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from realmark import watermark
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import COPY_DISTANCE, Fingerprint, fingerprint_luma
 from realmark.fingerprint.grid import MAX_CELL_DIFFERENCE, cell_differences, changed_regions, decode, grid
@@ -26,7 +25,7 @@ from .result import Verification
 def verify_photo(data: bytes, ctx: Context) -> Verification:
     """The verdict on a photo's bytes. Raises BadInput only for unreadable input."""
     photo = load_photo(data)
-    reading = watermark.extract(photo.rgb)
+    reading = ctx.read_mark(photo.rgb)
     mark = WatermarkEvidence.of(reading)
     searched = None
     if reading.wm_id is None and ctx.index is not None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import numpy as np
+
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
 from realmark.media.source import Source, open_source
 from realmark.store import Store
+from realmark.watermark import Reading, extract
 
 from .context import Context
 from .credentials import with_credentials
@@ -27,10 +30,17 @@ class Verifier:
 
     `trust` may be a TrustFile (realmark.keys), which follows the trust list on disk: a
     revocation then counts from the next verification on. With an `index`, a photo or
-    clip whose watermark is gone is also looked up by appearance."""
+    clip whose watermark is gone is also looked up by appearance. `read_mark` reads a
+    photo's watermark (watermark.extract; the service passes worker processes)."""
 
-    def __init__(self, store: Store, trust: TrustList, index: FingerprintIndex | None = None):
-        self.context = Context(store, trust, index)
+    def __init__(
+        self,
+        store: Store,
+        trust: TrustList,
+        index: FingerprintIndex | None = None,
+        read_mark: Callable[[np.ndarray], Reading] = extract,
+    ):
+        self.context = Context(store, trust, index, read_mark)
 
     def verify(self, source: Source, *, progress: Progress | None = None) -> Verification:
         """Raises BadInput (UnsupportedMedia) only for input that cannot be read at all;

@@ -269,7 +269,9 @@ def _segments(gray: np.ndarray) -> list[tuple[int, int, int]]:
 
 def _extended(box: tuple[int, int, int, int], across, down) -> tuple[int, int, int, int]:
     """A box grown along the other segments on its sides: where the window and what is
-    around it look alike, one side's segment stops short and another side's goes on."""
+    around it look alike, one side's segment stops short and another side's goes on.
+    (Both the box and the grown one are kept: a segment beside the box, a screenshot's
+    caption line, can also grow it too far.)"""
     left, top, right, bottom = box
     near = OUTLINE_CORNER
     for _ in range(2):
@@ -297,9 +299,9 @@ def outlined_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
                 continue
             if x1 - x0 < smallest or y1 - y0 < smallest or (x1 - x0) * (y1 - y0) > 0.8 * h * w:
                 continue
-            box = _extended((x0, y0, x1, y1), across, down)
-            if all(max(abs(a - b) for a, b in zip(box, other, strict=True)) > near for other in boxes):
-                boxes.append(box)
+            for box in ((x0, y0, x1, y1), _extended((x0, y0, x1, y1), across, down)):
+                if all(max(abs(a - b) for a, b in zip(box, other, strict=True)) > near for other in boxes):
+                    boxes.append(box)
     boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
     return [(x0 / w, y0 / h, x1 / w, y1 / h) for x0, y0, x1, y1 in boxes[:OUTLINE_BOXES]]
 
