@@ -226,7 +226,7 @@ def test_a_collage_tile_is_found_as_a_panel():
     in most collages (an edge inside a neighbouring photo can cut a row wrongly, and two
     tiles with no gutter and alike edges can stay joined: bench.robustness measures what
     the windowed search then still finds); most plain photos are not cut at all."""
-    from realmark.watermark import sync
+    from realmark.watermark import regions
     from realmark.watermark.reader import Planes
 
     others = list(attacks.collage_tiles())
@@ -241,7 +241,7 @@ def test_a_collage_tile_is_found_as_a_panel():
             row, col = divmod(int(again.integers(0, n * n)), n)
             y, x = gutter + row * (cell + gutter), gutter + col * (cell + gutter)
             tile = np.array([x, y, x + cell, y + cell]) / side
-            found = sync.panels(Planes(attacks.jpeg(collage, 80)).gray(512))
+            found = regions.panels(Planes(attacks.jpeg(collage, 80)).gray(512))
             found_tiles += any(np.abs(np.array(box) - tile).max() < 4 / 512 for box in found)
     assert found_tiles >= 13, found_tiles  # of 16
     for name in (
@@ -250,7 +250,7 @@ def test_a_collage_tile_is_found_as_a_panel():
         "astronaut",
     ):  # (a photo of a launch tower is cut along it: no harm, a little time)
         plain = photos.fit(photos.real(name), 1920, 1080)
-        assert sync.panels(Planes(attacks.jpeg(plain, 80)).gray(512)) == [], name
+        assert regions.panels(Planes(attacks.jpeg(plain, 80)).gray(512)) == [], name
 
 
 def test_a_window_over_other_footage_is_outlined():
@@ -260,7 +260,7 @@ def test_a_window_over_other_footage_is_outlined():
     short); plain photos outline little."""
     from PIL import Image
 
-    from realmark.watermark import sync
+    from realmark.watermark import regions
     from realmark.watermark.reader import Planes
 
     background = attacks.reaction_footage()
@@ -275,9 +275,9 @@ def test_a_window_over_other_footage_is_outlined():
         y = round(1080 * margin) if corner < 2 else 1080 - h - round(1080 * margin)
         frame[y : y + h, x : x + w] = np.asarray(Image.fromarray(picture).resize((w, h), Image.BILINEAR))
         truth = np.array([x / 1920, y / 1080, (x + w) / 1920, (y + h) / 1080])
-        boxes = sync.outlined_boxes(Planes(attacks.jpeg(frame, 80)).gray(512))
+        boxes = regions.outlined_boxes(Planes(attacks.jpeg(frame, 80)).gray(512))
         outlined += any(np.abs(np.array(box) - truth).max() < 8 / 512 for box in boxes)
     assert outlined >= 6, outlined  # of 8
     for name in ("coffee", "chelsea", "astronaut"):  # their own straight edges outline a box or two at most
         plain = photos.fit(photos.real(name), 1920, 1080)
-        assert len(sync.outlined_boxes(Planes(attacks.jpeg(plain, 80)).gray(512))) <= 2, name
+        assert len(regions.outlined_boxes(Planes(attacks.jpeg(plain, 80)).gray(512))) <= 2, name

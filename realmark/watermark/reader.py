@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from . import sync
+from . import regions, sync
 from .codec import (
     ORIENTATIONS,
     TILE,
@@ -64,7 +64,7 @@ class SyncPlane:
     lattices: int
     squares: int
     roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
-    # False: a photo looks at this plane only when flat surroundings frame it (sync.textured_box:
+    # False: a photo looks at this plane only when flat surroundings frame it (regions.textured_box:
     # a picture at a third of a phone screenshot's width), and then at the framed box, not at
     # windows. A clip always does (its window in a reaction video is not framed).
     every_photo: bool = True
@@ -81,7 +81,7 @@ SYNC_PLANES = (
 # (1:1, 4:5, 3:4, 9:16): 256, 320, 341 or 455 cells.
 FRAMED_CELLS = (256, 320, 341, 455)
 FRAMED_ERRORS = (0.0, 0.015, -0.015, 0.03)  # the box is more often a little small than large
-# A panel (sync.panels: a collage tile, the picture under a bar) is usually the signed
+# A panel (regions.panels: a collage tile, the picture under a bar) is usually the signed
 # picture cropped to fill it, so its short side is the picture's: 256 cells, to the pixel
 # or two its cut lines are found to. Panels are found on a grey plane of
 # PANEL_FINDING_SHORT and searched on the coarsest of PANEL_PLANES that gives a cell
@@ -130,7 +130,7 @@ class Reader:
             self._white = white.copy()
             # Where the picture has texture is judged on one picture: in a sum over a
             # clip's frames, moving content averages out and still borders do not.
-            self._textured = sync.textured_box(self._white)
+            self._textured = regions.textured_box(self._white)
         elif self._white.shape == white.shape:
             self._white += white
         evidence = folds(white)
@@ -240,7 +240,7 @@ class _Search:
         self.attempts = failed.attempts
         self.cap = failed.attempts + SYNC_ATTEMPTS
         self.best = failed
-        self.textured = textured  # (left, top, right, bottom) fractions: a framed picture (sync.textured_box)
+        self.textured = textured  # (left, top, right, bottom) fractions: a framed picture (regions.textured_box)
 
     def run(self) -> Reading:
         for sync_plane in SYNC_PLANES:
@@ -311,7 +311,7 @@ class _Search:
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
-        for left, top, right, bottom in sync.panels(gray) + sync.outlined_boxes(gray):
+        for left, top, right, bottom in regions.panels(gray) + regions.outlined_boxes(gray):
             chosen = None
             for short in PANEL_PLANES:  # the coarsest plane that gives the panel's cells a pixel
                 plane = self.planes.white(short)

@@ -1,0 +1,187 @@
+"""Where in a frame a picture may sit, from the frame's own look (not the mark): the
+lattice search then looks at each place alone, where the rest of the frame only adds
+noise to the fold.
+
+- textured_box: a picture framed by flat surroundings (app chrome, plain bars);
+- panels: what straight edges across the frame cut it into (a collage's tiles, a picture
+  between text bars, a letterbox's picture between its fills);
+- outlined_boxes: boxes whose sides are straight edge segments meeting at a corner (a
+  window over other footage, a picture pasted on a busy background).
+
+All take a plane (whitened for textured_box, grey levels for the others) and return
+boxes (left, top, right, bottom) as fractions of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+TEXTURE_LEVEL = 0.35  # mean |whitened| above which an area counts as textured (flat UI: < 0.1)
+
+
+def textured_box(white: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The bounding box (left, top, right, bottom, as fractions of the plane) of the
+    largest textured area when flat surroundings frame it: a photo in a screenshot's app
+    chrome, a picture on a plain background or between bars. None when texture is
+    everywhere (or nowhere)."""
+    energy = ndimage.uniform_filter(np.abs(white), 9)
+    textured = energy > TEXTURE_LEVEL
+    share = float(textured.mean())
+    if not 0.02 < share < 0.8:
+        return None
+    labels, n = ndimage.label(ndimage.binary_closing(textured, np.ones((5, 5))))
+    if n == 0:
+        return None
+    sizes = ndimage.sum(textured, labels, range(1, n + 1))
+    rows, cols = np.nonzero(labels == int(np.argmax(sizes)) + 1)
+    h, w = white.shape
+    box = (cols.min() / w, rows.min() / h, (cols.max() + 1) / w, (rows.max() + 1) / h)
+    if (box[2] - box[0]) * (box[3] - box[1]) > 0.8:
+        return None
+    return box
+
+
+# Panels: a collage's tiles, a meme's picture under its text bar. Their edges are straight
+# lines across the whole span of what holds them, where the picture jumps from one
+# content to another at most places along the line; inside a photo a line like that is
+# rare, and where the texture jumps everywhere the rows beside it jump as well.
+PANEL_EDGE = 14.0  # grey levels across the edge (2 pixels apart) that count as a jump
+PANEL_LINE = 0.6  # share of the span that must jump
+PANEL_MIN_SHARE = 0.12  # a panel's sides: at least this share of the picture's short side
+PANEL_DEPTH = 3  # nested splits (a collage's rows, then each row's tiles, then one more)
+
+
+def _edge_lines(gray: np.ndarray, axis: int) -> list[int]:
+    """Positions of straight edges across the whole of a grey picture: rows (axis 0) or
+    columns (axis 1) where the picture jumps at PANEL_LINE of the span, more than twice as
+    often as a few pixels either side."""
+    if axis == 0:
+        share = (np.abs(gray[2:, :] - gray[:-2, :]) > PANEL_EDGE).mean(axis=1)
+    else:
+        share = (np.abs(gray[:, 2:] - gray[:, :-2]) > PANEL_EDGE).mean(axis=0)
+    lines = []
+    for i in np.flatnonzero(share >= PANEL_LINE).tolist():
+        if share[i] < share[max(0, i - 2) : i + 3].max():
+            continue  # the edge's strongest row: a soft edge spans two or three
+        beside = np.concatenate([share[max(0, i - 10) : max(0, i - 3)], share[i + 4 : i + 11]])
+        if beside.size and float(np.median(beside)) > 0.5 * share[i]:
+            continue  # texture, not an edge
+        lines.append(i + 1)  # the difference at i spans rows i .. i + 2
+    return lines
+
+
+def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """The panels a picture is cut into by straight edges across it (a collage's tiles,
+    a picture between text bars), as boxes (left, top, right, bottom) in fractions of the
+    picture; none when nothing cuts it. Cut recursively (guillotine, as collages are
+    laid out): edges across the whole picture, then across each part."""
+    h, w = gray.shape
+    smallest = PANEL_MIN_SHARE * min(h, w)
+    leaves: list[tuple[int, int, int, int]] = []
+
+    def split(top: int, left: int, bottom: int, right: int, depth: int) -> None:
+        for axis in (0, 1):
+            lines = _edge_lines(gray[top:bottom, left:right], axis)
+            if not lines:
+                continue
+            end = bottom - top if axis == 0 else right - left
+            edges = [0, *lines, end]
+            parts = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a >= smallest]
+            for a, b in parts:  # gutters and slivers fall away
+                box = (top + a, left, top + b, right) if axis == 0 else (top, left + a, bottom, left + b)
+                if depth > 1:
+                    split(*box, depth - 1)
+                else:
+                    leaves.append(box)
+            return
+        leaves.append((top, left, bottom, right))
+
+    split(0, 0, h, w, PANEL_DEPTH)
+    whole = h * w
+    return [
+        (left / w, top / h, right / w, bottom / h)
+        for top, left, bottom, right in leaves
+        if (bottom - top) * (right - left) < 0.9 * whole
+    ]
+
+
+# Outlined boxes: a window over other footage (a reaction video's picture-in-picture), a
+# picture pasted on a busy background. Their sides are straight edge segments that need
+# not cross the whole picture; two that meet at a corner outline the box.
+OUTLINE_RUN = 0.55  # share of pixels that jump, over OUTLINE_SPAN pixels along a segment
+OUTLINE_SPAN = 25
+OUTLINE_GAP = 24  # pixels: a segment goes on across a gap this long (where both sides look alike)
+OUTLINE_MIN_SHARE = 0.15  # a segment's and a box side's length: share of the picture's short side
+OUTLINE_CORNER = 6  # pixels: how near two segments' ends must be to meet
+OUTLINE_BOXES = 4  # the largest boxes kept
+
+
+def _segments(gray: np.ndarray) -> list[tuple[int, int, int]]:
+    """Horizontal straight edge segments (row, start, end): the longest run along each
+    row where the picture jumps (2 pixels apart) at OUTLINE_RUN of the pixels, with quiet
+    rows on at least one side (a window's edge; texture jumps on both)."""
+    jump = (np.abs(gray[2:, :] - gray[:-2, :]) > PANEL_EDGE).astype(np.float32)  # row i: the edge at i + 1
+    dense = ndimage.uniform_filter1d(jump, OUTLINE_SPAN, axis=1) >= OUTLINE_RUN
+    rows, width = dense.shape
+    shortest = OUTLINE_MIN_SHARE * min(gray.shape)
+    found = []
+    for i in np.flatnonzero(dense.sum(axis=1) >= shortest).tolist():
+        xs = np.flatnonzero(dense[i])
+        breaks = np.flatnonzero(np.diff(xs) > OUTLINE_GAP)
+        starts = np.concatenate([[xs[0]], xs[breaks + 1]])
+        ends = np.concatenate([xs[breaks], [xs[-1]]]) + 1
+        k = int(np.argmax(ends - starts))
+        a, b = int(starts[k]), int(ends[k])
+        if b - a < shortest:
+            continue
+        own = float(jump[i, a:b].mean())
+        above = float(jump[max(0, i - 8) : max(0, i - 3), a:b].mean()) if i >= 4 else 0.0
+        below = float(jump[i + 4 : i + 9, a:b].mean()) if i + 4 < rows else 0.0
+        if min(above, below) > 0.5 * own:
+            continue
+        found.append((i + 1, a, b, own * (b - a)))
+    kept: list[tuple[int, int, int, float]] = []
+    for seg in sorted(found, key=lambda f: -f[3]):  # an edge spans two or three rows: its strongest
+        if all(abs(seg[0] - k[0]) > 3 or seg[2] <= k[1] or seg[1] >= k[2] for k in kept):
+            kept.append(seg)
+    return [(r, a, b) for r, a, b, _ in kept]
+
+
+def _extended(box: tuple[int, int, int, int], across, down) -> tuple[int, int, int, int]:
+    """A box grown along the other segments on its sides: where the window and what is
+    around it look alike, one side's segment stops short and another side's goes on.
+    (Both the box and the grown one are kept: a segment beside the box, a screenshot's
+    caption line, can also grow it too far.)"""
+    left, top, right, bottom = box
+    near = OUTLINE_CORNER
+    for _ in range(2):
+        for y, x0, x1 in across:
+            if (abs(y - top) <= near or abs(y - bottom) <= near) and x0 < right and x1 > left:
+                left, right = min(left, x0), max(right, x1)
+        for x, y0, y1 in down:
+            if (abs(x - left) <= near or abs(x - right) <= near) and y0 < bottom and y1 > top:
+                top, bottom = min(top, y0), max(bottom, y1)
+    return left, top, right, bottom
+
+
+def outlined_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Boxes (left, top, right, bottom, fractions of the picture) outlined by a horizontal
+    and a vertical edge segment that meet at a corner, the largest first; at most
+    OUTLINE_BOXES."""
+    h, w = gray.shape
+    across = _segments(gray)  # (y, x0, x1)
+    down = _segments(np.ascontiguousarray(gray.T))  # (x, y0, y1)
+    smallest, near = OUTLINE_MIN_SHARE * min(h, w), OUTLINE_CORNER
+    boxes: list[tuple[int, int, int, int]] = []
+    for y, x0, x1 in across:
+        for x, y0, y1 in down:
+            if min(abs(x - x0), abs(x - x1)) > near or min(abs(y - y0), abs(y - y1)) > near:
+                continue
+            if x1 - x0 < smallest or y1 - y0 < smallest or (x1 - x0) * (y1 - y0) > 0.8 * h * w:
+                continue
+            for box in ((x0, y0, x1, y1), _extended((x0, y0, x1, y1), across, down)):
+                if all(max(abs(a - b) for a, b in zip(box, other, strict=True)) > near for other in boxes):
+                    boxes.append(box)
+    boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+    return [(x0 / w, y0 / h, x1 / w, y1 / h) for x0, y0, x1, y1 in boxes[:OUTLINE_BOXES]]
