@@ -5,8 +5,9 @@
 - sign time vs a plain transcode of the same clip with the same encoder settings
   (libx264, CRF 18, preset medium, audio copied), both through the same FFmpeg
   libraries, median of 3 runs each;
-- verify time as a fraction of clip duration, for the signed 720p clip and for
-  720p / 480p CRF 28 re-encodes of it;
+- verify time as a fraction of clip duration, for the signed 720p clip, 720p / 480p
+  CRF 28 re-encodes of it, a 1080p upscale, and the clip as a picture-in-picture window
+  in a 1080p reaction video;
 - peak memory (max RSS of a fresh process) signing a short clip and a 10x longer one.
 """
 
@@ -137,6 +138,14 @@ def run() -> dict:
         for height in (720, 480):
             copies[f"re-encoded {height}p CRF 28"] = work / f"copy{height}.mp4"
             attacks.reencode(signed, copies[f"re-encoded {height}p CRF 28"], height=height, crf=28)
+        # 1080p: a platform's upscale, and the picture moved inside a 1080p frame (the
+        # lattice search, the region's warp back and the timeline all run)
+        copies["re-encoded 1080p CRF 23 (upscaled)"] = work / "copy1080.mp4"
+        attacks.reencode(signed, copies["re-encoded 1080p CRF 23 (upscaled)"], height=1080, crf=23)
+        copies["picture-in-picture in a 1920x1080 reaction video"] = work / "pip.mp4"
+        attacks.VIDEO_PLACEMENT["picture_in_picture (1)"][0](
+            signed, copies["picture-in-picture in a 1920x1080 reaction video"]
+        )
         verified = {}
         for label, path in copies.items():
             verdicts = set()

@@ -81,16 +81,16 @@ SYNC_PLANES = (
 # (1:1, 4:5, 3:4, 9:16): 256, 320, 341 or 455 cells.
 FRAMED_CELLS = (256, 320, 341, 455)
 FRAMED_ERRORS = (0.0, 0.015, -0.015, 0.03)  # the box is more often a little small than large
-# A panel (regions.panels: a collage tile, the picture under a bar) is usually the signed
-# picture cropped to fill it, so its short side is the picture's: 256 cells, to the pixel
-# or two its cut lines are found to. Panels are found on a grey plane of
-# PANEL_FINDING_SHORT and searched on the coarsest of PANEL_PLANES that gives a cell
-# PANEL_MIN_CELL plane pixels (a 3x3 tile of a 1080 px collage needs the 1024 plane).
+# A panel (regions.panels: a collage tile, the picture under a bar; or an outlined box) is
+# usually the signed picture cropped to fill it, so its short side is the picture's: 256
+# cells, to the pixel or two its edges are found to. Panels are found on a grey plane of
+# PANEL_FINDING_SHORT; a photo's is then resampled from the full picture to PANEL_CELL
+# plane pixels per cell (a clip's is taken from the nearest of PANEL_PLANES).
 PANEL_CELLS = 256
+PANEL_CELL = 1.25
 PANEL_ERRORS = (0.0, 0.01, -0.01)
 PANEL_FINDING_SHORT = 512
 PANEL_PLANES = (512, 1024)
-PANEL_MIN_CELL = 1.2
 ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
@@ -271,7 +271,7 @@ class _Search:
             window = min(sync_plane.window or max(h, w), h, w)
             max_lag = (min(sync_plane.max_lag, round(window * WORK_MAX_LAG_SHARE)),) * 2
         lattices = sync.find_lattices(plane, max_lag, sync_plane.lattices, sync_plane.squares, sync_plane.window)
-        found = self._decode(plane, (0, 0), lattices, short, plane_px)
+        found = self._decode(plane, (0, 0), lattices, plane_px)
         if found is not None or not sync_plane.roi:
             return found
         # A picture framed by flat surroundings (app chrome, a plain background) is
@@ -285,7 +285,7 @@ class _Search:
                 sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
                 lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
                 lattices += _framed_lattices(sub.shape, lag)
-                found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+                found = self._decode(sub, (l0, t0), lattices, plane_px, plane)
                 if found is not None:
                     return found
         if framed_only:
@@ -299,43 +299,64 @@ class _Search:
             sub = np.ascontiguousarray(plane[t0 : top + wh + wh // 4, l0 : left + ww + ww // 4])
             sub_lag = tuple(min(lag, round(n * WORK_MAX_LAG_SHARE)) for n in sub.shape)
             lattices = sync.find_lattices(sub, sub_lag, ROI_LATTICES, ROI_SQUARES)
-            found = self._decode(sub, (l0, t0), lattices, short, plane_px, plane)
+            found = self._decode(sub, (l0, t0), lattices, plane_px, plane)
             if found is not None:
                 return found
         return None
 
     def _panels(self) -> Reading | None:
         """Each panel of a picture cut by straight edges (a collage's tiles, the picture
-        under a meme's bar, a letterboxed clip's picture between its fills) searched
-        alone, with its own size tried as the mark's scale."""
+        under a meme's bar, a letterboxed clip's picture between its fills) and each
+        outlined box searched alone, with its own short side tried as PANEL_CELLS cells.
+
+        A photo's panel is cut from the full picture and resampled so that, if it holds
+        the signed picture's short side, a cell is PANEL_CELL plane pixels (the whitening
+        sees chips of one to two pixels best); a clip's comes from the summed plane whose
+        cells are nearest that size."""
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
-        for left, top, right, bottom in regions.panels(gray) + regions.outlined_boxes(gray):
+        for box in regions.panels(gray) + regions.outlined_boxes(gray):
+            found = self._panel(box)
+            if found is not None:
+                return found
+        return None
+
+    def _panel(self, box: tuple[float, float, float, float]) -> Reading | None:
+        resampled = self.planes.white_box(box, PANEL_CELLS * PANEL_CELL) if isinstance(self.planes, Planes) else None
+        if resampled is not None:
+            sub, plane_px, corner = resampled
+            scale = plane_px
+
+            def whole():  # the whole picture at the panel's scale, for the region (once found)
+                return self.planes.white_scaled(scale)
+
+        else:
+            left, top, right, bottom = box
             chosen = None
-            for short in PANEL_PLANES:  # the coarsest plane that gives the panel's cells a pixel
+            for short in PANEL_PLANES:
                 plane = self.planes.white(short)
                 if plane is None:
                     continue
                 h, w = plane.shape
                 t0, l0 = int(top * h), int(left * w)
                 sub = np.ascontiguousarray(plane[t0 : int(np.ceil(bottom * h)), l0 : int(np.ceil(right * w))])
-                chosen = (short, plane, sub, (l0, t0))
-                if min(sub.shape) >= PANEL_MIN_CELL * PANEL_CELLS:
-                    break
-            if chosen is None or min(chosen[2].shape) < 2 * sync.MIN_PERIOD:
-                continue
-            short, plane, sub, corner = chosen
-            lag = tuple(round(n * WORK_MAX_LAG_SHARE) for n in sub.shape)
-            lattices = sync.find_lattices(sub, lag, ROI_LATTICES, ROI_SQUARES)
-            lattices += _framed_lattices(sub.shape, max(lag), (PANEL_CELLS,), PANEL_ERRORS)
-            found = self._decode(sub, corner, lattices, short, self.planes.pixels_per_plane_pixel(plane.shape), plane)
-            if found is not None:
-                return found
-        return None
+                misfit = abs(np.log(min(sub.shape) / (PANEL_CELLS * PANEL_CELL)))
+                if chosen is None or misfit < chosen[0]:
+                    chosen = (misfit, sub, self.planes.pixels_per_plane_pixel(plane.shape), (l0, t0), plane)
+            if chosen is None:
+                return None
+            _, sub, plane_px, corner, whole = chosen
+        if min(sub.shape) < 2 * sync.MIN_PERIOD:
+            return None
+        lag = tuple(round(n * WORK_MAX_LAG_SHARE) for n in sub.shape)
+        lattices = sync.find_lattices(sub, lag, ROI_LATTICES, ROI_SQUARES)
+        lattices += _framed_lattices(sub.shape, max(lag), (PANEL_CELLS,), PANEL_ERRORS)
+        return self._decode(sub, corner, lattices, plane_px, whole)
 
-    def _decode(self, plane, corner, lattices, short, plane_px, whole=None) -> Reading | None:
-        """Fold along each lattice, tune the promising ones, decode the best pilots."""
+    def _decode(self, plane, corner, lattices, plane_px, whole=None) -> Reading | None:
+        """Fold along each lattice, tune the promising ones, decode the best pilots. `plane`
+        may be part of a whole one (`whole`, or a function that makes it), from `corner`."""
         for lattice in lattices:
             phases, scored = _fold_and_score(plane, lattice)
             if TUNE_FROM_PILOT <= scored[0][0]:
@@ -350,7 +371,7 @@ class _Search:
                         self.best = Reading(None, pilot, None, raw_bits=raw)
                     continue
                 geometry = _geometry(lattice.matrix, o, offset, phase, plane_px, sync.SUBSAMPLE, corner)
-                working_cell = min(self.px) if short == WORK_SHORT_SIDE else min(plane_px) * short / WORK_SHORT_SIDE
+                working_cell = min(self.px)  # the submitted picture's working-grid cell, px
                 reading = Reading(
                     wm_id,
                     pilot,
@@ -365,6 +386,7 @@ class _Search:
                     fold_origin=(corner[0] * plane_px[0], corner[1] * plane_px[1]),
                     phase=phase,
                 )
+                whole = whole() if callable(whole) else whole
                 return _located(reading, geometry, plane if whole is None else whole, plane_px)
         return None
 
@@ -499,9 +521,7 @@ class Planes:
         if min(width, height) < 0.75 * short:
             return None
         if short not in self._gray:
-            if self._full is None:
-                self._full = Image.fromarray(self._rgb).convert("L")
-            picture = self._full
+            picture = self._full_gray()
             scale = min(1.0, short / min(width, height))
             if scale < 1.0:
                 picture = picture.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BOX)
@@ -516,6 +536,34 @@ class Planes:
                 return None
             self._white[short] = _whiten(gray).copy()
         return self._white[short]
+
+    def white_box(self, box: tuple[float, float, float, float], short: float):
+        """A box of the picture (fractions) resampled so that its short side is `short`
+        pixels, whitened: (plane, submitted pixels per plane pixel (x, y), the box's corner
+        in plane pixels). None when the box is too small to resample up to that size
+        (more than 2x: the chips would be interpolated, not seen)."""
+        width, height = self.size
+        left, top = round(box[0] * width), round(box[1] * height)
+        right, bottom = round(box[2] * width), round(box[3] * height)
+        side = min(right - left, bottom - top)
+        if side < short / 2:
+            return None
+        factor = short / side
+        size = (max(1, round((right - left) * factor)), max(1, round((bottom - top) * factor)))
+        picture = self._full_gray().resize(size, Image.BOX, box=(left, top, right, bottom))
+        px = ((right - left) / size[0], (bottom - top) / size[1])
+        return _whiten(np.asarray(picture, dtype=np.float32)).copy(), px, (left / px[0], top / px[1])
+
+    def white_scaled(self, px: tuple[float, float]) -> np.ndarray:
+        """The whole picture whitened at `px` submitted pixels per plane pixel (x, y)."""
+        width, height = self.size
+        size = (max(1, round(width / px[0])), max(1, round(height / px[1])))
+        return _whiten(np.asarray(self._full_gray().resize(size, Image.BOX), dtype=np.float32)).copy()
+
+    def _full_gray(self) -> Image.Image:
+        if self._full is None:
+            self._full = Image.fromarray(self._rgb).convert("L")
+        return self._full
 
     def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
         return _pixels_per_plane_pixel(self.size, shape)
