@@ -40,6 +40,7 @@ ENV = (
     "REALMARK_VERIFY_PER_MINUTE",
     "REALMARK_PUBLIC_URL",
     "REALMARK_INDEX_SYNC_SECONDS",
+    "REALMARK_READER_PROCESSES",
     "REALMARK_KEY_PASSPHRASE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -59,6 +60,14 @@ def _int(env, name: str, default: int, low: int) -> int:
     if value < low:
         raise RealmarkError(f"{name} must be at least {low}")
     return value
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,6 @@ class Settings:
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
-            reader_processes=_int(env, "REALMARK_READER_PROCESSES", os.cpu_count() or 1, 0),
+            reader_processes=_int(env, "REALMARK_READER_PROCESSES", _cores(), 0),
             key_passphrase=(env.get("REALMARK_KEY_PASSPHRASE") or "").encode() or None,
         )

@@ -59,3 +59,16 @@ def test_dockerfile_installs_the_package_and_serves():
     assert "pip install --no-cache-dir ." in text and "USER realmark" in text
     assert 'CMD ["realmark", "serve", "--host", "0.0.0.0", "--port", "8000"]' in text
     assert "apt-get" not in text  # FFmpeg comes inside the av wheel
+
+
+def test_reader_processes_default_to_the_cores_this_process_may_use():
+    import os
+
+    import pytest
+
+    from realmark.errors import RealmarkError
+
+    assert Settings.from_env({"REALMARK_HOME": "/data"}).reader_processes == len(os.sched_getaffinity(0))
+    assert Settings.from_env({"REALMARK_HOME": "/data", "REALMARK_READER_PROCESSES": "0"}).reader_processes == 0
+    with pytest.raises(RealmarkError):
+        Settings.from_env({"REALMARK_HOME": "/data", "REALMARK_READER_PROCESSES": "-1"})
