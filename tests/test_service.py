@@ -327,6 +327,8 @@ def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_reques
             return answer.json()["verdict"]
 
         assert verdict(signed) == "authentic" and verdict(_photo("coffee")) == "unknown"
+        tiny = _verify(client, _photo(size=(64, 48)))  # refused in the worker: a clear 400, as in-process
+        assert tiny.status_code == 400 and "error" in tiny.json()
         workers = list(client.app.state.services.verifier.context.read_mark._pool._processes)
         assert workers and os.getpid() not in workers
         for pid in workers:

@@ -326,10 +326,9 @@ class _Search:
         resampled = self.planes.white_box(box, PANEL_CELLS * PANEL_CELL) if isinstance(self.planes, Planes) else None
         if resampled is not None:
             sub, plane_px, corner = resampled
-            scale = plane_px
 
             def whole():  # the whole picture at the panel's scale, for the region (once found)
-                return self.planes.white_scaled(scale)
+                return self.planes.white_scaled(plane_px)
 
         else:
             left, top, right, bottom = box
