@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from realmark import watermark
 from realmark.credentials import Claim, Embedded
@@ -155,6 +156,24 @@ def commit(
         return None
     records.index_file(manifest.media.sha256, manifest.manifest_id)  # a shortcut for verify
     return manifest
+
+
+# How strongly a mark reads back depends a little on its id's pattern (its chips meet the
+# picture's own texture differently), so a file is called too flat to hold a mark only
+# after this many ids have failed to read back from it.
+MARK_TRIES = 3
+T = TypeVar("T")
+
+
+def marked_with_fresh_id(records: Records, mark: Callable[[int], T | None], what: str) -> tuple[int, T]:
+    """Draw a watermark id and `mark(wm_id)` with it: what it made, or None when the mark
+    did not read back from the result; another id then, up to MARK_TRIES."""
+    for _ in range(MARK_TRIES):
+        wm_id = records.new_watermark_id()
+        made = mark(wm_id)
+        if made is not None:
+            return wm_id, made
+    raise BadInput(f"this {what} cannot hold a readable watermark (too flat or too small)")
 
 
 def sign_with_retries(

@@ -16,17 +16,25 @@ from realmark.media.image import Photo, encode_photo, load_photo, luma8
 from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE
 
-from .common import Metadata, SignResult, claim_for, commit, manifest_id_for, sign_with_retries
+from .common import (
+    Metadata,
+    SignResult,
+    claim_for,
+    commit,
+    manifest_id_for,
+    marked_with_fresh_id,
+    sign_with_retries,
+)
 
 
-def _watermarked(photo: Photo, wm_id: int) -> tuple[bytes, Photo]:
-    """Embed, encode, and read the mark back from the encoded file: a photo we cannot
-    read back must fail here, loudly, rather than be published unprotected.
-    Returns the file and its decoded pixels (what viewers will see)."""
+def _watermarked(photo: Photo, wm_id: int) -> tuple[bytes, Photo] | None:
+    """Embed, encode, and read the mark back from the encoded file: the file and its
+    decoded pixels (what viewers will see), or None when the mark does not read back (a
+    photo must not be published unprotected)."""
     data = encode_photo(photo, watermark.embed(photo.rgb, wm_id))
     published = load_photo(data)
     if watermark.extract(published.rgb).wm_id != wm_id:
-        raise BadInput("this picture cannot hold a readable watermark (too flat or too small)")
+        return None
     return data, published
 
 
@@ -36,7 +44,10 @@ def _published_again(records: Records, manifest: Manifest, photo: Photo) -> byte
     manifest from before Content Credentials, made again (realmark.compat)."""
     data = records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if data is None and compat.can_remake_published(manifest.c2pa_label):
-        data, _ = _watermarked(photo, int(manifest.watermark_id, 16))
+        remade = _watermarked(photo, int(manifest.watermark_id, 16))
+        if remade is None:
+            raise BadInput("this picture cannot hold a readable watermark (too flat or too small)")
+        data = remade[0]
     if data is None or hashlib.sha256(data).hexdigest() != manifest.media.sha256:
         raise StoreError(f"the published file of {manifest.manifest_id} is missing or damaged in the store")
     return data
@@ -55,8 +66,7 @@ def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -
     output: dict[str, bytes] = {}
 
     def attempt() -> Manifest | None:
-        wm_id = records.new_watermark_id()
-        marked, published = _watermarked(photo, wm_id)
+        wm_id, (marked, published) = marked_with_fresh_id(records, lambda i: _watermarked(photo, i), "picture")
         luma = luma8(published.rgb)
         published_at = utc_now()
         out = io.BytesIO()

@@ -30,7 +30,15 @@ from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, working_size
 from realmark.watermark.reader import Reader
 
-from .common import Metadata, SignResult, claim_for, commit, manifest_id_for, sign_with_retries
+from .common import (
+    Metadata,
+    SignResult,
+    claim_for,
+    commit,
+    manifest_id_for,
+    marked_with_fresh_id,
+    sign_with_retries,
+)
 
 DEFAULT_CRF = 18  # visually lossless for H.264
 DEFAULT_PRESET = "medium"  # x264's own default
@@ -196,14 +204,15 @@ def sign_clip(
     marked_path = dst.with_name(dst.name + ".marked")
 
     def attempt() -> Manifest | None:
-        wm_id = records.new_watermark_id()
-        embedder = watermark.codec.Embedder(
-            info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB
-        )
-        try:
+        def mark(wm_id: int):
+            embedder = watermark.codec.Embedder(
+                info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB
+            )
             stats = transcode(src, marked_path, info, settings, embedder.mark_luma, progress)
-            if read_back(marked_path, info) != wm_id:
-                raise BadInput("this video cannot hold a readable watermark (too flat or too small)")
+            return stats if read_back(marked_path, info) == wm_id else None
+
+        try:
+            wm_id, stats = marked_with_fresh_id(records, mark, "video")
             published_at = utc_now()
             credentials = None
             if FORMATS[output_container(info)].carries_c2pa:
