@@ -207,3 +207,16 @@ def test_unrelated_pictures_never_match_signed_photos():
     for rgb in unrelated:
         luma = np.asarray(Image.fromarray(rgb).convert("L"))
         assert index.search([f.bits for f in orientations(luma)]) == []
+
+
+def test_orientation_fingerprints_are_those_of_the_turned_pictures():
+    """orientations() resizes once and turns the 64 x 64 result: the same fingerprints,
+    bit for bit, as turning the picture first (odd sizes and both aspects)."""
+    for name, (w, h) in (("astronaut", (1001, 777)), ("coffee", (720, 1280))):
+        luma = np.asarray(Image.fromarray(photos.fit(photos.real(name), w, h)).convert("L"))
+        turned = [
+            fingerprint_luma(np.rot90(luma[:, ::-1] if mirrored else luma, turns))
+            for mirrored in (False, True)
+            for turns in range(4)
+        ]
+        assert orientations(luma) == turned

@@ -106,3 +106,33 @@ def test_scale_search_finds_cropped_and_reframed_marks(marked, attack):
         reading = watermark.extract(attacks.jpeg(transform(mark), 85))
         assert reading.wm_id == wm_id, (name, attack, reading)
         assert reading.scale > 1.2
+
+
+def test_a_fold_puts_every_pixel_in_the_cell_its_centre_falls_in():
+    """fold_along against the definition, pixel by pixel: phase (dy, dx) cell (v, u)
+    sums the pixels whose centre lies in sub-cells [v*S + dy, v*S + dy + S) x [u*S + dx,
+    ...) of a rotated, non-square lattice, wrapping round the tile."""
+    from realmark.watermark import sync
+
+    rng = np.random.default_rng(3)
+    white = rng.standard_normal((90, 130)).astype(np.float32)
+    lattice = sync.Lattice((41.7, 3.2), (-2.9, 47.3), 0.0)
+    origin = (5.3, -2.1)
+    phases = sync.fold_along(white, lattice, origin)
+    s, tile = sync.SUBSAMPLE, sync.TILE
+    ys, xs = np.mgrid[0:90, 0:130]
+    inverse = np.linalg.inv(lattice.matrix)
+    u = (inverse[0, 0] * (xs + 0.5 - origin[0]) + inverse[0, 1] * (ys + 0.5 - origin[1])) * s
+    v = (inverse[1, 0] * (xs + 0.5 - origin[0]) + inverse[1, 1] * (ys + 0.5 - origin[1])) * s
+    fu, fv = np.floor(u).astype(int) % (tile * s), np.floor(v).astype(int) % (tile * s)
+    for dy in range(s):
+        for dx in range(s):
+            expected = np.zeros((tile, tile))
+            np.add.at(expected, (((fv - dy) % (tile * s)) // s, ((fu - dx) % (tile * s)) // s), white)
+            assert np.allclose(phases[dy, dx], expected, atol=1e-4)
+
+
+def test_the_allocator_keeps_large_buffers_on_this_platform():
+    from realmark import allocator
+
+    assert allocator.keep_buffers()  # glibc (Debian): the thresholds took

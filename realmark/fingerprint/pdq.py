@@ -93,9 +93,17 @@ def stack(hashes) -> np.ndarray:
 
 def fingerprint_luma(luma: np.ndarray) -> Fingerprint:
     """Fingerprint an 8-bit luma plane (a video frame's Y plane, any size)."""
-    # Resized in float: rounding to whole levels first flips bits of smooth pictures.
+    return _fingerprint_small(_small(luma))
+
+
+def _small(luma: np.ndarray) -> np.ndarray:
+    """The plane resized to 64 x 64, in float: rounding to whole levels first flips bits
+    of smooth pictures."""
     gray = Image.fromarray(np.ascontiguousarray(luma)).convert("F")
-    small = np.asarray(gray.resize((64, 64), Image.BILINEAR), dtype=np.float64)
+    return np.asarray(gray.resize((64, 64), Image.BILINEAR), dtype=np.float64)
+
+
+def _fingerprint_small(small: np.ndarray) -> Fingerprint:
     # PDQ's quality metric: summed absolute gradients, in percent of full scale.
     grad = np.abs(np.diff(small, axis=0)).astype(np.int64) * 100 // 255
     grad_sum = int(grad.sum()) + int((np.abs(np.diff(small, axis=1)) * 100 // 255).sum())
@@ -136,10 +144,14 @@ def crop_variants(luma: np.ndarray) -> dict[str, Fingerprint]:
 
 def orientations(luma: np.ndarray) -> list[Fingerprint]:
     """Fingerprints of the 8 mirror / quarter-turn versions of a picture: a query for a
-    copy that was flipped or rotated looks for all of them."""
+    copy that was flipped or rotated looks for all of them.
+
+    The picture is resized once: resizing each axis on its own commutes with mirroring
+    and quarter turns, so the versions are turned at 64 x 64."""
+    small = _small(luma)
     out = []
     for mirrored in (False, True):
-        plane = luma[:, ::-1] if mirrored else luma
+        plane = small[:, ::-1] if mirrored else small
         for turns in range(4):
-            out.append(fingerprint_luma(np.rot90(plane, turns)))
+            out.append(_fingerprint_small(np.ascontiguousarray(np.rot90(plane, turns))))
     return out

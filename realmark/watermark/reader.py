@@ -64,16 +64,20 @@ class SyncPlane:
     lattices: int
     squares: int
     roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
-    # False: a photo looks at this plane only when flat surroundings frame it (regions.textured_box:
-    # a picture at a third of a phone screenshot's width), and then at the framed box, not at
-    # windows. A clip always does (its window in a reaction video is not framed).
-    every_photo: bool = True
+    # How much of this plane a photo's search looks at: "all" (as a clip's), "whole" (the
+    # whole plane, not its framed box or busiest windows) or "none". A photo's small
+    # pictures (collage tiles, a picture in a screenshot, under a bar) are found as panels
+    # and outlined boxes from its edges, which a clip's moving footage does not offer as
+    # reliably. In 660 reads of bench.robustness's photo cases, the 512 plane's windows and
+    # framed box and the 1024 plane decoded none, and they cost half an unmarked photo's
+    # search.
+    photo: str = "all"
 
 
 SYNC_PLANES = (
     SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
-    SyncPlane(512, 160, None, lattices=2, squares=2, roi=192),
-    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, every_photo=False),
+    SyncPlane(512, 160, None, lattices=2, squares=2, roi=192, photo="whole"),
+    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, photo="none"),
 )
 # A framed picture's own size gives its mark's scale: its short side is 256 cells. The
 # box found around it can take in part of its surroundings (a blurred fill), so each
@@ -95,13 +99,15 @@ ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
 DECODES_PER_LATTICE = 2  # (sub-cell phase, orientation) pairs decoded per lattice, best pilot first
-# A lattice whose fold's pilot reaches TUNE_FROM_PILOT is adjusted (scale, angle) for the
-# best pilot, in these steps (relative scale, degrees), coarse to fine.
-TUNE_FROM_PILOT = 5.0
-TUNE_STEPS = ((0.01, 0.6), (0.004, 0.3), (0.002, 0.15), (0.001, 0.08))
 # A lattice fold is decoded only if its pilot stands out: the best of its 32 (phase,
-# orientation) pilot scores is 3.5-5.4 on unmarked pictures, 9-25 on marked copies.
+# orientation) pilot scores is 3.5-5.9 on unmarked pictures, 9-25 on marked copies.
 SYNC_MIN_PILOT = 5.5
+# Such a fold is first adjusted (scale, angle) for the best pilot, in these steps
+# (relative scale, degrees), coarse to fine: about 40 ms. Tuning from a lower pilot (5.0)
+# tuned 63 of 72 unmarked screenshots and collages for nothing, and no marked copy in
+# 132 that started below 5.5 decoded from it.
+TUNE_FROM_PILOT = SYNC_MIN_PILOT
+TUNE_STEPS = ((0.01, 0.6), (0.004, 0.3), (0.002, 0.15), (0.001, 0.08))
 # Decoding attempts the lattice search may spend on one picture, whatever it finds:
 # the cap is what the false-positive bound counts (it stops at the cap).
 SYNC_ATTEMPTS = 90
@@ -255,8 +261,8 @@ class _Search:
 
     def _plane(self, sync_plane: SyncPlane) -> Reading | None:
         short = sync_plane.short
-        framed_only = not sync_plane.every_photo and not isinstance(self.planes, SummedPlanes)
-        if framed_only and self.textured is None:
+        scope = "all" if isinstance(self.planes, SummedPlanes) else sync_plane.photo
+        if scope == "none":
             return None
         if short == WORK_SHORT_SIDE:
             plane, plane_px = self.white, self.px
@@ -272,7 +278,7 @@ class _Search:
             max_lag = (min(sync_plane.max_lag, round(window * WORK_MAX_LAG_SHARE)),) * 2
         lattices = sync.find_lattices(plane, max_lag, sync_plane.lattices, sync_plane.squares, sync_plane.window)
         found = self._decode(plane, (0, 0), lattices, plane_px)
-        if found is not None or not sync_plane.roi:
+        if found is not None or not sync_plane.roi or scope == "whole":
             return found
         # A picture framed by flat surroundings (app chrome, a plain background) is
         # searched alone first.
@@ -288,8 +294,6 @@ class _Search:
                 found = self._decode(sub, (l0, t0), lattices, plane_px, plane)
                 if found is not None:
                     return found
-        if framed_only:
-            return None
         # A small marked picture (a collage tile, a picture in a screenshot, a window in
         # a reaction video) is searched and folded alone: the rest of the plane only
         # adds noise to its fold.

@@ -570,10 +570,23 @@ def fold_along(white: np.ndarray, lattice: Lattice, origin: tuple[float, float] 
     index &= side - 1
     index <<= int(np.log2(side))
     index |= u
-    fine = np.bincount(index.ravel(), weights=white.ravel(), minlength=side * side).reshape(side, side)
+    # float64 weights: bincount converts any other dtype on a path several times slower
+    # than the count itself
+    weights = white.ravel().astype(np.float64, copy=False)
+    fine = np.bincount(index.ravel(), weights=weights, minlength=side * side).reshape(side, side)
+    # Phase d of a cell sums the SUBSAMPLE sub-cells from d on (cyclically), along each axis.
+    rows = [_cyclic_group_sums(fine, dy, axis=0) for dy in range(SUBSAMPLE)]
     phases = np.empty((SUBSAMPLE, SUBSAMPLE, TILE, TILE))
-    for dy in range(SUBSAMPLE):
+    for dy, summed_rows in enumerate(rows):
         for dx in range(SUBSAMPLE):
-            shifted = np.roll(fine, (-dy, -dx), axis=(0, 1))
-            phases[dy, dx] = shifted.reshape(TILE, SUBSAMPLE, TILE, SUBSAMPLE).sum(axis=(1, 3))
+            phases[dy, dx] = _cyclic_group_sums(summed_rows, dx, axis=1)
     return phases
+
+
+def _cyclic_group_sums(fine: np.ndarray, start: int, axis: int) -> np.ndarray:
+    """Sums of SUBSAMPLE consecutive entries along `axis`, the groups starting at `start`
+    (wrapping round): entry k sums fine[k * SUBSAMPLE + start + i], i < SUBSAMPLE."""
+    shifted = np.roll(fine, -start, axis=axis) if start else fine
+    if axis == 0:
+        return shifted.reshape(-1, SUBSAMPLE, shifted.shape[1]).sum(axis=1)
+    return shifted.reshape(shifted.shape[0], -1, SUBSAMPLE).sum(axis=2)
