@@ -65,19 +65,21 @@ class SyncPlane:
     squares: int
     roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
     # How much of this plane a photo's search looks at: "all" (as a clip's), "whole" (the
-    # whole plane, not its framed box or busiest windows) or "none". A photo's small
-    # pictures (collage tiles, a picture in a screenshot, under a bar) are found as panels
-    # and outlined boxes from its edges, which a clip's moving footage does not offer as
-    # reliably. In 660 reads of bench.robustness's photo cases, the 512 plane's windows and
-    # framed box and the 1024 plane decoded none, and they cost half an unmarked photo's
-    # search.
+    # whole plane, not its framed box or busiest windows) or "framed" (only when flat
+    # surroundings frame the picture, regions.textured_box: the whole plane and the framed
+    # box). A photo's small pictures (collage tiles, a picture in a screenshot, under a
+    # bar) are found as panels and outlined boxes from its edges, which a clip's moving
+    # footage does not offer as reliably. In 660 reads of bench.robustness's photo cases,
+    # the 512 plane's windows and framed box decoded none, and cost half an unmarked
+    # photo's search; the 1024 plane finds a dark picture in a dark-mode screenshot, whose
+    # edges do not show.
     photo: str = "all"
 
 
 SYNC_PLANES = (
     SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
     SyncPlane(512, 160, None, lattices=2, squares=2, roi=192, photo="whole"),
-    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, photo="none"),
+    SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, photo="framed"),
 )
 # A framed picture's own size gives its mark's scale: its short side is 256 cells. The
 # box found around it can take in part of its surroundings (a blurred fill), so each
@@ -262,7 +264,7 @@ class _Search:
     def _plane(self, sync_plane: SyncPlane) -> Reading | None:
         short = sync_plane.short
         scope = "all" if isinstance(self.planes, SummedPlanes) else sync_plane.photo
-        if scope == "none":
+        if scope == "framed" and self.textured is None:
             return None
         if short == WORK_SHORT_SIDE:
             plane, plane_px = self.white, self.px
@@ -294,6 +296,8 @@ class _Search:
                 found = self._decode(sub, (l0, t0), lattices, plane_px, plane)
                 if found is not None:
                     return found
+        if scope == "framed":
+            return None
         # A small marked picture (a collage tile, a picture in a screenshot, a window in
         # a reaction video) is searched and folded alone: the rest of the plane only
         # adds noise to its fold.
