@@ -97,6 +97,12 @@ PANEL_CELL = 1.25
 PANEL_ERRORS = (0.0, 0.01, -0.01)
 PANEL_FINDING_SHORT = 512
 PANEL_PLANES = (512, 1024)
+# An outlined box longer than this for its width is not a window holding a signed
+# picture: pictures are published at 1:1 to 9:16 (21:9 at the widest). Plain photos
+# outline such strips (a rocket's side, a door frame), each costing a search of 20-30 ms
+# for nothing. (Panels are not held to it: a collage's row that was not cut into its
+# tiles is a strip with the picture inside.)
+OUTLINE_MAX_ASPECT = 2.4
 ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
@@ -324,7 +330,13 @@ class _Search:
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
-        for box in regions.panels(gray) + regions.outlined_boxes(gray):
+        width, height = self.planes.size
+
+        def picture_shaped(box):
+            box_w, box_h = (box[2] - box[0]) * width, (box[3] - box[1]) * height
+            return max(box_w, box_h) <= OUTLINE_MAX_ASPECT * min(box_w, box_h)
+
+        for box in regions.panels(gray) + [b for b in regions.outlined_boxes(gray) if picture_shaped(b)]:
             found = self._panel(box)
             if found is not None:
                 return found
