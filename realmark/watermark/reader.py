@@ -46,11 +46,13 @@ from .codec import (
 
 # When nothing decodes on the working grid as it is, the picture moved: it was cropped,
 # rotated, stretched, or set inside a larger one. sync.py measures where the tile lattice
-# went, on planes of three resolutions, so that a cell of the mark is about one plane
-# pixel on one of them (the whitening sees chips of one to two pixels best):
+# went, so that a cell of the mark is about one plane pixel where it is measured (the
+# whitening sees chips of one to two pixels best). In this order:
 # - the working grid (short side 256): marks at 0.45x to 2.2x the working grid (crops,
 #   rotations, stretches, bars), lags up to WORK_MAX_LAG_SHARE of each side, zero-padded;
-# - 512: 0.22x to 0.9x (a collage tile, a 9:16 letterbox, a large screenshot);
+# - panels and outlined boxes (regions.py: a collage tile, the picture under a bar or in
+#   a screenshot, a window over other footage), each resampled to its own scale;
+# - 512: 0.22x to 0.9x (a 9:16 letterbox, a padded square, a large screenshot);
 # - 1024 (capped at the picture's own): 0.11x to 0.3x (a picture at a third of a phone
 #   screenshot's width), short lags only.
 # Finer planes look at short lags only, averaged over windows (cheap on a large plane).
@@ -64,21 +66,22 @@ class SyncPlane:
     lattices: int
     squares: int
     roi: int | None = None  # window side for the busiest-window search (None: none on this plane)
-    # How much of this plane a photo's search looks at: "all" (as a clip's), "whole" (the
-    # whole plane, not its framed box or busiest windows) or "framed" (only when flat
-    # surroundings frame the picture, regions.textured_box: the whole plane and the framed
-    # box). A photo's small pictures (collage tiles, a picture in a screenshot, under a
-    # bar) are found as panels and outlined boxes from its edges, which a clip's moving
-    # footage does not offer as reliably. In 660 reads of bench.robustness's photo cases,
-    # the 512 plane's windows and framed box decoded none, and cost half an unmarked
-    # photo's search; the 1024 plane finds a dark picture in a dark-mode screenshot, whose
-    # edges do not show.
+    # Whether a photo's search looks at this plane always, as a clip's does ("all"), or
+    # only when flat surroundings frame the picture ("framed", regions.textured_box: a
+    # screenshot's app chrome, a padded square), and then at the whole plane and the
+    # framed box, not at busiest windows. A photo's small pictures (collage tiles, a
+    # picture in a screenshot, under a bar) are found as panels and outlined boxes from
+    # its edges, which a clip's moving footage does not offer as reliably. In 669 reads
+    # (bench.robustness's photo cases, bench.watermark's screenshots) the finer planes
+    # decoded 3 that the rest missed (a padded square, a screenshot, a dark picture in a
+    # dark-mode screenshot), all framed; searching them on every photo cost half of an
+    # unmarked photo's reading time.
     photo: str = "all"
 
 
 SYNC_PLANES = (
     SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
-    SyncPlane(512, 160, None, lattices=2, squares=2, roi=192, photo="whole"),
+    SyncPlane(512, 160, None, lattices=2, squares=2, roi=192, photo="framed"),
     SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, photo="framed"),
 )
 # A framed picture's own size gives its mark's scale: its short side is 256 cells. The
@@ -286,7 +289,7 @@ class _Search:
             max_lag = (min(sync_plane.max_lag, round(window * WORK_MAX_LAG_SHARE)),) * 2
         lattices = sync.find_lattices(plane, max_lag, sync_plane.lattices, sync_plane.squares, sync_plane.window)
         found = self._decode(plane, (0, 0), lattices, plane_px)
-        if found is not None or not sync_plane.roi or scope == "whole":
+        if found is not None or not sync_plane.roi:
             return found
         # A picture framed by flat surroundings (app chrome, a plain background) is
         # searched alone first.
