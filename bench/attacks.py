@@ -161,10 +161,12 @@ def reencode_either(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # angle from the ranges users meet, so a benchmark run covers the family, not one example.
 
 
-def post_screenshot(rgb: np.ndarray, rng: np.random.Generator, share: float | None = None) -> np.ndarray:
+def post_screenshot(
+    rgb: np.ndarray, rng: np.random.Generator, share: float | None = None, dark: bool | None = None
+) -> np.ndarray:
     """A phone screenshot of a post: a 1080x2340 (or 1170x2532) screen, app chrome (status
     bar, avatar and name, buttons, caption text) and the picture at `share` (30-70 %) of
-    the screen's width, at a random place; saved as PNG."""
+    the screen's width, at a random place, in the app's light or `dark` mode; saved as PNG."""
     from PIL import ImageDraw
 
     width, height = (1080, 2340) if rng.random() < 0.5 else (1170, 2532)
@@ -172,7 +174,8 @@ def post_screenshot(rgb: np.ndarray, rng: np.random.Generator, share: float | No
     h, w = rgb.shape[:2]
     shown_w = round(width * share)
     shown_h = round(h * shown_w / w)
-    dark = rng.random() < 0.5
+    drawn_dark = rng.random() < 0.5  # drawn either way: the same screenshots for the same rng
+    dark = drawn_dark if dark is None else dark
     bg, fg = ((16, 16, 16), (235, 235, 235)) if dark else ((250, 250, 250), (25, 25, 25))
     shot = Image.new("RGB", (width, height), bg)
     draw = ImageDraw.Draw(shot)

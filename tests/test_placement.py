@@ -281,3 +281,53 @@ def test_a_window_over_other_footage_is_outlined():
     for name in ("coffee", "chelsea", "astronaut"):  # their own straight edges outline a box or two at most
         plain = photos.fit(photos.real(name), 1920, 1080)
         assert len(regions.outlined_boxes(Planes(attacks.jpeg(plain, 80)).gray(512))) <= 2, name
+
+
+class _CountingPlanes:
+    """reader.Planes that records which finer planes the search whitened."""
+
+    def __new__(cls, rgb):
+        from realmark.watermark.reader import Planes
+
+        class Counting(Planes):
+            def __init__(self, rgb):
+                super().__init__(rgb)
+                self.whitened: list[int] = []
+
+            def white(self, short):
+                self.whitened.append(short)
+                return super().white(short)
+
+        return Counting(rgb)
+
+
+def _search(rgb):
+    from realmark.watermark import codec
+    from realmark.watermark.reader import Reader
+
+    height, width = rgb.shape[:2]
+    reader, planes = Reader(), _CountingPlanes(rgb)
+    reader.add(codec._work_luma(rgb, codec.working_size(width, height)))
+    return reader.read(search=True, planes=planes, size=(width, height)), planes.whitened
+
+
+def test_a_photo_searches_the_finer_planes_only_when_something_frames_the_picture():
+    """What keeps an unmarked photo cheap: a plain photo is searched on the working grid
+    and its panels, never on the 512 and 1024 planes; a picture set on a flat background
+    (a phone screenshot) is also searched there."""
+    for name in ("coffee", "chelsea", "astronaut"):
+        reading, whitened = _search(attacks.jpeg(photos.fit(photos.real(name), 1920, 1080), 85))
+        assert reading.wm_id is None and whitened == [], (name, whitened)
+    shot = attacks.post_screenshot(photos.fit(photos.real("coffee"), 1920, 1080), _rng(5), share=0.5)
+    reading, whitened = _search(shot)
+    assert reading.wm_id is None and set(whitened) == {512, 1024}, whitened
+
+
+def test_a_dark_picture_in_a_dark_mode_screenshot_is_read():
+    """Dark on dark shows no edges to cut panels along; the framed finer planes find it."""
+    from realmark import watermark
+
+    marked = watermark.embed(photos.fit(photos.real("hubble_deep_field"), 1920, 1080), 0xDA4C_0DE5_1234)
+    for seed in range(2):
+        shot = attacks.post_screenshot(marked, _rng(40 + seed), share=0.5, dark=True)
+        assert watermark.extract(shot).wm_id == 0xDA4C_0DE5_1234, seed
