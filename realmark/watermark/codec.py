@@ -431,17 +431,23 @@ def _fold(plane: np.ndarray) -> np.ndarray:
     return padded.reshape(ph // TILE, TILE, pw // TILE, TILE).sum(axis=(0, 2), dtype=np.float32)
 
 
-def _decode_folded(folded: np.ndarray) -> tuple[int | None, float, int | None, np.ndarray, tuple[int, int]]:
+def _decode_folded(
+    folded: np.ndarray, min_pilot: float = 0.0
+) -> tuple[int | None, float, int | None, np.ndarray, tuple[int, int]]:
+    """(id or None, pilot score, bit errors, raw coded bits, tile offset) of a folded
+    tile; the error correction runs only if the pilot reaches `min_pilot`."""
     corr = np.fft.irfft2(np.fft.rfft2(folded) * _PILOT_FFT_CONJ, s=folded.shape)
     peak = np.unravel_index(int(np.argmax(corr)), corr.shape)
     score = float((corr[peak] - corr.mean()) / (corr.std() + 1e-9))
     aligned = np.roll(folded, (-peak[0], -peak[1]), axis=(0, 1)).ravel()
     chips = aligned[_DATA_IDX] * _CHIP_SIGN
     soft = np.bincount(_BIT_OF_CHIP, weights=chips, minlength=CODED_BITS)
-    message = ecc.decode(soft, MESSAGE_BITS) ^ _SCRAMBLE
-    wm_id = _bits_int(message[:ID_BITS])
     raw = (soft > 0).astype(np.uint8)
     offset = (int(peak[0]), int(peak[1]))
+    if score < min_pilot:
+        return None, score, None, raw, offset
+    message = ecc.decode(soft, MESSAGE_BITS) ^ _SCRAMBLE
+    wm_id = _bits_int(message[:ID_BITS])
     if _bits_int(message[ID_BITS:]) != _check(wm_id):
         return None, score, None, raw, offset
     return wm_id, score, int(np.count_nonzero(raw != _coded_bits(wm_id))), raw, offset
