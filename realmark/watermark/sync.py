@@ -14,7 +14,7 @@ that regions.py finds from the picture's edges.
 
 Costs: a forward and an inverse real FFT per plane looked at, and a fold (one pass over
 the plane, about 0.5 ms on the working grid) per lattice tried, whether or not a mark is
-there: about 40-45 ms median for an unmarked 1080p photo on this project's 2-core build
+there: about 37-45 ms median for an unmarked 1080p photo on this project's 2-core build
 machine (bench.watermark; the reader looks at the finer planes of a photo only when
 something frames the picture). Decoding (the only step that spends the false-positive
 budget) runs only where a fold's pilot stands out.
