@@ -173,7 +173,12 @@ def marked_with_fresh_id(records: Records, mark: Callable[[int], T | None], what
         made = mark(wm_id)
         if made is not None:
             return wm_id, made
-    raise BadInput(f"this {what} cannot hold a readable watermark (too flat or too small)")
+    raise unmarkable(what)
+
+
+def unmarkable(what: str) -> BadInput:
+    """The error for a file whose mark does not read back."""
+    return BadInput(f"this {what} cannot hold a readable watermark (too flat or too small)")
 
 
 def sign_with_retries(

@@ -24,6 +24,7 @@ from .common import (
     manifest_id_for,
     marked_with_fresh_id,
     sign_with_retries,
+    unmarkable,
 )
 
 
@@ -46,7 +47,7 @@ def _published_again(records: Records, manifest: Manifest, photo: Photo) -> byte
     if data is None and compat.can_remake_published(manifest.c2pa_label):
         remade = _watermarked(photo, int(manifest.watermark_id, 16))
         if remade is None:
-            raise BadInput("this picture cannot hold a readable watermark (too flat or too small)")
+            raise unmarkable("picture")
         data = remade[0]
     if data is None or hashlib.sha256(data).hexdigest() != manifest.media.sha256:
         raise StoreError(f"the published file of {manifest.manifest_id} is missing or damaged in the store")

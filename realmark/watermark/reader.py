@@ -100,12 +100,6 @@ PANEL_CELL = 1.25
 PANEL_ERRORS = (0.0, 0.01, -0.01)
 PANEL_FINDING_SHORT = 512
 PANEL_PLANES = (512, 1024)
-# An outlined box longer than this for its width is not a window holding a signed
-# picture: pictures are published at 1:1 to 9:16 (21:9 at the widest). Plain photos
-# outline such strips (a rocket's side, a door frame), each costing a search of 20-30 ms
-# for nothing. (Panels are not held to it: a collage's row that was not cut into its
-# tiles is a strip with the picture inside.)
-OUTLINE_MAX_ASPECT = 2.4
 # A photo's outlined boxes searched, the largest first: a picture pasted in a screenshot
 # is outlined as found and grown along its sides (two boxes). In bench.robustness's
 # screenshots, collages and bars (176 reads) every box that decoded was one of the two
@@ -342,13 +336,7 @@ class _Search:
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
-        width, height = self.planes.size
-
-        def picture_shaped(box):
-            box_w, box_h = (box[2] - box[0]) * width, (box[3] - box[1]) * height
-            return max(box_w, box_h) <= OUTLINE_MAX_ASPECT * min(box_w, box_h)
-
-        boxes = [b for b in regions.outlined_boxes(gray) if picture_shaped(b)]
+        boxes = regions.outlined_boxes(gray)
         if isinstance(self.planes, Planes):
             boxes = boxes[:PHOTO_BOXES]
         for box in regions.panels(gray) + boxes:

@@ -115,6 +115,12 @@ OUTLINE_GAP = 24  # pixels: a segment goes on across a gap this long (where both
 OUTLINE_MIN_SHARE = 0.15  # a segment's and a box side's length: share of the picture's short side
 OUTLINE_CORNER = 6  # pixels: how near two segments' ends must be to meet
 OUTLINE_BOXES = 4  # the largest boxes kept
+# A box longer than this for its width is not a window holding a signed picture:
+# pictures are published at 1:1 to 9:16 (21:9 at the widest). Plain photos outline such
+# strips (a rocket's side, a door frame), and each box found is searched at 10-30 ms.
+# (Panels are not held to it: a collage's row that was not cut into its tiles is a
+# strip with the picture inside.)
+OUTLINE_MAX_ASPECT = 2.4
 
 
 def _segments(gray: np.ndarray) -> list[tuple[int, int, int]]:
@@ -167,8 +173,8 @@ def _extended(box: tuple[int, int, int, int], across, down) -> tuple[int, int, i
 
 def outlined_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Boxes (left, top, right, bottom, fractions of the picture) outlined by a horizontal
-    and a vertical edge segment that meet at a corner, the largest first; at most
-    OUTLINE_BOXES."""
+    and a vertical edge segment that meet at a corner, shaped like a picture (up to
+    OUTLINE_MAX_ASPECT), the largest first; at most OUTLINE_BOXES."""
     h, w = gray.shape
     across = _segments(gray)  # (y, x0, x1)
     down = _segments(np.ascontiguousarray(gray.T))  # (x, y0, y1)
@@ -181,6 +187,9 @@ def outlined_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
             if x1 - x0 < smallest or y1 - y0 < smallest or (x1 - x0) * (y1 - y0) > 0.8 * h * w:
                 continue
             for box in ((x0, y0, x1, y1), _extended((x0, y0, x1, y1), across, down)):
+                long_side, short_side = max(box[2] - box[0], box[3] - box[1]), min(box[2] - box[0], box[3] - box[1])
+                if long_side > OUTLINE_MAX_ASPECT * short_side:
+                    continue
                 if all(max(abs(a - b) for a, b in zip(box, other, strict=True)) > near for other in boxes):
                     boxes.append(box)
     boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
