@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
+import os
 import zlib
 from collections.abc import Callable
 
@@ -383,6 +385,39 @@ def _video_frames(path, start: float = 0.0, end: float | None = None):
             yield t, frame.to_ndarray(format="rgb24")
 
 
+SOUND_RATE = 48000  # Hz: what platforms deliver
+os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its configuration to stderr otherwise
+
+
+def sound_of(path, start: float = 0.0, end: float | None = None) -> np.ndarray:
+    """A clip's sound within [start, end) seconds of its first picture, mono float32 at
+    SOUND_RATE (silence where the clip has none)."""
+    import av
+
+    with av.open(str(path)) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        origin = float(video.start_time * video.time_base) if video is not None and video.start_time is not None else 0
+        duration = end
+        if duration is None:
+            duration = float(container.duration or 0) / av.time_base
+        n = max(0, round((duration - start) * SOUND_RATE))
+        out = np.zeros(n, np.float32)
+        if not container.streams.audio:
+            return out
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SOUND_RATE)
+        at = None
+        for frame in container.decode(container.streams.audio[0]):
+            for piece in resampler.resample(frame):
+                if at is None:
+                    at = round(((piece.time or 0.0) - origin - start) * SOUND_RATE)
+                data = piece.to_ndarray().reshape(-1)
+                lo, hi = max(at, 0), min(at + len(data), n)
+                if hi > lo:
+                    out[lo:hi] = data[lo - at : hi - at]
+                at += len(data)
+        return out
+
+
 def write_clip(
     frames,
     dst,
@@ -392,16 +427,28 @@ def write_clip(
     codec: str = "libx264",
     size: tuple[int, int] | None = None,
     preset: str = "veryfast",
+    sound: np.ndarray | None = None,
+    sound_codec: str | None = None,
+    sound_bitrate: int = 128_000,
+    sound_rate: int = SOUND_RATE,
+    sound_layout: str = "stereo",
 ) -> None:
-    """Encode RGB frames (an iterable) as a new clip, as a platform's transcoder would."""
+    """Encode RGB frames (an iterable) as a new clip, as a platform's transcoder would,
+    with `sound` (mono float32 at SOUND_RATE) as AAC, or Opus in WebM."""
     from fractions import Fraction
 
     import av
 
     fmt = "webm" if str(dst).endswith(".webm") else "mp4"
+    frames = iter(frames)
+    first = next(frames, None)
     with av.open(str(dst), "w", format=fmt) as out:
         stream = None
-        for i, rgb in enumerate(frames):
+        heard = None
+        if sound is not None and len(sound):  # every stream is added before the first packet
+            codec_name = sound_codec or ("libopus" if fmt == "webm" else "aac")
+            heard = _sound_stream(out, codec_name, sound_bitrate, sound_rate, sound_layout)
+        for i, rgb in enumerate(() if first is None else itertools.chain([first], frames)):
             if size is not None and (rgb.shape[1], rgb.shape[0]) != size:
                 rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
             if stream is None:
@@ -410,6 +457,10 @@ def write_clip(
                 options = {"crf": str(crf)}
                 if codec == "libx264":
                     options["preset"] = preset
+                elif codec == "libx265":
+                    options.update({"preset": "ultrafast", "x265-params": "log-level=error"})
+                elif codec == "libsvtav1":
+                    options.update({"preset": "12"})
                 else:  # libvpx-vp9: constant quality needs b:v 0; realtime speed keeps tests fast
                     options.update({"b": "0", "deadline": "realtime", "cpu-used": "8"})
                 stream.codec_context.options = options
@@ -421,6 +472,62 @@ def write_clip(
         if stream is not None:
             for packet in stream.encode():
                 out.mux(packet)
+        if heard is not None:
+            _write_sound(out, heard, sound)
+
+
+# Sound files as fans and platforms pass them on: container -> (FFmpeg muxer, encoder).
+SOUND_FILES = {
+    "m4a": ("ipod", "aac"),
+    "mp3": ("mp3", "libmp3lame"),
+    "wav": ("wav", "pcm_s16le"),
+    "ogg": ("ogg", "libopus"),
+    "opus": ("opus", "libopus"),
+    "flac": ("flac", "flac"),
+}
+
+
+def write_sound(sound: np.ndarray, dst, *, rate: int = SOUND_RATE, layout: str = "stereo", bitrate: int = 128_000):
+    """Mono float32 samples at SOUND_RATE as a sound file; the container is dst's suffix
+    (SOUND_FILES), resampled to `rate` and mixed to `layout` by FFmpeg."""
+    import av
+
+    muxer, codec = SOUND_FILES[str(dst).rsplit(".", 1)[-1]]
+    with av.open(str(dst), "w", format=muxer) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = layout
+        stream.bit_rate = bitrate
+        _write_sound(out, stream, sound)
+
+
+def _sound_stream(out, codec: str, bitrate: int, rate: int = SOUND_RATE, layout: str = "stereo"):
+    stream = out.add_stream(codec, rate=rate)
+    stream.layout = layout
+    stream.bit_rate = bitrate
+    return stream
+
+
+def _write_sound(out, stream, sound: np.ndarray) -> None:
+    from fractions import Fraction
+
+    import av
+
+    fmt = stream.codec_context.format.name
+    layout = stream.codec_context.layout.name
+    resampler = av.AudioResampler(format=fmt, layout=layout, rate=stream.codec_context.sample_rate)
+    block = 1024 * 16
+    for start in range(0, len(sound), block):
+        chunk = np.ascontiguousarray(sound[None, start : start + block].astype(np.float32))
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = SOUND_RATE, start, Fraction(1, SOUND_RATE)
+        for piece in resampler.resample(frame):
+            for packet in stream.encode(piece):
+                out.mux(packet)
+    for piece in resampler.resample(None):
+        for packet in stream.encode(piece):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
 
 
 def clip_rate(path) -> float:
@@ -438,12 +545,13 @@ def reencode(src, dst, *, height: int | None = None, crf: int = 28) -> None:
         with __import__("av").open(str(src)) as c:
             s = c.streams.video[0]
             size = (round(s.width * height / s.height / 2) * 2, height)
-    write_clip(frames, dst, clip_rate(src), crf=crf, size=size)
+    write_clip(frames, dst, clip_rate(src), crf=crf, size=size, sound=sound_of(src))
 
 
 def trim(src, dst, start: float, end: float, *, crf: int = 23) -> None:
-    """A piece of a clip, [start, end) seconds, re-encoded."""
-    write_clip((rgb for _, rgb in _video_frames(src, start, end)), dst, clip_rate(src), crf=crf)
+    """A piece of a clip, [start, end) seconds, re-encoded, with its sound."""
+    frames = (rgb for _, rgb in _video_frames(src, start, end))
+    write_clip(frames, dst, clip_rate(src), crf=crf, sound=sound_of(src, start, end))
 
 
 def splice(parts, dst, *, crf: int = 23) -> None:
@@ -453,7 +561,8 @@ def splice(parts, dst, *, crf: int = 23) -> None:
     with av.open(str(parts[0][0])) as c:
         size = (c.streams.video[0].width, c.streams.video[0].height)
     frames = (rgb for path, start, end in parts for _, rgb in _video_frames(path, start, end))
-    write_clip(frames, dst, clip_rate(parts[0][0]), crf=crf, size=size)
+    sound = np.concatenate([sound_of(path, start, end) for path, start, end in parts])
+    write_clip(frames, dst, clip_rate(parts[0][0]), crf=crf, size=size, sound=sound)
 
 
 def transform(
@@ -467,10 +576,16 @@ def transform(
     start: float = 0.0,
     end: float | None = None,
     size: tuple[int, int] | None = None,
+    sound: Callable[[np.ndarray], np.ndarray] | None = None,
+    sound_codec: str | None = None,
+    sound_bitrate: int = 128_000,
+    sound_rate: int = SOUND_RATE,
+    sound_layout: str = "stereo",
 ) -> None:
     """A re-upload of a clip: [start, end) seconds, each picture passed through `picture`,
     the frame rate changed to `fps` (frames dropped or repeated by time, as FFmpeg's fps
-    filter does), re-encoded with `codec` at `crf`."""
+    filter does), re-encoded with `codec` at `crf`; its sound (mono, SOUND_RATE) passed
+    through `sound` and encoded with `sound_codec` (AAC, or Opus in WebM)."""
     rate = clip_rate(src)
     out_fps = fps or rate
 
@@ -483,7 +598,46 @@ def transform(
                     yield rgb
                 k += 1
 
-    write_clip(frames(), dst, out_fps, crf=crf, codec=codec, size=size)
+    heard = sound_of(src, start, end)
+    heard = sound(heard) if sound is not None else heard
+    write_clip(
+        frames(),
+        dst,
+        out_fps,
+        crf=crf,
+        codec=codec,
+        size=size,
+        sound=heard,
+        sound_codec=sound_codec,
+        sound_bitrate=sound_bitrate,
+        sound_rate=sound_rate,
+        sound_layout=sound_layout,
+    )
+
+
+def variable_rate(src, dst, rng: np.random.Generator, *, crf: int = 23) -> None:
+    """A phone's or a screen recorder's variable frame rate: frames dropped at random (a
+    fifth of them) and the rest kept at their own times, in a millisecond time base."""
+    from fractions import Fraction
+
+    import av
+
+    kept = [(t, rgb) for t, rgb in _video_frames(src) if t == 0 or rng.random() > 0.2]
+    sound = sound_of(src)
+    with av.open(str(dst), "w", format="mp4") as out:
+        heard = _sound_stream(out, "aac", 128_000)
+        stream = out.add_stream("libx264", rate=round(clip_rate(src)))
+        stream.width, stream.height, stream.pix_fmt = kept[0][1].shape[1], kept[0][1].shape[0], "yuv420p"
+        stream.codec_context.options = {"crf": str(crf), "preset": "veryfast"}
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for t, rgb in kept:
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = round(t * 1000), Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        _write_sound(out, heard, sound)
 
 
 def burn_caption(rgb: np.ndarray) -> np.ndarray:
@@ -666,3 +820,142 @@ for _name, _family, _target in (
 ):
     for _k in (1, 2):
         VIDEO_PLACEMENT[f"{_name} ({_k})"] = (_seeded(_family, zlib.crc32(f"{_name} {_k}".encode())), _target)
+
+
+# --- sound (issue 14) ---------------------------------------------------------------------
+# Each forgery takes a clip's sound (mono, SOUND_RATE) and an rng and returns the forged
+# sound and the clip-time spans (seconds) it changed, for the overlap check. A whole-clip
+# change (music laid under, sound out of step) spans the clip.
+
+
+def _span(rng: np.random.Generator, n: int, low: float, high: float) -> tuple[int, int]:
+    length = int(rng.uniform(low, high) * SOUND_RATE)
+    start = int(rng.integers(int(0.3 * SOUND_RATE), max(int(0.3 * SOUND_RATE) + 1, n - length - int(0.3 * SOUND_RATE))))
+    return start, min(n, start + length)
+
+
+def replace_voice(sound: np.ndarray, rng: np.random.Generator):
+    """Another voice for 1-2.5 s (a cloned voice saying other words), the rest untouched."""
+    from bench.samples.voices import voice
+
+    out = sound.copy()
+    a, b = _span(rng, len(out), 1.0, 2.5)
+    other = voice((b - a) / SOUND_RATE + 0.1, int(rng.integers(1000, 10**6)))
+    level = np.sqrt(np.mean(sound**2) / max(np.mean(other**2), 1e-12))
+    out[a:b] = other[: b - a] * level
+    return out, [(a / SOUND_RATE, b / SOUND_RATE)]
+
+
+def music_under(sound: np.ndarray, rng: np.random.Generator):
+    """Backing music laid under the whole sound, 8-14 dB below it (a fan edit)."""
+    from bench.samples.voices import music
+
+    bed = music(len(sound) / SOUND_RATE + 0.1, int(rng.integers(1000, 10**6)))[: len(sound)]
+    gain = np.sqrt(np.mean(sound**2) / max(np.mean(bed**2), 1e-12)) * 10 ** (-rng.uniform(8, 14) / 20)
+    return (sound + gain * bed).astype(np.float32), [(0.0, len(sound) / SOUND_RATE)]
+
+
+def shift_sound(sound: np.ndarray, rng: np.random.Generator):
+    """The whole sound 0.2-0.5 s late or early against its pictures."""
+    n = int(rng.uniform(0.2, 0.5) * SOUND_RATE)
+    if rng.random() < 0.5:
+        out = np.concatenate([np.zeros(n, np.float32), sound[:-n]])
+    else:
+        out = np.concatenate([sound[n:], np.zeros(n, np.float32)])
+    return out, [(0.0, len(sound) / SOUND_RATE)]
+
+
+def cut_words(sound: np.ndarray, rng: np.random.Generator):
+    """0.4-0.8 s cut out (words removed), the rest pulled forward: out of step after the cut."""
+    a, b = _span(rng, len(sound), 0.4, 0.8)
+    out = np.concatenate([sound[:a], sound[b:], np.zeros(b - a, np.float32)])
+    return out, [(a / SOUND_RATE, len(sound) / SOUND_RATE)]
+
+
+def insert_words(sound: np.ndarray, rng: np.random.Generator):
+    """0.5-1.0 s of another voice inserted, the rest pushed later (and the end dropped)."""
+    from bench.samples.voices import voice
+
+    a, b = _span(rng, len(sound), 0.5, 1.0)
+    words = voice((b - a) / SOUND_RATE + 0.1, int(rng.integers(1000, 10**6)))[: b - a]
+    out = np.concatenate([sound[:a], words * 0.5, sound[a:]])[: len(sound)]
+    return out.astype(np.float32), [(a / SOUND_RATE, len(sound) / SOUND_RATE)]
+
+
+def reorder_words(sound: np.ndarray, rng: np.random.Generator):
+    """Two neighbouring stretches of 0.6-1.2 s swapped (a sentence re-ordered)."""
+    a, b = _span(rng, len(sound), 1.2, 2.4)
+    mid = (a + b) // 2
+    out = np.concatenate([sound[:a], sound[mid:b], sound[a:mid], sound[b:]])
+    return out, [(a / SOUND_RATE, b / SOUND_RATE)]
+
+
+SOUND_FORGERIES = {
+    "voice_replaced": replace_voice,
+    "music_under": music_under,
+    "sound_shifted": shift_sound,
+    "words_cut": cut_words,
+    "words_inserted": insert_words,
+    "words_reordered": reorder_words,
+}
+
+
+def loudness_normalised(sound: np.ndarray) -> np.ndarray:
+    """What a platform's loudness normalisation does: a gain to a target level, with a
+    limiter on the peaks."""
+    rms = np.sqrt(np.mean(sound**2)) or 1.0
+    louder = sound * (0.1 / rms)  # about -20 dBFS
+    return (np.tanh(louder * 1.5) / 1.5).astype(np.float32)
+
+
+# Genuine sound re-encodes of a clip (issue 14): name -> keyword arguments for transform().
+SOUND_REENCODES: dict[str, dict] = {
+    "aac_64k": dict(sound_bitrate=64_000),
+    "aac_256k": dict(sound_bitrate=256_000),
+    "opus_webm": dict(codec="libvpx-vp9", crf=34),  # WebM: Opus, at 128 kbit/s
+    "mp3_128k": dict(sound_codec="libmp3lame"),
+    "loudness_normalised": dict(sound=loudness_normalised),
+    "quieter_12db": dict(sound=lambda s: (s * 10 ** (-12 / 20)).astype(np.float32)),
+    "resampled_44k": dict(sound_rate=44_100),
+    "mono_22k": dict(sound_rate=22_050, sound_layout="mono", sound_bitrate=64_000),
+}
+SOUND_REENCODE_SUFFIX = {"opus_webm": ".webm"}
+
+
+# --- copied marks (issue 14) ----------------------------------------------------------------
+
+
+def lifted_mark(signed: np.ndarray, radius: float = 3.0) -> np.ndarray:
+    """An attacker's estimate of the mark in a signed picture (float, per pixel): the
+    picture less a Gaussian blur of it, the fine detail a watermark lives in."""
+    from PIL import ImageFilter
+
+    smooth = np.asarray(Image.fromarray(signed).filter(ImageFilter.GaussianBlur(radius)), np.float64)
+    return signed.astype(np.float64) - smooth
+
+
+def copy_mark(signed: np.ndarray, target: np.ndarray, rng: np.random.Generator, master: np.ndarray | None = None):
+    """The official mark copied onto another picture (resized to the signed one's size):
+    lifted from the signed picture's fine detail, or, when the attacker also has the
+    unsigned master, exactly (signed - master), and added at 1-2x."""
+    h, w = signed.shape[:2]
+    if target.shape[:2] != (h, w):
+        target = np.asarray(Image.fromarray(target).resize((w, h), Image.BICUBIC))
+    mark = signed.astype(np.float64) - master if master is not None else lifted_mark(signed, rng.uniform(2.0, 4.0))
+    forged = target.astype(np.float64) + rng.uniform(1.0, 2.0) * mark
+    return np.clip(np.round(forged), 0, 255).astype(np.uint8)
+
+
+def copy_mark_clip(signed, foreign, dst, rng: np.random.Generator, *, crf: int = 23) -> None:
+    """The official mark copied frame by frame from a signed clip onto other footage (as
+    long as both last), lifted from each signed frame's fine detail."""
+    gain, radius = rng.uniform(1.0, 2.0), rng.uniform(2.0, 4.0)
+    pairs = zip(_video_frames(signed), _video_frames(foreign), strict=False)
+
+    def frames():
+        for (_, marked), (_, other) in pairs:
+            h, w = marked.shape[:2]
+            other = np.asarray(Image.fromarray(other).resize((w, h), Image.BICUBIC))
+            yield np.clip(np.round(other + gain * lifted_mark(marked, radius)), 0, 255).astype(np.uint8)
+
+    write_clip(frames(), dst, clip_rate(signed), crf=crf, sound=sound_of(foreign))

@@ -48,6 +48,7 @@ def run_size(size: int, queries: int, seed: int = 0) -> dict:
         (
             f"rm-{m:024d}",
             [raw[(m * PER_MANIFEST + k) * 32 : (m * PER_MANIFEST + k + 1) * 32] for k in range(PER_MANIFEST)],
+            None,
         )
         for m in range(size // PER_MANIFEST)
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from realmark.errors import BadInput
-from realmark.index import FingerprintIndex, entries_for
+from realmark.errors import BadInput, UnsupportedMedia
+from realmark.index import FingerprintIndex, entries_for, sound_for
 from realmark.keys import SigningKey
+from realmark.media import Kind
 from realmark.media.source import Source, open_source
 from realmark.store import Records, Store
 
@@ -51,6 +52,8 @@ class Signer:
         was signed before with other details, StoreError if the store fails."""
         meta = check_metadata(title, artists)
         with open_source(source) as opened:
+            if opened.media.kind is Kind.SOUND:
+                raise UnsupportedMedia("this is a sound file, not a video: only photos and videos are signed")
             if opened.media.is_video:
                 if output is None:
                     raise BadInput("signing a clip needs an output file")
@@ -60,7 +63,7 @@ class Signer:
                 if output is not None:
                     Path(output).write_bytes(result.data)
         if self.index is not None:
-            self.index.add(result.manifest.manifest_id, entries_for(result.manifest))
+            self.index.add(result.manifest.manifest_id, entries_for(result.manifest), sound_for(result.manifest))
         return result
 
 

@@ -20,11 +20,13 @@ from realmark import watermark
 from realmark.credentials import embed
 from realmark.errors import BadInput, StoreError
 from realmark.fingerprint import Fingerprint, fingerprint_luma
+from realmark.fingerprint.audio import sound_print
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
 from realmark.manifest.model import TIMELINE_STEP_S, utc_now
 from realmark.media import sha256_file
 from realmark.media.formats import FORMATS
+from realmark.media.sound import mono_samples
 from realmark.media.video import CONTAINERS, SmallLuma, VideoInfo, frames, luma_view, open_video, probe
 from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, working_size
@@ -167,6 +169,16 @@ def _decoded(packet):
         raise BadInput(f"the video is damaged or truncated ({exc})") from None
 
 
+def sound_of(path: Path) -> str | None:
+    """The print of a clip's sound for its manifest (None without sound). The signed
+    file's audio packets are the source's, byte for byte: one print serves both."""
+    with open_video(path) as container:
+        if not container.streams.audio:
+            return None
+        heard = sound_print(mono_samples(container))
+    return heard.encode() if len(heard) else None
+
+
 def read_back(path: Path, info: VideoInfo, max_frames: int = SELF_CHECK_FRAMES) -> int | None:
     """The watermark id read from the first frames of a signed file."""
     shrink = SmallLuma(working_size(info.width, info.height))
@@ -201,6 +213,7 @@ def sign_clip(
         raise BadInput(f"the video is {info.width}x{info.height}; H.264 4:2:0 needs even dimensions")
     manifest_id = manifest_id_for(key, sha256_file(src))
     mime = FORMATS[output_container(info)].mime
+    sound = sound_of(src)
     marked_path = dst.with_name(dst.name + ".marked")
 
     def attempt() -> Manifest | None:
@@ -244,6 +257,7 @@ def sign_clip(
             ),
             fingerprint=stats.first,
             timeline=stats.timeline,
+            sound=sound,
         )
 
     def resign(existing: Manifest) -> SignResult:

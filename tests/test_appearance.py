@@ -33,7 +33,7 @@ def test_index_finds_exactly_what_a_full_scan_finds(monkeypatch):
     rng = np.random.default_rng(7)
     stored = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(3000)]
     index = FingerprintIndex()
-    index.add_many((f"m{i}", [h]) for i, h in enumerate(stored[:2000]))
+    index.add_many((f"m{i}", [h], None) for i, h in enumerate(stored[:2000]))
     for i, h in enumerate(stored[2000:], start=2000):  # one by one: a tail, then a rebuild
         index.add(f"m{i}", [h])
     queries = [_flip_bits(stored[int(rng.integers(3000))], int(rng.integers(0, 40)), rng) for _ in range(300)]

@@ -167,13 +167,13 @@ def signed_clip(tmp_path_factory):
 
 
 CLIP_CASES = {
-    "letterbox": (lambda: attacks.letterbox_9_16(_rng(21)), ["letterboxed", "sound_not_checked"]),
-    "screen_recording": (lambda: attacks.screen_recording(_rng(22)), ["letterboxed", "sound_not_checked"]),
-    "crop_mirrored": (lambda: attacks.crop_mirror(_rng(23)), ["cropped", "mirrored", "sound_not_checked"]),
-    "rotated": (lambda: attacks.rotate_clip(_rng(24)), ["cropped", "rotated", "sound_not_checked"]),
+    "letterbox": (lambda: attacks.letterbox_9_16(_rng(21)), ["letterboxed"]),
+    "screen_recording": (lambda: attacks.screen_recording(_rng(22)), ["letterboxed"]),
+    "crop_mirrored": (lambda: attacks.crop_mirror(_rng(23)), ["cropped", "mirrored"]),
+    "rotated": (lambda: attacks.rotate_clip(_rng(24)), ["cropped", "rotated"]),
     "picture_in_picture": (
         lambda: attacks.picture_in_picture(_rng(25)),
-        ["picture_in_picture", "sound_not_checked"],
+        ["picture_in_picture"],
     ),
 }
 

@@ -70,9 +70,9 @@ def test_clip_reasons(vcli, tmp_path):
     piece = tmp_path / "piece.mp4"
     attacks.trim(out, piece, 1.0, 4.0, crf=28)
     cases = {
-        "published": (out, "authentic", ["published_file", "sound_not_checked"]),
-        "trimmed": (piece, "authentic", ["official_footage", "reencoded", "trimmed", "sound_not_checked"]),
-        "spliced": (spliced, "altered", ["foreign_footage", "sound_not_checked"]),
+        "published": (out, "authentic", ["published_file"]),
+        "trimmed": (piece, "authentic", ["official_footage", "reencoded", "trimmed"]),
+        "spliced": (spliced, "altered", ["foreign_footage"]),
     }
     for case, (path, verdict, reasons) in cases.items():
         body = cli.json("verify", path)[1]

@@ -115,7 +115,7 @@ BAD = {
         "damaged or truncated",
     ),
     "mpegts_demuxer": (_mpegts, "not a supported photo or video"),
-    "audio_only": (_audio_only, "no video stream"),
+    "audio_only": (_audio_only, ("no video stream", "sound is too short")),  # verify hears sound-only files
     "zero_frames": (_no_frames, ("decodable frames", "no video stream")),  # FFmpeg drops empty MP4 tracks
     "truncated": (_bytes(videos.real(videos.BUNNY).read_bytes()[:400_000]), "damaged or truncated"),
     "absurd_dimensions": (lambda p: _frames_of(p, (96, 8200), n=1), "limit is 8192"),

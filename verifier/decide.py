@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from realmark.fingerprint import COPY_DISTANCE
+from realmark.fingerprint import COPY_DISTANCE, MATCH_DISTANCE
 from realmark.manifest.model import TIMELINE_STEP_S as STEP
 
 from .evidence import ClipContent, PhotoContent, WatermarkEvidence
 from .reasons import Reason
 from .result import Verdict
+from .sound import Heard, SoundCheck
 
 # Changed grid cells are named as regions only while the picture as a whole still
 # resembles the signed one; beyond this the whole picture is different, not some regions.
@@ -23,12 +24,27 @@ REGIONS_MAX_DISTANCE = 2 * COPY_DISTANCE
 # screen recording with borders) when they cover at least half of it; smaller, they are
 # a window over other footage (picture-in-picture).
 MAIN_PICTURE_FILLS = 0.5
+# A photo whose mark is official but which shows almost none of the signed picture is a
+# copied mark, not an edit: with three quarters of a photo replaced 25-44 % of its
+# textured grid blocks still match, an unrelated photo 0-12 % (README "Forged marks").
+FORGED_MAX_SHARE = 0.2
 
 
 @dataclass(frozen=True)
 class Decision:
     verdict: Verdict
     reasons: tuple[Reason, ...]
+
+
+def _sound(sound: SoundCheck | None) -> tuple[Reason, ...]:
+    """What the sound adds to a clip's reasons."""
+    if sound is None or sound.status is Heard.NOT_COMPARED:
+        return (Reason.SOUND_NOT_CHECKED,)
+    if sound.changed:
+        return (Reason.SOUND_CHANGED,)
+    if sound.status is Heard.MUTED:
+        return (Reason.NO_SOUND,)
+    return ()
 
 
 def _orientation(mark: WatermarkEvidence) -> tuple[Reason, ...]:
@@ -42,11 +58,12 @@ def without_record(problem: Reason) -> Decision:
     return Decision(Verdict.INVALID, (problem,))
 
 
-def published_file(clip: bool) -> Decision:
-    return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_FILE,) + ((Reason.SOUND_NOT_CHECKED,) if clip else ()))
+def published_file() -> Decision:
+    """Byte for byte the published file: pictures and sound are the signed ones."""
+    return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_FILE,))
 
 
-def moved(mark: WatermarkEvidence, clip: bool) -> Decision:
+def moved(mark: WatermarkEvidence, clip: bool, sound: SoundCheck | None = None) -> Decision:
     """The mark is official but the signed picture is not simply all of this one: never
     authentic. Cropped into, set inside something larger, rotated or stretched; the
     reasons say which (several can hold: a rotated crop)."""
@@ -65,16 +82,18 @@ def moved(mark: WatermarkEvidence, clip: bool) -> Decision:
         reasons += (Reason.ROTATED,)
     elif p.stretched:
         reasons += (Reason.STRETCHED,)
-    return Decision(Verdict.ALTERED, reasons + _orientation(mark) + ((Reason.SOUND_NOT_CHECKED,) if clip else ()))
+    return Decision(Verdict.ALTERED, reasons + _orientation(mark) + (_sound(sound) if clip else ()))
 
 
 def photo(mark: WatermarkEvidence, content: PhotoContent) -> Decision:
     """A photo whose mark leads to a trusted photo manifest, compared with it."""
     if content.exact_match:
-        return published_file(clip=False)
+        return published_file()
     if not content.compared:
         return Decision(Verdict.ALTERED, (Reason.CONTENT_NOT_COMPARABLE,))
     turned = _orientation(mark)
+    if content.fingerprint_distance > MATCH_DISTANCE and (content.matching_share or 0.0) < FORGED_MAX_SHARE:
+        return Decision(Verdict.FORGED, (Reason.MARK_COPIED,))
     if content.fingerprint_distance <= COPY_DISTANCE and not content.changed_regions:
         return Decision(Verdict.AUTHENTIC, (Reason.REENCODED,) + turned)
     if content.changed_regions and content.fingerprint_distance <= REGIONS_MAX_DISTANCE:
@@ -86,14 +105,16 @@ def photo_mark_on_clip() -> Decision:
     return Decision(Verdict.ALTERED, (Reason.PHOTO_MARK_ON_CLIP, Reason.SOUND_NOT_CHECKED))
 
 
-def clip(mark: WatermarkEvidence, content: ClipContent, original_seconds: float) -> Decision:
-    """A clip whose mark leads to a trusted video manifest, laid on its timeline."""
-    sound = (Reason.SOUND_NOT_CHECKED,)
+def clip(mark: WatermarkEvidence, content: ClipContent, heard: SoundCheck, original_seconds: float) -> Decision:
+    """A clip whose mark leads to a trusted video manifest, laid on its timeline, and its
+    sound checked along it. Changed sound alone makes a clip altered: a cloned voice over
+    official pictures is the commonest deepfake."""
+    sound = _sound(heard)
     kinds = {r.kind for r in content.ranges}
     official = [r for r in content.ranges if r.kind == "official"]
     mapped = [r for r in official if r.original_start is not None]
-    if content.anchors_matched == 0:
-        return Decision(Verdict.ALTERED, (Reason.PICTURES_CHANGED,) + sound)
+    if content.anchors_matched == 0:  # no moment of it is any moment of the signed clip
+        return Decision(Verdict.FORGED, (Reason.MARK_COPIED,))
     if kinds & {"foreign", "changed"}:
         found = ((Reason.FOREIGN_FOOTAGE,) if "foreign" in kinds else ()) + (
             (Reason.PICTURES_CHANGED,) if "changed" in kinds else ()
@@ -101,6 +122,8 @@ def clip(mark: WatermarkEvidence, content: ClipContent, original_seconds: float)
         return Decision(Verdict.ALTERED, found + sound)
     if len(mapped) != 1 or len(official) != 1:
         return Decision(Verdict.ALTERED, (Reason.ORDER_CHANGED,) + sound)
+    if heard.changed:
+        return Decision(Verdict.ALTERED, sound + _orientation(mark))
     r = mapped[0]
     trimmed = r.original_start > STEP or r.original_end < original_seconds - STEP
     copy = () if content.exact_match else (Reason.REENCODED,)
@@ -115,6 +138,16 @@ def photo_by_appearance(changed_regions: bool) -> Decision:
     if changed_regions:
         return Decision(Verdict.ALTERED, (Reason.APPEARANCE_ONLY, Reason.REGIONS_CHANGED))
     return Decision(Verdict.LIKELY_AUTHENTIC, (Reason.APPEARANCE_ONLY,))
+
+
+def sound_file(heard: SoundCheck | None) -> Decision:
+    """A sound with no pictures, traced by its print (None: to no signed clip). Never
+    authentic: a print match says where a sound comes from, not who made the copy."""
+    if heard is None:
+        return Decision(Verdict.UNKNOWN, (Reason.SOUND_UNKNOWN,))
+    if heard.changed:
+        return Decision(Verdict.ALTERED, (Reason.SOUND_ONLY, Reason.SOUND_CHANGED))
+    return Decision(Verdict.LIKELY_AUTHENTIC, (Reason.SOUND_ONLY,))
 
 
 def clip_by_appearance() -> Decision:

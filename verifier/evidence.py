@@ -11,6 +11,7 @@ from realmark.manifest import Manifest
 from realmark.watermark.codec import CHECK_BITS, Reading
 from realmark.watermark.reader import MAX_ATTEMPTS
 
+from .sound import SoundCheck
 from .timeline import Range
 
 # Per reading: each decoding attempt matches a random check with probability 2^-CHECK_BITS.
@@ -85,6 +86,10 @@ class WatermarkEvidence:
     def not_read(cls, manifest: Manifest) -> WatermarkEvidence:
         note = "not read: the file is byte-identical to the signed one"
         return cls(None, manifest.watermark_id, manifest.watermark_codec, manifest.watermark_version, note=note)
+
+    @classmethod
+    def no_pictures(cls) -> WatermarkEvidence:
+        return cls(None, None, note="not read: a sound file carries no picture, so no watermark")
 
     @property
     def mirrored(self) -> bool:
@@ -170,6 +175,7 @@ class PhotoContent:
     max_cell_difference: float | None = None
     cell_threshold: int | None = None
     changed_regions: tuple[Box, ...] | None = None
+    matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
 
     @property
     def compared(self) -> bool:
@@ -187,6 +193,7 @@ class PhotoContent:
                 max_cell_difference=self.max_cell_difference,
                 cell_threshold=self.cell_threshold,
                 changed_regions=[b.to_dict() for b in self.changed_regions or ()],
+                matching_share=self.matching_share,
             )
         return out
 
@@ -290,10 +297,11 @@ class Evidence:
     signature: SignatureEvidence | None = None
     content: Content | None = None
     appearance: AppearanceEvidence | None = None
+    sound: SoundCheck | None = None
 
     def to_dict(self) -> dict:
         out = {"watermark": self.watermark.to_dict()}
-        for name in ("appearance", "signature", "content"):
+        for name in ("appearance", "signature", "content", "sound"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.to_dict()

@@ -9,7 +9,14 @@ import numpy as np
 
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import COPY_DISTANCE, Fingerprint, fingerprint_luma
-from realmark.fingerprint.grid import MAX_CELL_DIFFERENCE, cell_differences, changed_regions, decode, grid
+from realmark.fingerprint.grid import (
+    MAX_CELL_DIFFERENCE,
+    cell_differences,
+    changed_regions,
+    decode,
+    grid,
+    matching_share,
+)
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark.codec import orient
@@ -62,7 +69,8 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest) -> PhotoContent:
         return base
     luma = luma8(rgb)
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
-    differences = cell_differences(decode(manifest.fingerprint_grid), grid(luma))
+    signed, copy = decode(manifest.fingerprint_grid), grid(luma)
+    differences = cell_differences(signed, copy)
     return PhotoContent(
         exact,
         manifest.fingerprint_alg,
@@ -71,4 +79,5 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest) -> PhotoContent:
         max_cell_difference=round(float(differences.max()), 1),
         cell_threshold=MAX_CELL_DIFFERENCE,
         changed_regions=tuple(changed_regions(differences, manifest.media.width, manifest.media.height)),
+        matching_share=round(matching_share(signed, copy), 2),
     )

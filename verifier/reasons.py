@@ -33,6 +33,8 @@ class Reason(StrEnum):
     PICTURES_CHANGED = "pictures_changed"  # a clip: marked pictures that do not match the original
     ORDER_CHANGED = "order_changed"  # a clip: official parts from different places, re-ordered
     PHOTO_MARK_ON_CLIP = "photo_mark_on_clip"  # a clip carrying a photo's mark
+    # Official mark, content that is no part of the signed asset (forged).
+    MARK_COPIED = "mark_copied"  # the mark lifted from an official file and added to another picture or clip
     # No watermark: the appearance index found it (likely_authentic, or altered).
     APPEARANCE_ONLY = "appearance_only"
     # Nothing official found (unknown).
@@ -46,5 +48,9 @@ class Reason(StrEnum):
     KEY_REVOKED = InvalidManifest.KEY_REVOKED
     KEY_NOT_VALID_THEN = InvalidManifest.KEY_NOT_VALID_THEN
     MARK_MISMATCH = "mark_mismatch"  # a valid manifest, but of another watermark
-    # What a verdict on a clip leaves out.
-    SOUND_NOT_CHECKED = "sound_not_checked"
+    # The sound of a clip (verifier/sound.py).
+    SOUND_CHANGED = "sound_changed"  # another voice, cut or added words, music laid under, out of sync (altered)
+    NO_SOUND = "no_sound"  # the signed clip has sound, this copy none: judged on its pictures
+    SOUND_NOT_CHECKED = "sound_not_checked"  # no official stretch of pictures to line the sound up with
+    SOUND_ONLY = "sound_only"  # a sound file, found by its sound print (likely_authentic at best)
+    SOUND_UNKNOWN = "sound_unknown"  # a sound file whose sound is in no signed clip this verifier knows

@@ -20,6 +20,7 @@ class Verdict(StrEnum):
     AUTHENTIC = "authentic"  # the published file, or a re-encoded / resized copy of it
     LIKELY_AUTHENTIC = "likely_authentic"  # no watermark left, but it looks like a signed asset (appearance only)
     ALTERED = "altered"  # an official watermark, but content that differs from what was signed
+    FORGED = "forged"  # an official watermark copied onto content that is not the agency's at all
     UNKNOWN = "unknown"  # no official mark found: not proof of a fake
     INVALID = "invalid"  # a mark was found, but its manifest fails the signature or trust check
 

@@ -6,9 +6,9 @@ Evidence, per decoded frame of the submitted clip:
   at every quarter second ("timeline positions").
 
 Rules, designed so that a fake is never called official:
-- a stretch is mapped to the original by its anchors (frames that match a timeline
-  position), and then *every* timeline position inside it must match the clip's frame
-  at that time: stamping the public mark onto other pictures, replacing pictures,
+- a stretch is mapped to the original by one path through (clip time, original time)
+  chosen for the whole clip (alignment.py), and then *every* timeline position inside
+  it must match the clip's frame at that time: stamping the public mark onto other pictures, replacing pictures,
   slowing down or speeding up all fail here and become "changed";
 - a stretch without the mark is official only if every timeline position inside it
   matches, or, when it is too short to hold one, if it joins official footage at the
@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realmark.fingerprint import MATCH_DISTANCE, hamming, pairwise
+from realmark.fingerprint import MATCH_DISTANCE, hamming
 from realmark.manifest.model import TIMELINE_STEP_S as STEP
+
+from . import alignment
 
 MARK_PRESENT = 3.0  # mean presence score over a window for "carries the mark"
 WINDOW = 7  # frames averaged per presence decision (then edges are refined per frame)
@@ -48,30 +50,6 @@ class Range:
         if self.original_start is not None:
             out.update(original_start=round(self.original_start, 2), original_end=round(self.original_end, 2))
         return out
-
-
-def anchors(original: np.ndarray, query: np.ndarray, chunk: int = 2048) -> list[tuple[float, int, int]]:
-    """(original time in seconds, query frame index, distance) for mutual best matches,
-    computed in chunks so memory stays bounded for long originals and clips."""
-    if len(original) == 0 or len(query) == 0:
-        return []
-    best_frame = np.zeros(len(original), np.int64)
-    best_frame_d = np.zeros(len(original), np.int32)
-    best_second = np.zeros(len(query), np.int64)
-    best_second_d = np.full(len(query), 1 << 30, np.int64)
-    for lo in range(0, len(original), chunk):
-        d = pairwise(original[lo : lo + chunk], query)  # (k, F)
-        best_frame[lo : lo + chunk] = d.argmin(axis=1)
-        best_frame_d[lo : lo + chunk] = d.min(axis=1)
-        col = d.argmin(axis=0)
-        col_d = d[col, np.arange(d.shape[1])]
-        better = col_d < best_second_d
-        best_second[better], best_second_d[better] = col[better] + lo, col_d[better]
-    return [
-        (k * STEP, int(f), int(best_frame_d[k]))
-        for k, f in enumerate(best_frame)
-        if best_frame_d[k] <= MATCH_DISTANCE and best_second[f] == k
-    ]
 
 
 def windowed(scores: np.ndarray) -> np.ndarray:
@@ -105,7 +83,7 @@ def match(
         while end < n and single[end] < MARK_SINGLE:
             end += 1
         marked[start:end] = False
-    found = sorted(anchors(original, query), key=lambda a: a[1])
+    segments = alignment.path(times, original, query)
     frame_step = float(np.median(np.diff(times))) if n > 1 else STEP
 
     def edge(i: int) -> float:
@@ -116,76 +94,85 @@ def match(
             return float(clip_end)
         return float(times[i - 1] + times[i]) / 2
 
+    def positions(start: int, end: int, offset: float) -> list[int]:
+        """The timeline positions that land inside frames [start, end) at offset."""
+        return [k for k in range(len(original)) if edge(start) <= k * STEP - offset < edge(end)]
+
     def positions_match(start: int, end: int, offset: float) -> tuple[bool, list[int]]:
         """Do the clip's frames at every timeline position inside [start, end) match
         the original's fingerprint there? Returns (all match, indices of frames that fail)."""
         failed = []
-        for k in range(len(original)):
+        for k in positions(start, end, offset):
             t = k * STEP - offset
-            if edge(start) <= t < edge(end):
-                f = int(np.abs(times - t).argmin())
-                # The signer fingerprinted the first frame at or after the position; the
-                # nearest frame here may be the one before it, across a scene cut. So
-                # that frame counts too, but never an earlier one: a fake frame at the
-                # position must not pass on its official neighbour.
-                after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
-                near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
-                if min(hamming(original[k], query[g]) for g in near) > MATCH_DISTANCE:
-                    failed.append(f)
+            f = int(np.abs(times - t).argmin())
+            # The signer fingerprinted the first frame at or after the position; the
+            # nearest frame here may be the one before it, across a scene cut. So
+            # that frame counts too, but never an earlier one: a fake frame at the
+            # position must not pass on its official neighbour.
+            after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
+            near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
+            if 0 < after and times[after] - times[after - 1] > 1.5 * frame_step:
+                near.add(after - 1)  # the position falls in a gap (a dropped frame): nothing shown there is fake
+            if min(hamming(original[k], query[g]) for g in near) > MATCH_DISTANCE:
+                failed.append(f)
         return not failed, failed
 
-    def offset_near(i: int, before: bool) -> float | None:
-        pool = [k - times[f] for k, f, _ in found if (f < i if before else f >= i)]
-        return (pool[-1] if before else pool[0]) if pool else None
+    def pieces(start: int, end: int) -> list[tuple[int, int, float | None]]:
+        """The path's segments within frames [start, end)."""
+        return [(max(s.start, start), min(s.end, end), s.offset) for s in segments if s.start < end and s.end > start]
+
+    def offset_beside(i: int, before: bool) -> float | None:
+        """The path's offset at frame i-1 (before) or at frame i (None: nowhere, or no frame)."""
+        at = i - 1 if before else i
+        return next((s.offset for s in segments if s.start <= at < s.end), None)
+
+    def continuous(i: int) -> bool:
+        """No picture jump between frames i-1 and i."""
+        return 0 < i < n and hamming(query[i - 1], query[i]) <= CONTINUITY
+
+    def official_cut(start: int, end: int, offset: float) -> bool:
+        """Frames [start, end) join their neighbours without a jump except at one cut,
+        and the original cuts there too (encoders often weaken the mark at a cut)."""
+        steps = [i for i in range(max(start, 1), min(end + 1, n))]
+        jumps = [i for i in steps if not continuous(i)]
+        if len(jumps) != 1:
+            return False
+        k = int(np.floor((times[jumps[0]] + offset) / STEP))  # the position at or before the cut
+        return 0 <= k < len(original) - 1 and hamming(original[k], original[k + 1]) > CONTINUITY
 
     # Unmarked stretches: official only on positive evidence.
     for start, end in _runs(~marked):
-        inside = [k - times[f] for k, f, _ in found if start <= f < end]
-        left, right = offset_near(start, True), offset_near(end, False)
-        if inside:
-            offset = float(np.median(inside))
-            holds = any(edge(start) <= k * STEP - offset < edge(end) for k in range(len(original)))
-            if holds and positions_match(start, end, offset)[0]:
+        matched = [(a, b, o) for a, b, o in pieces(start, end) if o is not None and positions(a, b, o)]
+        if matched:
+            for a, b, o in matched:
+                if positions_match(a, b, o)[0]:
+                    marked[a:b] = True
+            continue
+        left, right = offset_beside(start, True), offset_beside(end, False)
+        if start == 0 or end == n:  # at an end of the clip: a weak mark on its first or last frames
+            beside = right if start == 0 else left
+            if beside is not None and edge(end) - edge(start) < 2 * STEP and continuous(end if start == 0 else start):
                 marked[start:end] = True
             continue
         if left is None or right is None or abs(left - right) > OFFSET_TOLERANCE:
             continue
-        holds_position = any(edge(start) <= k * STEP - left < edge(end) for k in range(len(original)))
-        if holds_position:
+        if positions(start, end, left):
             if positions_match(start, end, left)[0]:
                 marked[start:end] = True
-        elif (
-            start > 0
-            and end < n
-            and hamming(query[start - 1], query[start]) <= CONTINUITY
-            and hamming(query[end - 1], query[end]) <= CONTINUITY
-        ):
+        elif continuous(start) and continuous(end):
             marked[start:end] = True  # a weak mark inside continuous official footage
+        elif official_cut(start, end, left):
+            marked[start:end] = True  # a weak mark at a cut the original has too
 
     ranges: list[Range] = [Range("foreign", edge(s), edge(e)) for s, e in _runs(~marked)]
     for start, end in _runs(marked):
-        inside = [(k, f) for k, f, _ in found if start <= f < end]
-        if not inside:
-            # Marked, but no frame matched the original: changed, unless too short to
-            # hold even one timeline position (then the mark is all there is).
-            kind = "changed" if edge(end) - edge(start) >= 2 * STEP else "official"
-            ranges.append(Range(kind, edge(start), edge(end)))
-            continue
-        # Group anchors by time offset to the original (re-edits jump; speed changes drift
-        # away from the group's median).
-        groups: list[list[tuple[float, int]]] = [[inside[0]]]
-        for k, f in inside[1:]:
-            median = float(np.median([a - times[b] for a, b in groups[-1]]))
-            if abs((k - times[f]) - median) <= OFFSET_TOLERANCE:
-                groups[-1].append((k, f))
-            else:
-                groups.append([(k, f)])
-        bounds = (
-            [start] + [(g[0][1] + prev[-1][1] + 1) // 2 for prev, g in zip(groups, groups[1:], strict=False)] + [end]
-        )
-        for g, lo, hi in zip(groups, bounds, bounds[1:], strict=False):
-            offset = float(np.median([k - times[f] for k, f in g]))
+        for lo, hi, offset in pieces(start, end):
             first, last = edge(lo), edge(hi)
+            if offset is None:
+                # Marked, but matching no part of the original: changed, unless too short
+                # to hold even one timeline position (then the mark is all there is).
+                ranges.append(Range("changed" if last - first >= 2 * STEP else "official", first, last))
+                continue
             ok, failed = positions_match(lo, hi, offset)
             outside = first + offset < -STEP or last + offset > duration + STEP
             if ok and not outside:
@@ -194,8 +181,7 @@ def match(
             # Split into matching and non-matching pieces around the failed positions.
             bad = np.zeros(hi - lo, bool)
             for f in failed:
-                around = np.abs(times[lo:hi] - times[f]) <= STEP / 2
-                bad |= around
+                bad |= np.abs(times[lo:hi] - times[f]) <= STEP / 2
             if outside:
                 bad[:] = True
             for s, e in _runs(bad):
@@ -203,5 +189,36 @@ def match(
             for s, e in _runs(~bad):
                 a, b = edge(lo + s), edge(lo + e)
                 ranges.append(Range("official", a, b, a + offset, b + offset))
-    ranges.sort(key=lambda r: r.clip_start)
+    ranges = _joined(ranges)
+    found = [
+        (k * STEP, f, d)
+        for seg in segments
+        if seg.offset is not None
+        for k in positions(seg.start, seg.end, seg.offset)
+        for f in [int(np.abs(times - (k * STEP - seg.offset)).argmin())]
+        for d in [int(hamming(original[k], query[f]))]
+        if d <= MATCH_DISTANCE
+    ]
     return ranges, found
+
+
+def _joined(ranges: list[Range]) -> list[Range]:
+    """In clip order, neighbours of one kind (and, if official, one offset) made one."""
+    out: list[Range] = []
+    for r in sorted(ranges, key=lambda r: r.clip_start):
+        last = out[-1] if out else None
+        same_offset = (
+            last is not None
+            and r.original_start is not None
+            and last.original_start is not None
+            and abs((r.original_start - r.clip_start) - (last.original_start - last.clip_start)) <= OFFSET_TOLERANCE
+        )
+        if last is not None and last.kind == r.kind and abs(last.clip_end - r.clip_start) < 1e-9:
+            if r.kind != "official" or same_offset:
+                out[-1] = Range(r.kind, last.clip_start, r.clip_end, last.original_start, r.original_end)
+                continue
+            if last.original_start is None and r.original_start is None:
+                out[-1] = Range(r.kind, last.clip_start, r.clip_end)
+                continue
+        out.append(r)
+    return out

@@ -1,5 +1,5 @@
 """The one way to verify: `Verifier(store, trust, index).verify(source)` for any
-supported photo or clip, given as a path, bytes or a binary stream."""
+supported photo, clip or sound file, given as a path, bytes or a binary stream."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import numpy as np
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
+from realmark.media import Kind
 from realmark.media.source import Source, open_source
+from realmark.media.video import has_pictures
 from realmark.store import Store
 from realmark.watermark import Reading, extract
 
+from .audio import verify_sound
 from .context import Context
 from .credentials import with_credentials
 from .manifests import lookup, trusted_manifest
@@ -48,10 +51,12 @@ class Verifier:
         Content Credentials are validated and reported beside the verdict."""
         ctx = self._now()
         with open_source(source) as opened:
-            if opened.media.is_video:
-                result = verify_clip(opened.path, ctx, progress)
-            else:
+            if opened.media.kind is Kind.PHOTO:
                 result = verify_photo(opened.data, ctx)
+            elif opened.media.kind is Kind.SOUND or not has_pictures(opened.path):
+                result = verify_sound(opened.path, ctx)
+            else:
+                result = verify_clip(opened.path, ctx, progress)
             with opened.stream() as stream:
                 return with_credentials(result, opened.media, stream, ctx.trust)
 

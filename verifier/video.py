@@ -13,13 +13,15 @@ from PIL import Image
 
 from realmark.errors import BadInput
 from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, stack
+from realmark.fingerprint.audio import SoundPrint
 from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
-from realmark.media.video import SmallLuma, frames, open_checked
+from realmark.media.sound import mono_samples
+from realmark.media.video import SmallLuma, frames, open_checked, open_video
 from realmark.watermark import codec
 from realmark.watermark.reader import SYNC_PLANES, Reader, SummedPlanes
 
-from . import appearance, decide, timeline
+from . import appearance, decide, sound, timeline
 from .context import Context
 from .evidence import ClipContent, Evidence, ExactContent, ReframedContent, SignatureEvidence, WatermarkEvidence
 from .manifests import lookup, published_manifest
@@ -153,6 +155,23 @@ def _warp(placement, frame: tuple[int, int], signed: tuple[int, int]) -> Warp:
     return warp
 
 
+def heard(path: Path) -> sound.Copy | None:
+    """A clip's sound, to compare with a manifest's print (None: no audio stream)."""
+    with open_video(path) as container:
+        if not container.streams.audio:
+            return None
+        return sound.Copy.of(mono_samples(container))
+
+
+def _sound(manifest, path: Path, pictures=None) -> sound.SoundCheck:
+    """The copy's sound against the signed clip's: along the pictures' ranges when they
+    are mapped, else wherever it fits best."""
+    original = SoundPrint.decode(manifest.sound) if manifest.sound else None
+    if pictures is None:
+        return sound.anywhere(original, heard(path))
+    return sound.along_pictures(original, heard(path), list(pictures))
+
+
 def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> Verification:
     """The verdict on a clip. Raises BadInput only for unreadable input."""
     container, info = open_checked(path)
@@ -163,7 +182,7 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         whole = published.media.duration_ms / 1000
         content = ExactContent((timeline.Range("official", 0.0, whole, 0.0, whole),))
         evidence = Evidence(WatermarkEvidence.not_read(published), SignatureEvidence(published.key_id, True), content)
-        decision = decide.published_file(clip=True)
+        decision = decide.published_file()
         return Verification(decision.verdict, decision.reasons, published, evidence)
     scan = _scan(path, info, None, progress)
     if not scan.times:
@@ -192,8 +211,9 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
     if mark.moved and mark.placement.cropped:
         # A 9:16 re-frame, a crop, a rotation: the signed pictures are not all there, and
         # their fingerprints cannot be compared with part of them.
-        decision = decide.moved(mark, clip=True)
-        evidence = Evidence(mark, found.signature, ReframedContent(reading.scale))
+        heard_check = _sound(manifest, path)
+        decision = decide.moved(mark, clip=True, sound=heard_check)
+        evidence = Evidence(mark, found.signature, ReframedContent(reading.scale), sound=heard_check)
         return Verification(decision.verdict, decision.reasons, manifest, evidence)
     if mark.moved:  # letterboxed, in a window, stretched: all of each signed picture is there
         # Look again, fingerprinting where the signed picture sits, for the original's seconds.
@@ -214,8 +234,10 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         mark_threshold=timeline.MARK_PRESENT,
         ranges=tuple(ranges),
     )
+    heard_check = _sound(manifest, path, ranges)
     if mark.moved:
-        decision = decide.moved(mark, clip=True)
+        decision = decide.moved(mark, clip=True, sound=heard_check)
     else:
-        decision = decide.clip(mark, content, original_seconds=manifest.media.duration_ms / 1000)
-    return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature, content))
+        decision = decide.clip(mark, content, heard_check, original_seconds=manifest.media.duration_ms / 1000)
+    evidence = Evidence(mark, found.signature, content, sound=heard_check)
+    return Verification(decision.verdict, decision.reasons, manifest, evidence)

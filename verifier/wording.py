@@ -25,9 +25,21 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "caution": "Matched by appearance only, not by watermark: treat it with less confidence.",
         "authentic.published_file": "This is the official file of {what}.",
         "authentic.reencoded": "This is a re-encoded or resized copy of {what}; the picture is unchanged.",
-        "authentic.official_footage": (
-            "This is official footage from {what}: seconds {start} to {end} of the original. "
-            "Only the pictures are checked, not the sound."
+        "authentic.official_footage": "This is official footage from {what}: seconds {start} to {end} of the original.",
+        "sound.matches": "Its sound is the published sound.",
+        "sound.muted": "It has no sound, though the original has: only its pictures are checked.",
+        "sound.not_compared": "Only the pictures are checked, not the sound.",
+        "altered.sound_changed": (
+            "This uses official footage from {what}, but its sound at {sound_parts} is not the published sound "
+            "(another voice, cut or added words, music laid under it, or sound out of step with the pictures)."
+        ),
+        "altered.sound_only": (
+            "This sound comes from {what} (seconds {start} to {end}), but at {sound_parts} it is not the published "
+            "sound: another voice, cut or added words, or music laid under it."
+        ),
+        "likely_authentic.sound_only": (
+            "This sound is seconds {start} to {end} of {what}, found by how it sounds: a sound file carries no "
+            "watermark, so treat it with less confidence."
         ),
         "altered.cropped": (
             "This is cropped or re-framed from {what}: the mark is official, but the picture around or beyond it "
@@ -72,6 +84,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "altered.photo_mark_on_clip": (
             "This clip carries the official mark of a photo, {what}: official pictures do not move."
         ),
+        "forged.mark_copied": (
+            "This is not official: the mark of {agency} has been copied onto a picture that is not theirs. It is "
+            "neither {what} nor an edit of it."
+        ),
         "altered.appearance_only": (
             "No official watermark was found, but this looks like {what} with changed regions ({regions}). {caution}"
         ),
@@ -82,6 +98,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "unknown": (
             "No official watermark was found. This does not prove it is fake: it may be unofficial, "
             "or edited so heavily that the mark is gone."
+        ),
+        "unknown.sound_unknown": (
+            "This sound does not come from any official clip this verifier knows. This does not prove it is fake: "
+            "it may be unofficial, or changed so much that it cannot be traced."
         ),
         "unknown.mark_without_record": (
             "A Realmark watermark ({wm_id}) was found, but this verifier knows no manifest for it, "
@@ -94,9 +114,21 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "caution": "워터마크가 아니라 겉모습만으로 찾은 결과이므로 주의해서 받아들이세요.",
         "authentic.published_file": "{what}의 공식 파일입니다.",
         "authentic.reencoded": "{what}을(를) 다시 인코딩하거나 크기를 바꾼 사본입니다. 그림은 바뀌지 않았습니다.",
-        "authentic.official_footage": (
-            "{what}의 공식 영상입니다: 원본의 {start}초부터 {end}초까지입니다. 소리는 확인하지 않고 화면만 "
-            "확인했습니다."
+        "authentic.official_footage": "{what}의 공식 영상입니다: 원본의 {start}초부터 {end}초까지입니다.",
+        "sound.matches": "소리도 공개된 소리와 같습니다.",
+        "sound.muted": "원본에는 소리가 있지만 이 영상에는 없어서 화면만 확인했습니다.",
+        "sound.not_compared": "소리는 확인하지 않고 화면만 확인했습니다.",
+        "altered.sound_changed": (
+            "{what}의 공식 영상을 쓰고 있지만, {sound_parts} 구간의 소리는 공개된 소리가 아닙니다 "
+            "(다른 목소리, 잘라 내거나 덧붙인 말, 깔린 음악, 또는 화면과 어긋난 소리)."
+        ),
+        "altered.sound_only": (
+            "이 소리는 {what}의 {start}초부터 {end}초까지에서 나왔지만, {sound_parts} 구간은 공개된 소리가 아닙니다: "
+            "다른 목소리, 잘라 내거나 덧붙인 말, 또는 깔린 음악입니다."
+        ),
+        "likely_authentic.sound_only": (
+            "이 소리는 {what}의 {start}초부터 {end}초까지입니다. 소리 파일에는 워터마크가 없어 소리의 특징으로 "
+            "찾았으므로 주의해서 받아들이세요."
         ),
         "altered.cropped": (
             "{what}에서 잘라 내거나 화면 비율을 바꾼 것입니다. 워터마크는 공식이지만, 그 바깥의 그림은 바뀌지 않았는지 "
@@ -128,6 +160,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "altered.photo_mark_on_clip": (
             "이 영상에는 사진 {what}의 공식 워터마크가 있습니다: 공식 사진은 움직이지 않습니다."
         ),
+        "forged.mark_copied": (
+            "공식이 아닙니다: {agency}의 워터마크를 그 소속사의 것이 아닌 그림에 복사해 넣었습니다. {what}도, 그것을 "
+            "편집한 것도 아닙니다."
+        ),
         "altered.appearance_only": (
             "공식 워터마크는 찾지 못했지만, 바뀐 부분({regions}곳)이 있는 {what}처럼 보입니다. {caution}"
         ),
@@ -138,6 +174,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "unknown": (
             "공식 워터마크를 찾지 못했습니다. 가짜라는 뜻은 아닙니다. 비공식 콘텐츠이거나 워터마크가 지워질 만큼 "
             "편집되었을 수 있습니다."
+        ),
+        "unknown.sound_unknown": (
+            "이 소리는 이 검증 서비스가 아는 어떤 공식 영상에서도 나오지 않았습니다. 가짜라는 뜻은 아닙니다. 비공식 "
+            "콘텐츠이거나 추적할 수 없을 만큼 바뀌었을 수 있습니다."
         ),
         "unknown.mark_without_record": (
             "Realmark 워터마크({wm_id})를 찾았지만, 이 검증 서비스에는 그 기록이 없어 누가 공개했는지 알 수 없습니다."
@@ -158,6 +198,9 @@ def sentence(verdict: str, reasons: list[str], params: dict, lang: str = DEFAULT
     key = f"{verdict}.{reasons[0]}" if reasons else verdict
     template = table.get(key) or table[verdict]
     filled = {**params, "caution": table["caution"]}
+    heard = table.get(f"sound.{params.get('sound')}")
+    if heard and verdict == "authentic" and "{" not in heard:
+        template = f"{template} {heard}"
     if "agency" in params:
         filled["what"] = _fill(table["what"], params)
     return _fill(template, filled)
@@ -187,6 +230,13 @@ def params(v) -> dict:
         out["parts"] = ", ".join(f"{_seconds(r.clip_start)}-{_seconds(r.clip_end)} s" for r in suspect)
     elif ranges and not official:
         out["parts"] = f"{_seconds(ranges[0].clip_start)}-{_seconds(ranges[-1].clip_end)} s"
+    if e.sound is not None:
+        out["sound"] = str(e.sound.status)
+        changed = [r for r in e.sound.ranges if r.kind == "changed"]
+        out["sound_parts"] = ", ".join(f"{_seconds(r.clip_start)}-{_seconds(r.clip_end)} s" for r in changed)
+        heard = [r for r in e.sound.ranges if r.kind == "official"]
+        if heard and not official:
+            out.update(start=_seconds(heard[0].original_start), end=_seconds(heard[-1].original_end))
     regions = e.content.changed_regions if isinstance(e.content, PhotoContent) else None
     match = e.appearance.match if e.appearance is not None else None
     if match is not None:

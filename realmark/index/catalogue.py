@@ -7,6 +7,7 @@ from pathlib import Path
 
 from realmark.errors import InvalidManifest, StoreError
 from realmark.fingerprint import ALG
+from realmark.fingerprint.audio import SoundPrint
 from realmark.manifest import Manifest, parse_manifest
 from realmark.store import Records, Store
 
@@ -31,6 +32,11 @@ def entries_for(manifest: Manifest) -> list[bytes]:
     ]
 
 
+def sound_for(manifest: Manifest) -> SoundPrint | None:
+    """The sound print an audio file cut from the manifest's clip is found by."""
+    return SoundPrint.decode(manifest.sound) if manifest.sound else None
+
+
 def sync(index: FingerprintIndex, store: Store) -> int:
     """Add every manifest in the store the index does not have yet; returns how many.
 
@@ -53,7 +59,7 @@ def sync(index: FingerprintIndex, store: Store) -> int:
             continue
         hashes = entries_for(manifest)
         if hashes:
-            new.append((manifest_id, hashes))
+            new.append((manifest_id, hashes, sound_for(manifest)))
     return index.add_many(new)
 
 

@@ -25,6 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from realmark.fingerprint import BYTES, MATCH_DISTANCE, hamming
+from realmark.fingerprint.audio import SoundPrint
+
+from .sound import SoundIndex, SoundMatch
 
 CHUNKS = 16  # of 16 bits each
 MIN_TAIL_REBUILD = 50_000  # entries scanned in full before the tables are rebuilt
@@ -59,6 +62,7 @@ class FingerprintIndex:
         self._number: dict[str, int] = {}
         self._built = 0  # entries [0, built) are in the chunk tables
         self._tables: list[tuple[np.ndarray, np.ndarray]] = []  # per chunk: sorted values, their rows
+        self.sound = SoundIndex()  # clips' sound prints, for audio files (index/sound.py)
 
     def __len__(self) -> int:
         return len(self._bits)
@@ -70,14 +74,15 @@ class FingerprintIndex:
     def manifest_count(self) -> int:
         return len(self._ids)
 
-    def add(self, manifest_id: str, hashes: Sequence[bytes]) -> None:
-        """Index one manifest's fingerprints (a second call for the same id is ignored)."""
+    def add(self, manifest_id: str, hashes: Sequence[bytes], heard: SoundPrint | None = None) -> None:
+        """Index one manifest's fingerprints and sound print (a second call for the same
+        id is ignored)."""
         with self._lock:
-            self._append([(manifest_id, hashes)])
+            self._append([(manifest_id, hashes, heard)])
             if len(self._bits) - self._built > max(MIN_TAIL_REBUILD, self._built // 10):
                 self._build()
 
-    def add_many(self, items: Iterable[tuple[str, Sequence[bytes]]]) -> int:
+    def add_many(self, items: Iterable[tuple[str, Sequence[bytes], SoundPrint | None]]) -> int:
         """Bulk add (loading, syncing, benchmarks): one concatenation, one table build."""
         with self._lock:
             added = self._append(items)
@@ -85,11 +90,13 @@ class FingerprintIndex:
                 self._build()
         return added
 
-    def _append(self, items: Iterable[tuple[str, Sequence[bytes]]]) -> int:
+    def _append(self, items: Iterable[tuple[str, Sequence[bytes], SoundPrint | None]]) -> int:
         bits, owners, entries = [], [], []
-        for manifest_id, hashes in items:
+        for manifest_id, hashes, heard in items:
             if manifest_id in self._number or not hashes:
                 continue
+            if heard is not None:
+                self.sound.add(manifest_id, heard)
             rows = _rows(hashes)
             self._number[manifest_id] = len(self._ids)
             self._ids.append(manifest_id)
@@ -109,6 +116,10 @@ class FingerprintIndex:
             order = np.argsort(chunks[:, c], kind="stable").astype(np.int32)
             self._tables.append((np.ascontiguousarray(chunks[order, c]), order))
         self._built = len(self._bits)
+
+    def search_sound(self, copy: SoundPrint) -> list[SoundMatch]:
+        """Signed clips whose sound the copy's comes from (index/sound.py), best first."""
+        return self.sound.search(copy)
 
     def search(self, queries: Sequence[bytes], max_distance: int = MATCH_DISTANCE) -> list[Match]:
         """Every indexed fingerprint within max_distance of any query, nearest first."""
@@ -153,6 +164,7 @@ class FingerprintIndex:
                 "owner": self._owner,
                 "entry": self._entry,
                 "ids": np.array(self._ids, dtype=np.str_),
+                **self.sound.arrays(),
             }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".npz")
@@ -172,6 +184,7 @@ class FingerprintIndex:
         try:
             with np.load(path, allow_pickle=False) as data:
                 bits, owner, entry, ids = data["bits"], data["owner"], data["entry"], [str(x) for x in data["ids"]]
+                sound = SoundIndex.from_arrays(data)
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"the index snapshot {path} is unreadable ({exc})") from None
         n = len(bits)
@@ -188,5 +201,6 @@ class FingerprintIndex:
         index._bits, index._owner, index._entry = bits.copy(), owner.astype(np.int32), entry.astype(np.int32)
         index._ids = ids
         index._number = {m: i for i, m in enumerate(ids)}
+        index.sound = sound
         index._build()
         return index

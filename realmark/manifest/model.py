@@ -12,11 +12,15 @@ from datetime import UTC, datetime
 
 from realmark.errors import InvalidManifest
 from realmark.fingerprint import CROP_VARIANTS
+from realmark.fingerprint.audio import ALG as SOUND_ALG
+from realmark.fingerprint.audio import SAMPLE_RATE as SOUND_SAMPLE_RATE
+from realmark.fingerprint.audio import STORED_HOP as SOUND_HOP
+from realmark.fingerprint.audio import SoundPrint
 
 from .canonical import canonical_json
 
 FORMAT = "realmark.manifest/1"
-MAX_MANIFEST_BYTES = 6 * 1024 * 1024  # a 4-hour video's timeline is about 4 MB
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a 4-hour video: pictures' timeline ~4 MB, sound's ~6.4 MB
 
 _ID = re.compile(r"rm-[a-z2-7]{24}")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
@@ -37,6 +41,7 @@ C2PA_LABEL = re.compile(
     r"urn:c2pa:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[A-Za-z0-9._-]{0,64}){0,2}"
 )
 _RATE = re.compile(r"[1-9][0-9]{0,6}/[1-9][0-9]{0,6}")
+SOUND_MAX_CHARS = (4 * 3600 * SOUND_SAMPLE_RATE // SOUND_HOP + 1) * 9 * 4 // 3 + 8  # 4 hours of print, base64
 
 
 def utc_now() -> str:
@@ -90,6 +95,7 @@ class Manifest:
     watermark_id: str
     timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame every TIMELINE_INTERVAL_MS
     fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
+    sound: str | None = None  # videos with sound: realmark.fingerprint.audio.SoundPrint.encode()
     c2pa_label: str | None = None  # the Content Credentials embedded in the published file
     c2pa_sha256: str | None = None  # SHA-256 of that C2PA manifest store (the stored sidecar)
     signature: str = ""  # base64url Ed25519 signature; empty while unsigned
@@ -120,6 +126,8 @@ class Manifest:
         }
         if self.media.is_video:
             out["timeline"] = {"interval_ms": TIMELINE_INTERVAL_MS, "fingerprints": list(self.timeline or ())}
+        if self.sound is not None:
+            out["sound"] = {"alg": SOUND_ALG, "rate": SOUND_SAMPLE_RATE, "hop": SOUND_HOP, "frames": self.sound}
         if self.c2pa_label:
             out["c2pa"] = {"manifest": self.c2pa_label, "sha256": self.c2pa_sha256}
         return out
@@ -185,7 +193,8 @@ def parse_manifest(data: bytes) -> Manifest:
         "watermark",
         "signature",
     }
-    top = _fields(obj, top_fields | ({"timeline"} if video else set()) | ({"c2pa"} & obj.keys()), "manifest")
+    optional_top = {"c2pa"} | ({"sound"} if video else set())
+    top = _fields(obj, top_fields | ({"timeline"} if video else set()) | (optional_top & obj.keys()), "manifest")
     try:
         canonical = canonical_json(obj)
     except ValueError as exc:
@@ -233,6 +242,16 @@ def parse_manifest(data: bytes) -> Manifest:
         credentials = _fields(top["c2pa"], {"manifest", "sha256"}, "c2pa")
         c2pa_label = _text(credentials["manifest"], "c2pa.manifest", 150, C2PA_LABEL)
         c2pa_sha256 = _text(credentials["sha256"], "c2pa.sha256", 64, _HEX64)
+    sound = None
+    if "sound" in top:
+        heard = _fields(top["sound"], {"alg", "rate", "hop", "frames"}, "sound")
+        if (heard["alg"], heard["rate"], heard["hop"]) != (SOUND_ALG, SOUND_SAMPLE_RATE, SOUND_HOP):
+            raise InvalidManifest(f"sound must be {SOUND_ALG} at {SOUND_SAMPLE_RATE} Hz, a frame every {SOUND_HOP}")
+        sound = _text(heard["frames"], "sound.frames", SOUND_MAX_CHARS, _B64URL)
+        try:
+            SoundPrint.decode(sound)
+        except ValueError as exc:
+            raise InvalidManifest(f"sound.frames is malformed ({exc})") from None
     wm = _fields(top["watermark"], {"codec", "version", "id"}, "watermark")
     sig = _fields(top["signature"], {"alg", "value"}, "signature")
     if sig["alg"] != "Ed25519":
@@ -262,6 +281,7 @@ def parse_manifest(data: bytes) -> Manifest:
         watermark_version=_int(wm["version"], "watermark.version", 1, 1000),
         watermark_id=_text(wm["id"], "watermark.id", 12, _WM_ID),
         timeline=timeline,
+        sound=sound,
         fingerprint_variants=variants,
         c2pa_label=c2pa_label,
         c2pa_sha256=c2pa_sha256,

@@ -12,24 +12,32 @@ from enum import StrEnum
 from realmark.errors import UnsupportedMedia
 
 HEAD_BYTES = 64  # enough for every signature below
-SUPPORTED = "JPEG, PNG, WebP, MP4, MOV, WebM or Matroska"
+SUPPORTED = (
+    "a photo (JPEG, PNG, WebP), a video (MP4, MOV, WebM, Matroska) or, to verify, sound (M4A, MP3, AAC, WAV, Ogg, FLAC)"
+)
 
 
 class Kind(StrEnum):
     PHOTO = "photo"
     VIDEO = "video"
+    SOUND = "sound"  # verified only (traced to a signed clip's sound); never signed
 
 
 @dataclass(frozen=True)
 class Media:
     kind: Kind
     mime: str
-    container: str  # "jpeg", "png", "webp", "mp4", "mov", "webm", "mkv"
+    container: str  # "jpeg", "png", "webp", "mp4", "mov", "webm", "mkv", "m4a", "mp3", "aac", "wav", "ogg", "flac"
     carries_c2pa: bool  # c2pa-rs can embed Content Credentials in it (not Matroska)
 
     @property
     def is_video(self) -> bool:
         return self.kind is Kind.VIDEO
+
+    @property
+    def from_file(self) -> bool:
+        """Decoded by FFmpeg from a file on disk (clips and sound), not from bytes in memory."""
+        return self.kind is not Kind.PHOTO
 
 
 FORMATS = {
@@ -42,6 +50,12 @@ FORMATS = {
         Media(Kind.VIDEO, "video/quicktime", "mov", True),
         Media(Kind.VIDEO, "video/webm", "webm", False),
         Media(Kind.VIDEO, "video/x-matroska", "mkv", False),
+        Media(Kind.SOUND, "audio/mp4", "m4a", False),
+        Media(Kind.SOUND, "audio/mpeg", "mp3", False),
+        Media(Kind.SOUND, "audio/aac", "aac", False),
+        Media(Kind.SOUND, "audio/wav", "wav", False),
+        Media(Kind.SOUND, "audio/ogg", "ogg", False),
+        Media(Kind.SOUND, "audio/flac", "flac", False),
     )
 }
 BY_MIME = {m.mime: m for m in FORMATS.values()}
@@ -55,11 +69,25 @@ def _container(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
     if len(head) >= 12 and head[4:8] == b"ftyp":
+        if head[8:12] in (b"M4A ", b"M4B "):
+            return "m4a"
         return "mov" if head[8:12] == b"qt  " else "mp4"
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
         return "mov"  # QuickTime files from before the ftyp box
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return "webm" if b"webm" in head[:HEAD_BYTES] else "mkv"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:3] == b"ID3":
+        return "mp3"  # an ID3 tag, then MPEG audio frames
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "aac"  # an ADTS frame header (MPEG-4 or -2 AAC)
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+        return "mp3"  # an MPEG audio frame header (layer I-III)
     return None
 
 
@@ -67,5 +95,5 @@ def detect(head: bytes) -> Media:
     """The media a file's first HEAD_BYTES bytes announce; UnsupportedMedia otherwise."""
     container = _container(bytes(head[:HEAD_BYTES]))
     if container is None:
-        raise UnsupportedMedia(f"not a supported photo or video: expected {SUPPORTED} content")
+        raise UnsupportedMedia(f"not a supported photo or video: expected {SUPPORTED}")
     return FORMATS[container]

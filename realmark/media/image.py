@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from realmark.errors import BadInput, UnsupportedMedia
 
-from .formats import FORMATS, detect
+from .formats import FORMATS, Kind, detect
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: bigger than any camera output an agency publishes
@@ -62,8 +62,8 @@ def load_photo(data: bytes) -> Photo:
     if len(data) > MAX_FILE_BYTES:
         raise BadInput(f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes")
     media = detect(data)
-    if media.is_video:
-        raise UnsupportedMedia("this is a video, not a photo")
+    if media.kind is not Kind.PHOTO:
+        raise UnsupportedMedia(f"this is a {media.kind} file, not a photo")
     fmt = _PILLOW[media.container]
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:

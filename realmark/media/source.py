@@ -38,7 +38,7 @@ class Opened:
 
 
 def _limit(media: Media) -> int:
-    return MAX_VIDEO_BYTES if media.is_video else MAX_PHOTO_BYTES
+    return MAX_VIDEO_BYTES if media.from_file else MAX_PHOTO_BYTES
 
 
 @contextmanager
@@ -52,7 +52,7 @@ def open_source(source: Source) -> Iterator[Opened]:
         media = detect(data)
         if len(data) > _limit(media):
             raise BadInput(f"the file is {len(data)} bytes; the limit is {_limit(media)} bytes")
-        if not media.is_video:
+        if not media.from_file:
             yield Opened(media, data=data)
             return
         source = io.BytesIO(data)
@@ -72,7 +72,7 @@ def open_source(source: Source) -> Iterator[Opened]:
         media = detect(head)
         if size > _limit(media):
             raise BadInput(f"{name}: the file is larger than the {_limit(media)}-byte limit")
-        if media.is_video:
+        if media.from_file:
             yield Opened(media, path=path)
             return
         try:
@@ -88,7 +88,7 @@ def open_source(source: Source) -> Iterator[Opened]:
         raise BadInput("the file is empty")
     media = detect(head)
     limit = _limit(media)
-    if not media.is_video:
+    if not media.from_file:
         data = head + _read(source, limit + 1 - len(head))
         if len(data) > limit:
             raise BadInput(f"the file is larger than the {limit}-byte limit")

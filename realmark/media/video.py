@@ -25,7 +25,7 @@ from av.video.reformatter import VideoReformatter
 
 from realmark.errors import BadInput, UnsupportedMedia
 
-from .formats import FORMATS, HEAD_BYTES, detect
+from .formats import FORMATS, HEAD_BYTES, Kind, detect
 
 MAX_FILE_BYTES = 4 * 1024**3
 MAX_SIDE = 8192
@@ -40,9 +40,12 @@ CONTAINERS = {
     "mkv": ("matroska", "matroska"),
 }
 
+# Sound files (verified only; realmark.media.sound): container -> FFmpeg demuxer.
+SOUND_DEMUXERS = {"m4a": "mov", "mp3": "mp3", "aac": "aac", "wav": "wav", "ogg": "ogg", "flac": "flac"}
+
 _OPEN_OPTIONS = {
     "protocol_whitelist": "file",
-    "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
+    "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,mp3,aac,wav,ogg,flac",
     "enable_drefs": "0",
     "use_absolute_path": "0",
 }
@@ -62,7 +65,7 @@ class VideoInfo:
         return FORMATS[self.container].mime
 
 
-def _open(path: Path):
+def _open(path: Path, sound: bool = False):
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -75,13 +78,12 @@ def _open(path: Path):
     if size > MAX_FILE_BYTES:
         raise BadInput(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")
     media = detect(head)
-    if not media.is_video:
-        raise UnsupportedMedia("this is a photo, not a video")
+    if not (media.is_video or (sound and media.kind is Kind.SOUND)):
+        raise UnsupportedMedia(f"this is a {media.kind} file, not a video")
     kind = media.container
+    demuxer = CONTAINERS[kind][0] if media.is_video else SOUND_DEMUXERS[kind]
     try:
-        container = av.open(
-            str(path), format=CONTAINERS[kind][0], options=dict(_OPEN_OPTIONS), metadata_errors="ignore"
-        )
+        container = av.open(str(path), format=demuxer, options=dict(_OPEN_OPTIONS), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
         # FFmpeg's message names the file's path; a user needs only the reason.
         reason = getattr(exc, "strerror", None) or type(exc).__name__
@@ -92,6 +94,17 @@ def _open(path: Path):
 def open_video(path: Path):
     """Open a video for reading, safely (see the module note). Raises BadInput."""
     return _open(path)[0]
+
+
+def open_sound(path: Path):
+    """Open a sound file, or a clip for its sound, as safely as a video. Raises BadInput."""
+    return _open(path, sound=True)[0]
+
+
+def has_pictures(path: Path) -> bool:
+    """Does a video file have a video stream (an MP4 or WebM may hold sound only)?"""
+    with open_video(path) as container:
+        return bool(container.streams.video)
 
 
 def open_checked(path: Path):

@@ -11,6 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from realmark.media import Kind
+
 from ..deps import AgencyDep, ServicesDep
 from ..uploads import media_of, save
 
@@ -53,7 +55,7 @@ async def sign_upload(request: Request, token_agency: AgencyDep, svc: ServicesDe
     if agency is not None and agency != token_agency:
         raise HTTPException(403, f"this token signs for {token_agency}, not for {agency}")
     signer = svc.signer(token_agency)
-    if not media_of(file).is_video:
+    if media_of(file).kind is Kind.PHOTO:
         with svc.heavy.slot():
             data = await file.read()
             result = await run_in_threadpool(signer.sign, data, title=title, artists=artists)

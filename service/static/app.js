@@ -9,7 +9,7 @@ const TEXT = {
     drop: "Drop a photo or clip here", or: "or tap to choose a file", json: "Technical details (JSON)",
     api: "API for journalists and developers", trust: "Trusted agency keys",
     checking: "Checking…", failed: "Could not check this file: ",
-    authentic: "Official", likely_authentic: "Probably official", altered: "Altered", unknown: "Not recognised", invalid: "Verification failed",
+    authentic: "Official", likely_authentic: "Probably official", altered: "Altered", forged: "Forged mark", unknown: "Not recognised", invalid: "Verification failed",
     agency: "Agency", artists: "Artists", titleLabel: "Title", published: "Published", regions: "Changed areas are outlined in red.",
     clip: "Clip", original: "original", official: "official", foreign: "not official", changed: "changed", sec: "s",
     credentials: "Content Credentials",
@@ -25,7 +25,7 @@ const TEXT = {
     drop: "사진이나 영상을 여기에 끌어다 놓으세요", or: "또는 눌러서 파일을 선택하세요", json: "기술 정보 (JSON)",
     api: "기자·개발자용 API", trust: "신뢰하는 소속사 키",
     checking: "확인 중…", failed: "이 파일을 확인할 수 없습니다: ",
-    authentic: "공식", likely_authentic: "공식일 가능성 높음", altered: "변형됨", unknown: "확인되지 않음", invalid: "검증 실패",
+    authentic: "공식", likely_authentic: "공식일 가능성 높음", altered: "변형됨", forged: "위조된 워터마크", unknown: "확인되지 않음", invalid: "검증 실패",
     agency: "소속사", artists: "아티스트", titleLabel: "제목", published: "공개일", regions: "바뀐 부분을 빨간 상자로 표시했습니다.",
     clip: "영상", original: "원본", official: "공식", foreign: "공식 아님", changed: "변경됨", sec: "초",
     credentials: "콘텐츠 자격 증명",
@@ -71,8 +71,10 @@ function sentence(body) {
   const table = wording && (wording[lang] || wording.en);
   if (!table) return body.message;
   const reasons = body.reasons || [];
-  const template = (reasons.length && table[`${body.verdict}.${reasons[0]}`]) || table[body.verdict];
+  let template = (reasons.length && table[`${body.verdict}.${reasons[0]}`]) || table[body.verdict];
   if (!template) return body.message;
+  const heard = table[`sound.${(body.message_params || {}).sound}`];
+  if (heard && body.verdict === "authentic" && !heard.includes("{")) template = `${template} ${heard}`;
   const params = Object.assign({}, body.message_params, { caution: table.caution });
   if ("agency" in params) params.what = fill(table.what, params);
   return fill(template, params);
