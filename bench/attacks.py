@@ -959,3 +959,167 @@ def copy_mark_clip(signed, foreign, dst, rng: np.random.Generator, *, crf: int =
             yield np.clip(np.round(other + gain * lifted_mark(marked, radius)), 0, 255).astype(np.uint8)
 
     write_clip(frames(), dst, clip_rate(signed), crf=crf, sound=sound_of(foreign))
+
+
+# --- colour filters (issue 14): whole-picture looks that change no content -----------------
+
+
+def sepia(rgb: np.ndarray) -> np.ndarray:
+    """The classic sepia matrix (as photo apps apply it)."""
+    m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
+    return np.clip(rgb.astype(np.float64) @ m.T, 0, 255).astype(np.uint8)
+
+
+def vignette(rgb: np.ndarray, strength: float = 0.55) -> np.ndarray:
+    """Corners darkened smoothly, to 1 - strength of their brightness."""
+    h, w = rgb.shape[:2]
+    y, x = np.mgrid[0:h, 0:w]
+    r2 = ((x - w / 2) / (w / 2)) ** 2 + ((y - h / 2) / (h / 2)) ** 2
+    gain = 1 - strength * np.clip(r2 / 2, 0, 1) ** 1.2
+    return np.clip(rgb * gain[..., None], 0, 255).astype(np.uint8)
+
+
+def grayscale(rgb: np.ndarray) -> np.ndarray:
+    return np.repeat(np.asarray(Image.fromarray(rgb).convert("L"))[..., None], 3, axis=2)
+
+
+def tone_curve(rgb: np.ndarray, strength: float = 0.6) -> np.ndarray:
+    """An S-shaped contrast curve (shadows down, highlights up)."""
+    x = np.arange(256) / 255.0
+    s = x + strength * (x - 0.5) * (1 - np.abs(2 * x - 1)) * 0.8
+    lut = np.clip(np.round(s * 255), 0, 255).astype(np.uint8)
+    return lut[rgb]
+
+
+def faded_warm(rgb: np.ndarray) -> np.ndarray:
+    """An Instagram-style look: lifted blacks, warm tint, less saturation, a vignette."""
+    x = rgb.astype(np.float64)
+    x = 40 + x * (215 / 255)  # faded blacks
+    x *= np.array([1.08, 1.0, 0.86])  # warm
+    gray = x.mean(axis=2, keepdims=True)
+    x = gray + 0.75 * (x - gray)
+    return vignette(np.clip(x, 0, 255).astype(np.uint8), 0.35)
+
+
+FILTERS = {
+    "sepia": sepia,
+    "vignette": vignette,
+    "sepia_vignette": lambda x: vignette(sepia(x)),
+    "grayscale": grayscale,
+    "tone_curve": tone_curve,
+    "faded_warm": faded_warm,
+}
+
+
+# --- local edits (issue 14): each returns the edited picture and the box (left, top, right,
+# bottom) px it changed, for the overlap check.
+
+
+def _box(rng: np.random.Generator, h: int, w: int, low: float, high: float) -> tuple[int, int, int, int]:
+    side = int(min(h, w) * rng.uniform(low, high))
+    left, top = int(rng.integers(0, w - side)), int(rng.integers(0, h - side))
+    return left, top, left + side, top + side
+
+
+def _feather(h: int, w: int) -> np.ndarray:
+    """A (h, w, 1) blend mask: 1 inside, easing to 0 over the outer eighth."""
+    y = np.minimum(np.arange(h), np.arange(h)[::-1]) / max(1, h / 8)
+    x = np.minimum(np.arange(w), np.arange(w)[::-1]) / max(1, w / 8)
+    return np.clip(np.minimum(y[:, None], x[None, :]), 0, 1)[..., None]
+
+
+def remove_object(rgb: np.ndarray, rng: np.random.Generator):
+    """An object removed by a blur fill of its surroundings (1/6 to 1/4 of the short side)."""
+    from PIL import ImageFilter
+
+    h, w = rgb.shape[:2]
+    left, top, right, bottom = box = _box(rng, h, w, 1 / 6, 1 / 4)
+    fill = np.asarray(Image.fromarray(rgb).filter(ImageFilter.GaussianBlur((right - left) / 3)), np.float64)
+    out = rgb.astype(np.float64)
+    mask = _feather(bottom - top, right - left)
+    out[top:bottom, left:right] = mask * fill[top:bottom, left:right] + (1 - mask) * out[top:bottom, left:right]
+    return np.clip(out, 0, 255).astype(np.uint8), box
+
+
+def paste_face(rgb: np.ndarray, rng: np.random.Generator, other: np.ndarray):
+    """A face-sized patch of another picture (1/10 to 1/5 of the short side), feathered in."""
+    h, w = rgb.shape[:2]
+    left, top, right, bottom = box = _box(rng, h, w, 1 / 10, 1 / 5)
+    other = np.asarray(Image.fromarray(other).resize((w, h), Image.BICUBIC), np.float64)
+    out = rgb.astype(np.float64)
+    mask = _feather(bottom - top, right - left)
+    patch = other[top:bottom, left:right]
+    out[top:bottom, left:right] = mask * patch + (1 - mask) * out[top:bottom, left:right]
+    return np.clip(out, 0, 255).astype(np.uint8), box
+
+
+def change_text(rgb: np.ndarray, rng: np.random.Generator):
+    """Text on a sign changed: a panel of the region's own colour with other words on it."""
+    from PIL import ImageDraw
+
+    h, w = rgb.shape[:2]
+    side = int(min(h, w) * rng.uniform(0.12, 0.2))
+    left, top = int(rng.integers(0, w - 2 * side)), int(rng.integers(0, h - side // 2))
+    box = (left, top, left + 2 * side, top + side // 2)
+    im = Image.fromarray(rgb).copy()
+    colour = tuple(int(c) for c in rgb[box[1] : box[3], box[0] : box[2]].reshape(-1, 3).mean(axis=0))
+    ink = (255, 255, 255) if sum(colour) < 384 else (10, 10, 10)
+    draw = ImageDraw.Draw(im)
+    draw.rectangle(box, fill=colour)
+    draw.text((box[0] + side // 10, box[1] + side // 12), "SOLD OUT", fill=ink, font=_font(max(10, side // 4)))
+    return np.asarray(im), box
+
+
+def warp_region(rgb: np.ndarray, rng: np.random.Generator):
+    """A subtle expression change: an eye- or mouth-sized region pushed 4-8 px by a smooth
+    displacement (what a face-reenactment model does to a region)."""
+    from scipy import ndimage
+
+    h, w = rgb.shape[:2]
+    left, top, right, bottom = box = _box(rng, h, w, 1 / 12, 1 / 6)
+    y, x = np.mgrid[top:bottom, left:right].astype(np.float64)
+    cy, cx, r = (top + bottom) / 2, (left + right) / 2, (right - left) / 2
+    bump = np.clip(1 - ((x - cx) ** 2 + (y - cy) ** 2) / r**2, 0, 1) ** 2
+    shift = rng.uniform(4, 8) * bump
+    out = rgb.copy()
+    for c in range(3):
+        out[top:bottom, left:right, c] = ndimage.map_coordinates(
+            rgb[..., c].astype(np.float64), [y - shift, x + 0.5 * shift], order=1, mode="nearest"
+        ).round()
+    return out, box
+
+
+PHOTO_EDITS = {
+    "object_removed": lambda rgb, rng, other: remove_object(rgb, rng),
+    "face_pasted": paste_face,
+    "text_changed": lambda rgb, rng, other: change_text(rgb, rng),
+    "expression_warped": lambda rgb, rng, other: warp_region(rgb, rng),
+}
+
+
+def face_swap_clip(src, dst, rng: np.random.Generator, other, *, crf: int = 23):
+    """A face-sized patch of other footage (1/8 to 1/5 of the short side) over a clip for
+    0.5-1.5 s, feathered in, re-encoded. Returns ((start, end) seconds, box px)."""
+    frames = list(_video_frames(src))
+    foreign = [rgb for _, rgb in _video_frames(other)]
+    h, w = frames[0][1].shape[:2]
+    box = _box(rng, h, w, 1 / 8, 1 / 5)
+    left, top, right, bottom = box
+    length = rng.uniform(0.5, 1.5)
+    duration = frames[-1][0]
+    start = rng.uniform(0.2, max(0.3, duration - length - 0.2))
+    mask = _feather(bottom - top, right - left)
+
+    def edited():
+        for i, (t, rgb) in enumerate(frames):
+            if start <= t < start + length:
+                patch = np.asarray(Image.fromarray(foreign[i % len(foreign)]).resize((w, h)), np.float64)
+                rgb = rgb.astype(np.float64)
+                rgb[top:bottom, left:right] = (
+                    mask * patch[top:bottom, left:right] + (1 - mask) * rgb[top:bottom, left:right]
+                )
+                rgb = np.clip(rgb, 0, 255).astype(np.uint8)
+            yield rgb
+
+    write_clip(edited(), dst, clip_rate(src), crf=crf, sound=sound_of(src))
+    return (start, start + length), box

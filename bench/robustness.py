@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import attacks
+from bench import attacks, forgeries
 from bench.baseline import PAYLOAD_BITS, Baseline
 from bench.report import machine, publish
 from bench.samples import photos
@@ -132,18 +132,6 @@ def photo_robustness(covers, pool) -> dict:
 # --- videos ------------------------------------------------------------------------------
 
 
-def _kenburns(rgb: np.ndarray, frames: int):
-    """A slow zoom and pan over a still, as teasers do."""
-    from PIL import Image
-
-    h, w = rgb.shape[:2]
-    for i in range(frames):
-        z = 1.0 + 0.15 * i / frames
-        cw, ch = w / z, h / z
-        left, top = (w - cw) * i / frames, (h - ch) / 2
-        yield np.asarray(Image.fromarray(rgb).resize(VIDEO_SIZE, Image.BICUBIC, box=(left, top, left + cw, top + ch)))
-
-
 def _sources(work: Path, count: int) -> list[Path]:
     """The official clips, written as a studio master would be (CRF 16)."""
     from bench.samples import videos
@@ -161,10 +149,12 @@ def _sources(work: Path, count: int) -> list[Path]:
     makers = {
         "animation (Big Buck Bunny)": lambda: retimed(videos.real(videos.BUNNY)),
         "camera (bikes)": lambda: retimed(videos.real(videos.BIKES)),
-        "pan over a photo (motorcycle)": lambda: _kenburns(
-            photos.fit(photos.real("motorcycle_left"), 2400, 1350), frames
+        "pan over a photo (motorcycle)": lambda: videos.pan(
+            photos.fit(photos.real("motorcycle_left"), 2400, 1350), frames, VIDEO_SIZE
         ),
-        "pan over a photo (astronaut)": lambda: _kenburns(photos.fit(photos.real("astronaut"), 2400, 1350), frames),
+        "pan over a photo (astronaut)": lambda: videos.pan(
+            photos.fit(photos.real("astronaut"), 2400, 1350), frames, VIDEO_SIZE
+        ),
     }
     out = []
     for i, (label, make) in enumerate(list(makers.items())[:count]):
@@ -369,6 +359,8 @@ def markdown(r: dict) -> str:
         ]
         targets = {k: t for k, (_, t) in list(attacks.VIDEO_ROBUSTNESS.items()) + list(attacks.VIDEO_PLACEMENT.items())}
         lines += _rows(v["attacks"], targets) + [""]
+    if "forgeries" in r:
+        lines += forgeries.markdown(r["forgeries"])
     if "unmarked" in r:
         u = r["unmarked"]
         lines.append(
@@ -386,6 +378,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=None, help="photos to use (default: all 22)")
     parser.add_argument("--videos", type=int, default=3, help="clips to use (up to 4; 0 skips videos)")
+    parser.add_argument("--forgeries", type=int, default=3, help="clips for the forgery rows (up to 3; 0 skips)")
     parser.add_argument("--unmarked", type=int, default=10_000, help="unmarked pictures to read (0 skips)")
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="also write the raw figures to this file")
@@ -398,6 +391,10 @@ def main(argv=None) -> int:
             report["photos"] = photo_robustness(covers, pool)
         if args.videos:
             report["videos"] = video_robustness(Path(tmp), args.videos, pool)
+        if covers:
+            report.setdefault("forgeries", {})["photos"] = forgeries.photo_forgeries(covers, pool)
+        if args.forgeries:
+            report.setdefault("forgeries", {})["clips"] = forgeries.clip_forgeries(Path(tmp), args.forgeries, pool)
         if args.unmarked:
             report["unmarked"] = unmarked(args.unmarked, pool)
     report["minutes"] = (time.perf_counter() - started) / 60

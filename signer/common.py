@@ -117,6 +117,7 @@ def commit(
     variants: dict[str, str] | None = None,
     timeline: tuple[str, ...] | None = None,
     sound: str | None = None,
+    colourfulness: int | None = None,
 ) -> Manifest | None:
     """Build and sign the manifest, claim the watermark id, store the published file and
     its C2PA sidecar, and store the manifest last: everything a stored manifest refers to
@@ -143,6 +144,7 @@ def commit(
         watermark_id=f"{wm_id:012x}",
         timeline=timeline,
         sound=sound,
+        colourfulness=colourfulness,
         fingerprint_variants=variants or {},
         c2pa_label=credentials.label if credentials else None,
         c2pa_sha256=hashlib.sha256(credentials.manifest).hexdigest() if credentials else None,

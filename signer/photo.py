@@ -88,6 +88,7 @@ def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -
             fingerprint=fingerprint_luma(luma),
             grid=grid.encode(grid.grid(luma)),
             variants={name: fp.hex for name, fp in crop_variants(luma).items()},
+            colourfulness=grid.colourfulness(published.rgb),
         )
 
     def resign(existing: Manifest) -> SignResult:

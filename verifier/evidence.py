@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from realmark import watermark
-from realmark.fingerprint.grid import Box
+from realmark.fingerprint.grid import Box, Filter
 from realmark.manifest import Manifest
 from realmark.watermark.codec import CHECK_BITS, Reading
 from realmark.watermark.reader import MAX_ATTEMPTS
@@ -176,6 +176,7 @@ class PhotoContent:
     cell_threshold: int | None = None
     changed_regions: tuple[Box, ...] | None = None
     matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
+    look: Filter | None = None  # the whole-picture filter between the signed picture and the copy
 
     @property
     def compared(self) -> bool:
@@ -194,6 +195,7 @@ class PhotoContent:
                 cell_threshold=self.cell_threshold,
                 changed_regions=[b.to_dict() for b in self.changed_regions or ()],
                 matching_share=self.matching_share,
+                filter=self.look.to_dict() if self.look is not None else None,
             )
         return out
 

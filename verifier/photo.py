@@ -13,8 +13,10 @@ from realmark.fingerprint.grid import (
     MAX_CELL_DIFFERENCE,
     cell_differences,
     changed_regions,
+    colourfulness,
     decode,
     grid,
+    look,
     matching_share,
 )
 from realmark.manifest import Manifest
@@ -80,4 +82,7 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest) -> PhotoContent:
         cell_threshold=MAX_CELL_DIFFERENCE,
         changed_regions=tuple(changed_regions(differences, manifest.media.width, manifest.media.height)),
         matching_share=round(matching_share(signed, copy), 2),
+        look=look(
+            signed, copy, (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
+        ),
     )

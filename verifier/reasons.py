@@ -14,7 +14,10 @@ from realmark.errors import InvalidManifest
 class Reason(StrEnum):
     # The content matches what was signed (authentic).
     PUBLISHED_FILE = "published_file"  # byte for byte the file the agency published
-    REENCODED = "reencoded"  # a re-encoded, resized or tone-adjusted copy: content unchanged
+    REENCODED = "reencoded"  # a re-encoded or resized copy: content unchanged
+    FILTERED = (
+        "filtered"  # a colour filter over the whole picture (sepia, grey, a vignette, a tone curve): content unchanged
+    )
     OFFICIAL_FOOTAGE = "official_footage"  # a clip: every part is official, in the original's order
     TRIMMED = "trimmed"  # a clip showing only part of the original
     MIRRORED = "mirrored"  # flipped left to right

@@ -67,9 +67,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def match(
-    times: np.ndarray, presence: np.ndarray, original: np.ndarray, query: np.ndarray, clip_end: float
+    times: np.ndarray,
+    presence: np.ndarray,
+    original: np.ndarray,
+    query: np.ndarray,
+    clip_end: float,
+    original_frame_step: float | None = None,
 ) -> tuple[list[Range], list[tuple[float, int, int]]]:
-    """Split the clip into official / foreign / changed ranges, mapped to the original."""
+    """Split the clip into official / foreign / changed ranges, mapped to the original
+    (original_frame_step: seconds between the original's frames, when known)."""
     n = len(times)
     times = np.asarray(times, dtype=np.float64)
     single = np.asarray(presence, dtype=np.float64)
@@ -111,8 +117,12 @@ def match(
             # position must not pass on its official neighbour.
             after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
             near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
-            if 0 < after and times[after] - times[after - 1] > 1.5 * frame_step:
-                near.add(after - 1)  # the position falls in a gap (a dropped frame): nothing shown there is fake
+            fewer = original_frame_step is not None and frame_step > 1.2 * original_frame_step
+            if 0 < after and (fewer or times[after] - times[after - 1] > 1.5 * frame_step):
+                # The original's frame at the position was dropped (a conversion to fewer
+                # frames a second, or a gap of variable rate): the frames either side of
+                # it are what the copy shows there, and nothing shown there is fake.
+                near.add(after - 1)
             if min(hamming(original[k], query[g]) for g in near) > MATCH_DISTANCE:
                 failed.append(f)
         return not failed, failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +225,12 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
     original = stack(manifest.timeline)
     query = np.array([np.frombuffer(h, np.uint8) for h in scan.hashes], dtype=np.uint8)
     ranges, anchors = timeline.match(
-        times, np.array(scan.presence), original, query, clip_end=max(info.duration_s, float(times[-1]))
+        times,
+        np.array(scan.presence),
+        original,
+        query,
+        clip_end=max(info.duration_s, float(times[-1])),
+        original_frame_step=1 / float(Fraction(manifest.media.frame_rate)),
     )
     content = ClipContent(
         exact_match=file_hash == manifest.media.sha256,

@@ -25,6 +25,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "caution": "Matched by appearance only, not by watermark: treat it with less confidence.",
         "authentic.published_file": "This is the official file of {what}.",
         "authentic.reencoded": "This is a re-encoded or resized copy of {what}; the picture is unchanged.",
+        "authentic.filtered": (
+            "This is a copy of {what} with a colour filter over the whole picture (a tint, grey, a vignette or a "
+            "tone curve); what it shows is unchanged."
+        ),
         "authentic.official_footage": "This is official footage from {what}: seconds {start} to {end} of the original.",
         "sound.matches": "Its sound is the published sound.",
         "sound.muted": "It has no sound, though the original has: only its pictures are checked.",
@@ -114,6 +118,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "caution": "워터마크가 아니라 겉모습만으로 찾은 결과이므로 주의해서 받아들이세요.",
         "authentic.published_file": "{what}의 공식 파일입니다.",
         "authentic.reencoded": "{what}을(를) 다시 인코딩하거나 크기를 바꾼 사본입니다. 그림은 바뀌지 않았습니다.",
+        "authentic.filtered": (
+            "{what}에 사진 전체 색 필터(색조, 흑백, 비네트, 톤 커브)를 씌운 사본입니다. 보여 주는 내용은 바뀌지 "
+            "않았습니다."
+        ),
         "authentic.official_footage": "{what}의 공식 영상입니다: 원본의 {start}초부터 {end}초까지입니다.",
         "sound.matches": "소리도 공개된 소리와 같습니다.",
         "sound.muted": "원본에는 소리가 있지만 이 영상에는 없어서 화면만 확인했습니다.",

@@ -102,3 +102,15 @@ def stream_facts(path: Path) -> dict:
             "rotation": first.rotation,
             "metadata": dict(c.metadata),
         }
+
+
+def pan(rgb: np.ndarray, frames: int, size: tuple[int, int]):
+    """A slow zoom and pan over a still (frames of `size`), as teasers do."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    for i in range(frames):
+        z = 1.0 + 0.15 * i / frames
+        cw, ch = w / z, h / z
+        left, top = (w - cw) * i / frames, (h - ch) / 2
+        yield np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC, box=(left, top, left + cw, top + ch)))

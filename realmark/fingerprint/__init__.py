@@ -1,4 +1,5 @@
-"""Perceptual fingerprints: similar-looking pictures get nearby hashes."""
+"""Perceptual fingerprints: similar-looking pictures get nearby hashes (pdq.py), where a
+photo differs (grid.py), and how a clip sounds (audio.py)."""
 
 from .pdq import (
     ALG,

@@ -45,12 +45,84 @@ def _isotonic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
-    """Per-cell distance (levels) of a copy's grid from the signed grid, after the best
-    monotone tone mapping."""
+def _smooth_gain(ratio: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """A smooth multiplicative field over the grid fitted to per-cell ratios: a quadratic
+    surface in log gain (a vignette, a light leak, a gradient filter), fitted by weighted
+    least squares; cells far off it get no weight in the next round (a local edit must not
+    bend the field towards itself)."""
+    y, x = (np.mgrid[0:SIZE, 0:SIZE] + 0.5) / SIZE - 0.5
+    terms = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=-1).reshape(-1, 6)
+    target = np.log(np.clip(ratio, 0.05, 20.0)).ravel()
+    w = weight.ravel().astype(np.float64)
+    for _ in range(3):
+        sw = np.sqrt(w)
+        coef, *_ = np.linalg.lstsq(terms * sw[:, None], target * sw, rcond=None)
+        fitted = terms @ coef
+        w = w * (np.abs(target - fitted) < FIELD_OUTLIER_LOG)
+    return np.exp(fitted).reshape(SIZE, SIZE)
+
+
+FIELD_OUTLIER_LOG = 0.25  # cells whose gain is off the fitted field by more than 28 % are edits, not the filter
+FIELD_ROUNDS = 3  # tone curve and gain field are refitted in turn this many times
+
+
+def fitted(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The copy's grid as a filter would make it from the signed grid: a monotone tone
+    curve times a smooth gain field. Returns (the prediction, the gain field)."""
     a = signed.astype(np.float64).ravel()
     b = copy.astype(np.float64).ravel()
-    return np.abs(b - _isotonic(a, b)).reshape(SIZE, SIZE)
+    gain = np.ones(SIZE * SIZE)
+    for _ in range(FIELD_ROUNDS):
+        curve = _isotonic(a, b / gain)
+        weight = curve > 8  # the ratio of dark cells is noise
+        if weight.sum() < SIZE * SIZE // 4:
+            break
+        gain = _smooth_gain((b / np.maximum(curve, 1.0)).reshape(SIZE, SIZE), weight.reshape(SIZE, SIZE)).ravel()
+    curve = _isotonic(a, b / gain)
+    return (curve * gain).reshape(SIZE, SIZE), gain.reshape(SIZE, SIZE)
+
+
+def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """Per-cell distance (levels) of a copy's grid from the signed grid, after the best
+    monotone tone mapping and smooth gain field (a colour filter, a vignette)."""
+    prediction, _ = fitted(signed, copy)
+    return np.abs(copy.astype(np.float64) - prediction)
+
+
+def colourfulness(rgb: np.ndarray) -> int:
+    """How colourful a picture is (Hasler and Suesstrunk, 2003): 0 for grey, about 15 for
+    muted, 60-110 for vivid pictures. Kept at signing, so that a copy made grey or sepia is
+    known to be filtered even though its luma is unchanged."""
+    small = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize((128, 128), Image.BOX), np.float64)
+    rg = small[..., 0] - small[..., 1]
+    yb = (small[..., 0] + small[..., 1]) / 2 - small[..., 2]
+    return round(float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """How far a copy's whole-picture look is from the signed picture's."""
+
+    tone_levels: float  # mean distance of the fitted tone curve from no change, levels of 255
+    gain_spread: float  # brightest over darkest of the fitted smooth gain field (1: none)
+    colourfulness_change: int | None  # copy's minus signed's (None: not in the manifest)
+
+    def to_dict(self) -> dict:
+        return {
+            "tone_levels": round(self.tone_levels, 1),
+            "gain_spread": round(self.gain_spread, 2),
+            "colourfulness_change": self.colourfulness_change,
+        }
+
+
+def look(signed: np.ndarray, copy: np.ndarray, colour: tuple[int, int] | None) -> Filter:
+    """The filter that takes the signed grid to the copy's (colour: the signed and the
+    copy's colourfulness, when the manifest has the first)."""
+    _, gain = fitted(signed, copy)
+    a = signed.astype(np.float64).ravel()
+    curve = _isotonic(a, copy.astype(np.float64).ravel() / gain.ravel())
+    change = colour[1] - colour[0] if colour is not None else None
+    return Filter(float(np.abs(curve - a).mean()), float(gain.max() / max(gain.min(), 1e-6)), change)
 
 
 @dataclass(frozen=True)

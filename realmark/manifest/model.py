@@ -95,6 +95,7 @@ class Manifest:
     watermark_id: str
     timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame every TIMELINE_INTERVAL_MS
     fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
+    colourfulness: int | None = None  # photos: realmark.fingerprint.grid.colourfulness of the published picture
     sound: str | None = None  # videos with sound: realmark.fingerprint.audio.SoundPrint.encode()
     c2pa_label: str | None = None  # the Content Credentials embedded in the published file
     c2pa_sha256: str | None = None  # SHA-256 of that C2PA manifest store (the stored sidecar)
@@ -117,6 +118,7 @@ class Manifest:
                 "quality": self.fingerprint_quality,
                 **({"grid": self.fingerprint_grid} if not self.media.is_video else {}),
                 **({"variants": dict(self.fingerprint_variants)} if self.fingerprint_variants else {}),
+                **({"colourfulness": self.colourfulness} if self.colourfulness is not None else {}),
             },
             "watermark": {
                 "codec": self.watermark_codec,
@@ -226,10 +228,10 @@ def parse_manifest(data: bytes) -> Manifest:
         if media["rotation"] not in (0, 90, 180, 270):
             raise InvalidManifest("media.rotation must be 0, 90, 180 or 270")
     fp_obj = top["fingerprint"]
-    optional = {"variants"} if not video and isinstance(fp_obj, dict) and "variants" in fp_obj else set()
+    optional = {"variants", "colourfulness"} & (fp_obj.keys() if not video and isinstance(fp_obj, dict) else set())
     fp = _fields(fp_obj, {"alg", "hash", "quality"} | (set() if video else {"grid"}) | optional, "fingerprint")
     variants = {}
-    if optional:
+    if "variants" in optional:
         if (
             not isinstance(fp["variants"], dict)
             or not 1 <= len(fp["variants"]) <= len(CROP_VARIANTS)
@@ -283,6 +285,7 @@ def parse_manifest(data: bytes) -> Manifest:
         timeline=timeline,
         sound=sound,
         fingerprint_variants=variants,
+        colourfulness=_int(fp["colourfulness"], "fingerprint.colourfulness", 0, 255) if "colourfulness" in fp else None,
         c2pa_label=c2pa_label,
         c2pa_sha256=c2pa_sha256,
         signature=_text(sig["value"], "signature.value", 100, _B64URL),
