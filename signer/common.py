@@ -116,6 +116,7 @@ def commit(
     grid: str | None = None,
     variants: dict[str, str] | None = None,
     timeline: tuple[str, ...] | None = None,
+    timeline_regions: str | None = None,
     sound: str | None = None,
     colourfulness: int | None = None,
 ) -> Manifest | None:
@@ -143,6 +144,7 @@ def commit(
         watermark_version=watermark.VERSION,
         watermark_id=f"{wm_id:012x}",
         timeline=timeline,
+        timeline_regions=timeline_regions,
         sound=sound,
         colourfulness=colourfulness,
         fingerprint_variants=variants or {},

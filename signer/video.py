@@ -7,6 +7,7 @@ container metadata are carried over."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from av.video.frame import PictureType
 from realmark import watermark
 from realmark.credentials import embed
 from realmark.errors import BadInput, StoreError
-from realmark.fingerprint import Fingerprint, fingerprint_luma
+from realmark.fingerprint import Fingerprint, fingerprint_luma, grid
 from realmark.fingerprint.audio import sound_print
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
@@ -67,6 +68,7 @@ class TranscodeStats:
     frames: int
     duration_ms: int
     timeline: tuple[str, ...]  # fingerprint hex of the frame at each timeline position
+    regions: str  # base64url of the same frames' grid.regions, one after another
     first: Fingerprint  # of the first frame
 
 
@@ -81,6 +83,7 @@ def transcode(
     """Re-encode src to dst with libx264, calling mark(y_plane) on each frame's luma.
     Audio is copied packet by packet."""
     timeline: list[str] = []
+    cells: list[bytes] = []
     first: list[Fingerprint] = []
     count = 0
     last_time = 0.0
@@ -124,9 +127,11 @@ def transcode(
                 t = (frame.time or 0.0) - start
                 while t >= next_mark * step - 1e-6:
                     # Fingerprinted exactly as the verifier sees frames (SmallLuma).
-                    fp = fingerprint_luma(shrink(frame))
+                    small = shrink(frame)
+                    fp = fingerprint_luma(small)
                     first[:1] = first[:1] or [fp]
                     timeline.append(fp.hex)
+                    cells.append(grid.regions(small).tobytes())
                     next_mark += 1
                 for encoded in vout.encode(frame):
                     out.mux(encoded)
@@ -159,7 +164,10 @@ def transcode(
     if count == 0:
         raise BadInput("the video has no decodable frames")
     duration_ms = max(1, round((info.duration_s or last_time + 1 / float(info.frame_rate)) * 1000))
-    return TranscodeStats(frames=count, duration_ms=duration_ms, timeline=tuple(timeline), first=first[0])
+    regions = base64.urlsafe_b64encode(b"".join(cells)).rstrip(b"=").decode()
+    return TranscodeStats(
+        frames=count, duration_ms=duration_ms, timeline=tuple(timeline), regions=regions, first=first[0]
+    )
 
 
 def _decoded(packet):
@@ -257,6 +265,7 @@ def sign_clip(
             ),
             fingerprint=stats.first,
             timeline=stats.timeline,
+            timeline_regions=stats.regions,
             sound=sound,
         )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realmark.fingerprint import MATCH_DISTANCE, hamming
+from realmark.fingerprint import MATCH_DISTANCE, grid, hamming
 from realmark.manifest.model import TIMELINE_STEP_S as STEP
 
 from . import alignment
@@ -32,6 +32,19 @@ WINDOW = 7  # frames averaged per presence decision (then edges are refined per 
 MARK_SINGLE = 2.0  # a single frame below this is taken as unmarked when refining an edge
 CONTINUITY = 64  # fingerprint distance between neighbouring frames above which the picture jumps
 OFFSET_TOLERANCE = 0.25  # seconds: anchors within this of a group's offset belong to it
+# Local changes (a face swapped, an object painted out): a region cell of a timeline
+# position's frame off the signed frame's, after the tone curve, by more than the limit:
+# REGION_LIMIT levels, or REGION_NOISE times the clip's typical worst cell (the median over
+# its positions), whichever is larger, so heavier compression needs a larger change.
+# Measured on 1080p and 720p clips (README "Local changes in clips"): CRF 28 and HEVC move
+# no cell by more than 3.6 levels, CRF 32 at 720p by 7.8 (typical worst 3.5); a face-sized
+# patch of other footage moves the cells it covers by 16-71 at most positions. Two such
+# positions within REGION_WINDOW make a change (one frame at one position is a glitch, and
+# under 0.5 s is allowed).
+REGION_LIMIT = 10.0
+REGION_NOISE = 4.0
+REGION_WINDOW = 1.0  # seconds
+REGION_MIN_POSITIONS = 2
 # Scores are CFAR-calibrated per frame (codec.Presence) and averaged, not summed: frames
 # of a static foreign shot are near copies of each other, so summing would multiply one
 # unlucky correlation instead of averaging noise away.
@@ -44,11 +57,14 @@ class Range:
     clip_end: float
     original_start: float | None = None
     original_end: float | None = None
+    box: tuple[int, int, int, int] | None = None  # changed: (x, y, width, height) in the signed frame's px
 
     def to_dict(self) -> dict:
         out = {"kind": self.kind, "clip_start": round(self.clip_start, 2), "clip_end": round(self.clip_end, 2)}
         if self.original_start is not None:
             out.update(original_start=round(self.original_start, 2), original_end=round(self.original_end, 2))
+        if self.box is not None:
+            out["box"] = dict(zip(("x", "y", "width", "height"), self.box, strict=True))
         return out
 
 
@@ -73,9 +89,12 @@ def match(
     query: np.ndarray,
     clip_end: float,
     original_frame_step: float | None = None,
+    regions: tuple[np.ndarray, np.ndarray, tuple[int, int]] | None = None,
 ) -> tuple[list[Range], list[tuple[float, int, int]]]:
     """Split the clip into official / foreign / changed ranges, mapped to the original
-    (original_frame_step: seconds between the original's frames, when known)."""
+    (original_frame_step: seconds between the original's frames, when known; regions: the
+    original's grid.regions per timeline position, the clip's per frame, and the signed
+    frame's size, to find local changes inside official stretches)."""
     n = len(times)
     times = np.asarray(times, dtype=np.float64)
     single = np.asarray(presence, dtype=np.float64)
@@ -89,8 +108,8 @@ def match(
         while end < n and single[end] < MARK_SINGLE:
             end += 1
         marked[start:end] = False
-    segments = alignment.path(times, original, query)
     frame_step = float(np.median(np.diff(times))) if n > 1 else STEP
+    segments = [_refined(s, times, original, query, frame_step) for s in alignment.path(times, original, query)]
 
     def edge(i: int) -> float:
         """The time between frames i-1 and i."""
@@ -104,6 +123,23 @@ def match(
         """The timeline positions that land inside frames [start, end) at offset."""
         return [k for k in range(len(original)) if edge(start) <= k * STEP - offset < edge(end)]
 
+    def near_frames(t: float) -> set[int]:
+        """The clip's frames that may show the original's timeline frame at clip time t."""
+        f = int(np.abs(times - t).argmin())
+        # The signer fingerprinted the first frame at or after the position; the nearest
+        # frame here may be the one before it, across a scene cut. So that frame counts
+        # too, but never an earlier one: a fake frame at the position must not pass on
+        # its official neighbour.
+        after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
+        near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
+        fewer = original_frame_step is not None and frame_step > 1.2 * original_frame_step
+        if 0 < after and (fewer or times[after] - times[after - 1] > 1.5 * frame_step):
+            # The original's frame at the position was dropped (a conversion to fewer
+            # frames a second, or a gap of variable rate): the frames either side of it
+            # are what the copy shows there, and nothing shown there is fake.
+            near.add(after - 1)
+        return near
+
     def positions_match(start: int, end: int, offset: float) -> tuple[bool, list[int]]:
         """Do the clip's frames at every timeline position inside [start, end) match
         the original's fingerprint there? Returns (all match, indices of frames that fail)."""
@@ -111,18 +147,7 @@ def match(
         for k in positions(start, end, offset):
             t = k * STEP - offset
             f = int(np.abs(times - t).argmin())
-            # The signer fingerprinted the first frame at or after the position; the
-            # nearest frame here may be the one before it, across a scene cut. So
-            # that frame counts too, but never an earlier one: a fake frame at the
-            # position must not pass on its official neighbour.
-            after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
-            near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
-            fewer = original_frame_step is not None and frame_step > 1.2 * original_frame_step
-            if 0 < after and (fewer or times[after] - times[after - 1] > 1.5 * frame_step):
-                # The original's frame at the position was dropped (a conversion to fewer
-                # frames a second, or a gap of variable rate): the frames either side of
-                # it are what the copy shows there, and nothing shown there is fake.
-                near.add(after - 1)
+            near = near_frames(t)
             if min(hamming(original[k], query[g]) for g in near) > MATCH_DISTANCE:
                 failed.append(f)
         return not failed, failed
@@ -149,6 +174,55 @@ def match(
             return False
         k = int(np.floor((times[jumps[0]] + offset) / STEP))  # the position at or before the cut
         return 0 <= k < len(original) - 1 and hamming(original[k], original[k + 1]) > CONTINUITY
+
+    def local_changes(r: Range) -> list[Range]:
+        """An official range split where a region of its pictures changed (regions)."""
+        if r.kind != "official" or r.original_start is None:
+            return [r]
+        signed, copy, (width, height) = regions
+        offset = r.original_start - r.clip_start
+        start, end = int(np.searchsorted(times, r.clip_start)), int(np.searchsorted(times, r.clip_end))
+        worst: list[tuple[float, np.ndarray]] = []  # (clip time, each cell's difference) per position
+        if original_frame_step is not None and frame_step > 1.2 * original_frame_step:
+            # Fewer frames a second than the original: the frame at a position is often
+            # dropped, and its neighbours differ from it wherever things move. Regions
+            # cannot be compared; the fingerprints still are.
+            return [r]
+        for k in positions(start, end, offset):
+            if k >= len(signed):
+                continue
+            t = k * STEP - offset
+            after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
+            if 0 < after and times[after] - times[after - 1] > 1.5 * frame_step:
+                continue  # a gap of variable rate: the frame at the position is not there
+            # A frame either side as well: the offset is known to a quarter frame, and a
+            # change worth reporting lasts far longer than a frame.
+            near = near_frames(t) | {g for g in (int(np.abs(times - t).argmin()) + s for s in (-1, 1)) if 0 <= g < n}
+            worst.append((t, np.min([grid.region_differences(signed[k], copy[g]) for g in near], axis=0)))
+        if not worst:
+            return [r]
+        limit = max(REGION_LIMIT, REGION_NOISE * float(np.median([d.max() for _, d in worst])))
+        changed = [(t, d > limit) for t, d in worst if (d > limit).any()]
+        groups: list[list[tuple[float, np.ndarray]]] = []
+        for t, cells in changed:
+            if groups and t - groups[-1][-1][0] <= REGION_WINDOW:
+                groups[-1].append((t, cells))
+            else:
+                groups.append([(t, cells)])
+        out, at = [], r.clip_start
+        for g in (g for g in groups if len(g) >= REGION_MIN_POSITIONS):
+            a, b = max(at, g[0][0] - STEP / 2), min(r.clip_end, g[-1][0] + STEP / 2)
+            if a > at:
+                out.append(Range("official", at, a, at + offset, a + offset))
+            rows, cols = np.nonzero(np.any([cells for _, cells in g], axis=0))
+            cw, ch = width / grid.REGION_COLUMNS, height / grid.REGION_ROWS
+            x, y = round(cols.min() * cw), round(rows.min() * ch)
+            box = (x, y, round((cols.max() + 1) * cw) - x, round((rows.max() + 1) * ch) - y)
+            out.append(Range("changed", a, b, box=box))
+            at = b
+        if at < r.clip_end:
+            out.append(Range("official", at, r.clip_end, at + offset, r.clip_end + offset))
+        return out
 
     # Unmarked stretches: official only on positive evidence.
     for start, end in _runs(~marked):
@@ -199,6 +273,8 @@ def match(
             for s, e in _runs(~bad):
                 a, b = edge(lo + s), edge(lo + e)
                 ranges.append(Range("official", a, b, a + offset, b + offset))
+    if regions is not None:
+        ranges = [piece for r in ranges for piece in local_changes(r)]
     ranges = _joined(ranges)
     found = [
         (k * STEP, f, d)
@@ -210,6 +286,34 @@ def match(
         if d <= MATCH_DISTANCE
     ]
     return ranges, found
+
+
+def _refined(segment, times, original, query, frame_step):
+    """The segment with its offset (found to a frame) refined to a quarter frame: the one
+    whose timeline positions land on the frames that match them best."""
+    if segment.offset is None:
+        return segment
+    lo, hi = times[segment.start], times[segment.end - 1]
+    best = None
+    for d in np.linspace(-frame_step, frame_step, 9):
+        offset = segment.offset + d
+        k = np.arange(len(original))
+        at = k * STEP - offset
+        inside = (at >= lo - frame_step / 2) & (at <= hi + frame_step / 2)
+        if not inside.any():
+            return segment
+        f = np.abs(times[None, :] - at[inside][:, None]).argmin(axis=1)
+        cost = float(hamming(original[k[inside]], query[f]).mean())
+        if best is None or cost < best[0] - 1e-9:
+            best = (cost, offset)
+    return alignment.Segment(segment.start, segment.end, float(best[1]))
+
+
+def _union(a: tuple | None, b: tuple | None) -> tuple | None:
+    if a is None or b is None:
+        return a or b
+    x, y = min(a[0], b[0]), min(a[1], b[1])
+    return (x, y, max(a[0] + a[2], b[0] + b[2]) - x, max(a[1] + a[3], b[1] + b[3]) - y)
 
 
 def _joined(ranges: list[Range]) -> list[Range]:
@@ -225,7 +329,8 @@ def _joined(ranges: list[Range]) -> list[Range]:
         )
         if last is not None and last.kind == r.kind and abs(last.clip_end - r.clip_start) < 1e-9:
             if r.kind != "official" or same_offset:
-                out[-1] = Range(r.kind, last.clip_start, r.clip_end, last.original_start, r.original_end)
+                box = _union(last.box, r.box)
+                out[-1] = Range(r.kind, last.clip_start, r.clip_end, last.original_start, r.original_end, box)
                 continue
             if last.original_start is None and r.original_start is None:
                 out[-1] = Range(r.kind, last.clip_start, r.clip_end)

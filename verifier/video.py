@@ -3,6 +3,7 @@ per-frame presence and fingerprints, then the timeline rules (timeline.py)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -13,7 +14,7 @@ from av.video.frame import PictureType
 from PIL import Image
 
 from realmark.errors import BadInput
-from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, stack
+from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, grid, stack
 from realmark.fingerprint.audio import SoundPrint
 from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
@@ -43,6 +44,7 @@ class _Scan:
     times: list[float] = field(default_factory=list)
     presence: list[float] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
+    regions: list[np.ndarray] = field(default_factory=list)  # each frame's grid.regions, as signed
     samples: list[tuple[float, bytes]] = field(
         default_factory=list
     )  # (time, fingerprint) every timeline step, for the appearance search
@@ -76,9 +78,9 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
     next_read = FIRST_READ
     container, _ = open_checked(path)
 
-    def fingerprint(small: np.ndarray) -> bytes:
+    def fingerprint(small: np.ndarray) -> tuple[bytes, np.ndarray]:
         picture = warp(small) if warp is not None else codec.orient(small, *scorer.orientation)
-        return fingerprint_luma(picture).bits
+        return fingerprint_luma(picture).bits, grid.regions(picture)
 
     with container:
         container.streams.video[0].codec_context.options = {"skip_loop_filter": "all"}
@@ -116,7 +118,9 @@ def _scan(path: Path, info, known: codec.Reading | None, progress: Progress | No
                     _settle(scan, scorer, pending, fingerprint)
             else:
                 scan.presence.append(scorer.score(scorer.folds(small)))
-                scan.hashes.append(fingerprint(small))
+                bits, cells = fingerprint(small)
+                scan.hashes.append(bits)
+                scan.regions.append(cells)
             if progress and info.duration_s:
                 progress(min(1.0, scan.times[-1] / info.duration_s))
     scan.frames_read = reader.pictures if known is None else len(scan.times)
@@ -135,7 +139,9 @@ def _settle(scan: _Scan, scorer: codec.Presence, pending, fingerprint) -> None:
     for small, evidence in pending:
         # Evidence gathered at the working grid's scale is reusable only if the mark is there.
         scan.presence.append(scorer.score(scorer.folds(small) if scorer.moved else evidence))
-        scan.hashes.append(fingerprint(small))
+        bits, cells = fingerprint(small)
+        scan.hashes.append(bits)
+        scan.regions.append(cells)
     pending.clear()
 
 
@@ -171,6 +177,17 @@ def _sound(manifest, path: Path, pictures=None) -> sound.SoundCheck:
     if pictures is None:
         return sound.anywhere(original, heard(path))
     return sound.along_pictures(original, heard(path), list(pictures))
+
+
+def _regions(manifest, scan: _Scan):
+    """(the original's regions per timeline position, the copy's per frame, the signed
+    frame's size), when the manifest has them (clips signed before issue 14 do not)."""
+    if manifest.timeline_regions is None:
+        return None
+    raw = base64.urlsafe_b64decode(manifest.timeline_regions + "=" * (-len(manifest.timeline_regions) % 4))
+    shape = (grid.REGION_ROWS, grid.REGION_COLUMNS)
+    signed = (manifest.media.width, manifest.media.height)
+    return np.frombuffer(raw, np.uint8).reshape(-1, *shape), np.array(scan.regions).reshape(-1, *shape), signed
 
 
 def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> Verification:
@@ -231,6 +248,7 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         query,
         clip_end=max(info.duration_s, float(times[-1])),
         original_frame_step=1 / float(Fraction(manifest.media.frame_rate)),
+        regions=_regions(manifest, scan),
     )
     content = ClipContent(
         exact_match=file_hash == manifest.media.sha256,

@@ -138,6 +138,37 @@ class Box:
         return asdict(self)
 
 
+# A clip's regions: the luma of each timeline position's frame in REGION_COLUMNS x
+# REGION_ROWS cells (120 px square at 1080p), 144 bytes, about 2 MB an hour. Coarse, so
+# re-encodes and frame-rate conversions move a cell by under 2 levels; a face-sized patch
+# of other footage moves the cells it covers by 4-66.
+REGION_COLUMNS, REGION_ROWS = 16, 9
+REGION_BYTES = REGION_COLUMNS * REGION_ROWS
+REGION_INLIER = 4.0  # levels: cells this close to the first tone curve fit the second
+
+
+def regions(luma: np.ndarray) -> np.ndarray:
+    """(REGION_ROWS, REGION_COLUMNS) uint8 cell means of an 8-bit luma plane."""
+    image = Image.fromarray(np.ascontiguousarray(luma))
+    return np.asarray(image.resize((REGION_COLUMNS, REGION_ROWS), Image.BOX), dtype=np.uint8)
+
+
+def region_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """Per-cell distance (levels) of a copy frame's regions from the signed frame's, after
+    the best monotone tone curve (a clip's colour grading, a platform's levels)."""
+    a = signed.astype(np.float64).ravel()
+    b = copy.astype(np.float64).ravel()
+    fit = _isotonic(a, b)
+    inliers = np.abs(b - fit) <= REGION_INLIER
+    if inliers.sum() >= a.size // 2 and not inliers.all():
+        # Refitted without the cells far off: a replaced region must not bend the curve
+        # (least squares would spread its error over cells of the same brightness).
+        order = np.argsort(a[inliers], kind="stable")
+        xs, ys = a[inliers][order], _isotonic(a[inliers], b[inliers])[order]
+        fit = np.interp(a, xs, ys)
+    return np.abs(b - fit).reshape(signed.shape)
+
+
 def decode(value: str) -> np.ndarray:
     """The SIZE x SIZE grid stored in a manifest (base64url, unpadded)."""
     return np.frombuffer(base64.urlsafe_b64decode(value + "=="), np.uint8).reshape(SIZE, SIZE)

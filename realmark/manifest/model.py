@@ -16,11 +16,12 @@ from realmark.fingerprint.audio import ALG as SOUND_ALG
 from realmark.fingerprint.audio import SAMPLE_RATE as SOUND_SAMPLE_RATE
 from realmark.fingerprint.audio import STORED_HOP as SOUND_HOP
 from realmark.fingerprint.audio import SoundPrint
+from realmark.fingerprint.grid import REGION_BYTES
 
 from .canonical import canonical_json
 
 FORMAT = "realmark.manifest/1"
-MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a 4-hour video: pictures' timeline ~4 MB, sound's ~6.4 MB
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # a 4-hour video: fingerprints ~4 MB, regions ~8 MB, sound ~7.5 MB
 
 _ID = re.compile(r"rm-[a-z2-7]{24}")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
@@ -94,6 +95,7 @@ class Manifest:
     watermark_version: int
     watermark_id: str
     timeline: tuple[str, ...] | None = None  # videos: fingerprint hex of the frame every TIMELINE_INTERVAL_MS
+    timeline_regions: str | None = None  # videos: base64url of each position's grid.regions (144 bytes each)
     fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
     colourfulness: int | None = None  # photos: realmark.fingerprint.grid.colourfulness of the published picture
     sound: str | None = None  # videos with sound: realmark.fingerprint.audio.SoundPrint.encode()
@@ -128,6 +130,8 @@ class Manifest:
         }
         if self.media.is_video:
             out["timeline"] = {"interval_ms": TIMELINE_INTERVAL_MS, "fingerprints": list(self.timeline or ())}
+            if self.timeline_regions is not None:
+                out["timeline"]["regions"] = self.timeline_regions
         if self.sound is not None:
             out["sound"] = {"alg": SOUND_ALG, "rate": SOUND_SAMPLE_RATE, "hop": SOUND_HOP, "frames": self.sound}
         if self.c2pa_label:
@@ -217,14 +221,22 @@ def parse_manifest(data: bytes) -> Manifest:
     media = _fields(top["media"], {"type", "width", "height", "sha256"} | (video_fields if video else set()), "media")
     if media["type"] not in MEDIA_TYPES:
         raise InvalidManifest("media.type is not a supported media type")
-    timeline = None
+    timeline = timeline_regions = None
     if video:
-        tl = _fields(top["timeline"], {"interval_ms", "fingerprints"}, "timeline")
+        tl_obj = top["timeline"]
+        optional_tl = {"regions"} & (tl_obj.keys() if isinstance(tl_obj, dict) else set())
+        tl = _fields(tl_obj, {"interval_ms", "fingerprints"} | optional_tl, "timeline")
         if tl["interval_ms"] != TIMELINE_INTERVAL_MS:
             raise InvalidManifest(f"timeline.interval_ms must be {TIMELINE_INTERVAL_MS}")
         if not isinstance(tl["fingerprints"], list) or not 1 <= len(tl["fingerprints"]) <= TIMELINE_MAX:
             raise InvalidManifest(f"timeline.fingerprints must be a list of 1 to {TIMELINE_MAX} hashes")
         timeline = tuple(_text(h, "timeline fingerprint", 64, _HEX64) for h in tl["fingerprints"])
+        if "regions" in tl:
+            expected = len(timeline) * REGION_BYTES
+            chars = -(-expected * 4 // 3)
+            timeline_regions = _text(tl["regions"], "timeline.regions", chars, _B64URL)
+            if len(timeline_regions) != chars:
+                raise InvalidManifest(f"timeline.regions must hold {REGION_BYTES} bytes per position")
         if media["rotation"] not in (0, 90, 180, 270):
             raise InvalidManifest("media.rotation must be 0, 90, 180 or 270")
     fp_obj = top["fingerprint"]
@@ -283,6 +295,7 @@ def parse_manifest(data: bytes) -> Manifest:
         watermark_version=_int(wm["version"], "watermark.version", 1, 1000),
         watermark_id=_text(wm["id"], "watermark.id", 12, _WM_ID),
         timeline=timeline,
+        timeline_regions=timeline_regions,
         sound=sound,
         fingerprint_variants=variants,
         colourfulness=_int(fp["colourfulness"], "fingerprint.colourfulness", 0, 255) if "colourfulness" in fp else None,
