@@ -70,6 +70,11 @@ def test_a_mark_copied_onto_other_footage_is_forged(agency_cli, tmp_path):
     code, body = agency_cli.json("verify", foreign)
     assert body["evidence"]["watermark"]["found"], "the attack must carry the mark for this test to mean anything"
     assert (code, body["verdict"], body["reasons"]) == (1, "forged", ["mark_copied"]), body["message"]
+    # The line on the other side: the signed clip with subtitles burnt in is an edit.
+    captioned = tmp_path / "captioned.mp4"
+    attacks.transform(out, captioned, picture=attacks.burn_caption)
+    code, body = agency_cli.json("verify", captioned)
+    assert (code, body["verdict"]) == (1, "altered"), body["message"]
 
 
 def test_the_soft_binding_lookup_does_not_offer_a_forgery(client, tokens):

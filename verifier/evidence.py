@@ -208,12 +208,16 @@ class ClipContent:
     anchor_max_distance: int
     mark_threshold: float
     ranges: tuple[Range, ...]
+    nearest_distance: int | None = (
+        None  # median over sampled frames of the distance to the nearest timeline fingerprint
+    )
 
     def to_dict(self) -> dict:
         return {
             "exact_match": self.exact_match,
             "frames": self.frames,
             "anchors_matched": self.anchors_matched,
+            "nearest_distance": self.nearest_distance,
             "anchor_max_distance": self.anchor_max_distance,
             "mark_threshold": self.mark_threshold,
             "ranges": [r.to_dict() for r in self.ranges],

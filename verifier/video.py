@@ -14,7 +14,7 @@ from av.video.frame import PictureType
 from PIL import Image
 
 from realmark.errors import BadInput
-from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, grid, stack
+from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, grid, pairwise, stack
 from realmark.fingerprint.audio import SoundPrint
 from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
@@ -257,6 +257,7 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         anchor_max_distance=MATCH_DISTANCE,
         mark_threshold=timeline.MARK_PRESENT,
         ranges=tuple(ranges),
+        nearest_distance=int(np.median(pairwise(query[:: max(1, len(query) // 64)], original).min(axis=1))),
     )
     heard_check = _sound(manifest, path, ranges)
     if mark.moved:
