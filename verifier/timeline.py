@@ -31,7 +31,7 @@ MARK_PRESENT = 3.0  # mean presence score over a window for "carries the mark"
 WINDOW = 7  # frames averaged per presence decision (then edges are refined per frame)
 MARK_SINGLE = 2.0  # a single frame below this is taken as unmarked when refining an edge
 CONTINUITY = 64  # fingerprint distance between neighbouring frames above which the picture jumps
-OFFSET_TOLERANCE = 0.25  # seconds: anchors within this of a group's offset belong to it
+OFFSET_TOLERANCE = 0.25  # seconds: official pieces whose offsets differ by less are one stretch
 # Local changes (a face swapped, an object painted out): a region cell of a timeline
 # position's frame off the signed frame's, after the tone curve, by more than the limit:
 # REGION_LIMIT levels, or REGION_NOISE times the clip's typical worst cell (the median over
