@@ -1021,6 +1021,25 @@ def _box(rng: np.random.Generator, h: int, w: int, low: float, high: float) -> t
     return left, top, left + side, top + side
 
 
+OBJECT_STD = 20.0  # luma levels: a region this varied holds something (an object, an eye); flatter is sky or wall
+
+
+def _object_box(rng: np.random.Generator, rgb: np.ndarray, low: float, high: float) -> tuple[int, int, int, int]:
+    """A box as _box, placed on something: the first of 20 random places whose luma varies
+    by OBJECT_STD (removing an "object" from a flat sky, or warping an "eye" on a bare
+    wall, changes nothing a viewer could see), else the most varied of them."""
+    gray = np.asarray(Image.fromarray(rgb).convert("L"), np.float64)
+    best, best_std = None, -1.0
+    for _ in range(20):
+        box = _box(rng, *gray.shape, low, high)
+        std = float(gray[box[1] : box[3], box[0] : box[2]].std())
+        if std >= OBJECT_STD:
+            return box
+        if std > best_std:
+            best, best_std = box, std
+    return best
+
+
 def _feather(h: int, w: int) -> np.ndarray:
     """A (h, w, 1) blend mask: 1 inside, easing to 0 over the outer eighth."""
     y = np.minimum(np.arange(h), np.arange(h)[::-1]) / max(1, h / 8)
@@ -1032,8 +1051,7 @@ def remove_object(rgb: np.ndarray, rng: np.random.Generator):
     """An object removed by a blur fill of its surroundings (1/6 to 1/4 of the short side)."""
     from PIL import ImageFilter
 
-    h, w = rgb.shape[:2]
-    left, top, right, bottom = box = _box(rng, h, w, 1 / 6, 1 / 4)
+    left, top, right, bottom = box = _object_box(rng, rgb, 1 / 6, 1 / 4)
     fill = np.asarray(Image.fromarray(rgb).filter(ImageFilter.GaussianBlur((right - left) / 3)), np.float64)
     out = rgb.astype(np.float64)
     mask = _feather(bottom - top, right - left)
@@ -1076,7 +1094,7 @@ def warp_region(rgb: np.ndarray, rng: np.random.Generator):
     from scipy import ndimage
 
     h, w = rgb.shape[:2]
-    left, top, right, bottom = box = _box(rng, h, w, 1 / 12, 1 / 6)
+    left, top, right, bottom = box = _object_box(rng, rgb, 1 / 12, 1 / 6)
     y, x = np.mgrid[top:bottom, left:right].astype(np.float64)
     cy, cx, r = (top + bottom) / 2, (left + right) / 2, (right - left) / 2
     bump = np.clip(1 - ((x - cx) ** 2 + (y - cy) ** 2) / r**2, 0, 1) ** 2

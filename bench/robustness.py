@@ -380,6 +380,9 @@ def main(argv=None) -> int:
     parser.add_argument("--videos", type=int, default=3, help="clips to use (up to 4; 0 skips videos)")
     parser.add_argument("--forgeries", type=int, default=3, help="clips for the forgery rows (up to 3; 0 skips)")
     parser.add_argument("--unmarked", type=int, default=10_000, help="unmarked pictures to read (0 skips)")
+    parser.add_argument(
+        "--no-photo-table", action="store_true", help="skip the photo watermark table (photo forgery rows still run)"
+    )
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
@@ -387,7 +390,7 @@ def main(argv=None) -> int:
     report = {"machine": machine()}
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool, tempfile.TemporaryDirectory() as tmp:
         covers = [rgb for _, rgb in photos.robustness_set()][: args.photos]
-        if covers:
+        if covers and not args.no_photo_table:
             report["photos"] = photo_robustness(covers, pool)
         if args.videos:
             report["videos"] = video_robustness(Path(tmp), args.videos, pool)

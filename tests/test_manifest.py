@@ -101,3 +101,21 @@ def test_fingerprint_variants_are_optional_round_trip_and_are_checked():
         body["fingerprint"]["variants"] = bad
         with pytest.raises(InvalidManifest, match="variants"):
             parse_manifest(canonical_json(body))
+
+
+def test_the_watermark_presence_map_is_optional_round_trips_and_must_fit_the_picture():
+    import numpy as np
+
+    from realmark.watermark.presence import Presence, blocks_of
+
+    key = Ed25519PrivateKey.generate()
+    rows, cols = blocks_of(1920, 1080)
+    stored = Presence(np.linspace(-3, 9, rows * cols).reshape(rows, cols)).encode()
+    with_map = sign_manifest(_manifest(watermark_presence=stored), key)
+    assert parse_manifest(with_map.to_json()) == with_map
+    assert Presence.decode(with_map.watermark_presence, 1920, 1080).z.shape == (rows, cols)
+    body = json.loads(with_map.to_json())
+    for bad in (stored[:-4], stored + "AAAA", "!" * len(stored), 7):
+        body["watermark"]["presence"] = bad
+        with pytest.raises(InvalidManifest, match="presence"):
+            parse_manifest(canonical_json(body))

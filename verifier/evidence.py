@@ -174,7 +174,8 @@ class PhotoContent:
     fingerprint_distance: int | None = None  # None: not compared
     max_cell_difference: float | None = None
     cell_threshold: int | None = None
-    changed_regions: tuple[Box, ...] | None = None
+    changed_regions: tuple[Box, ...] | None = None  # every changed region: the grid's, then the mark's
+    unmarked_regions: tuple[Box, ...] | None = None  # of which: where the mark is gone (presence map)
     matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
     look: Filter | None = None  # the whole-picture filter between the signed picture and the copy
 
@@ -194,6 +195,7 @@ class PhotoContent:
                 max_cell_difference=self.max_cell_difference,
                 cell_threshold=self.cell_threshold,
                 changed_regions=[b.to_dict() for b in self.changed_regions or ()],
+                unmarked_regions=[b.to_dict() for b in self.unmarked_regions or ()],
                 matching_share=self.matching_share,
                 filter=self.look.to_dict() if self.look is not None else None,
             )

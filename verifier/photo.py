@@ -11,9 +11,11 @@ from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import COPY_DISTANCE, Fingerprint, fingerprint_luma
 from realmark.fingerprint.grid import (
     MAX_CELL_DIFFERENCE,
+    Box,
     cell_differences,
     changed_regions,
     colourfulness,
+    contrast,
     decode,
     grid,
     look,
@@ -21,7 +23,8 @@ from realmark.fingerprint.grid import (
 )
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
-from realmark.watermark.codec import orient
+from realmark.watermark.codec import Reading, orient
+from realmark.watermark.presence import Presence, lost_regions
 
 from . import appearance, decide
 from .context import Context
@@ -57,14 +60,16 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
     # A mirrored or turned re-upload is compared turned back: the picture is the same.
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
-    content = compare(data, restored, found.manifest)
+    content = compare(data, restored, found.manifest, reading)
     decision = decide.photo(mark, content)
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
 
 
-def compare(data: bytes, rgb: np.ndarray, manifest: Manifest) -> PhotoContent:
-    """The submitted photo against the signed one: file hash, global fingerprint, and the
-    32x32 grid that says where they differ (realmark.fingerprint.grid)."""
+def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) -> PhotoContent:
+    """The submitted photo (turned back as signed) against the signed one: file hash,
+    global fingerprint, and where they differ: the 32x32 grid's cells
+    (realmark.fingerprint.grid) and the blocks where the mark is gone
+    (realmark.watermark.presence)."""
     exact = hashlib.sha256(data).hexdigest() == manifest.media.sha256
     base = PhotoContent(exact, manifest.fingerprint_alg, COPY_DISTANCE)
     if exact or manifest.fingerprint_alg != FINGERPRINT_ALG or manifest.fingerprint_grid is None:
@@ -73,6 +78,9 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest) -> PhotoContent:
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
     signed, copy = decode(manifest.fingerprint_grid), grid(luma)
     differences = cell_differences(signed, copy)
+    width, height = manifest.media.width, manifest.media.height
+    changed = changed_regions(differences, width, height)
+    unmarked = _unmarked(rgb, manifest, reading, contrast(signed, copy))
     return PhotoContent(
         exact,
         manifest.fingerprint_alg,
@@ -80,9 +88,20 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest) -> PhotoContent:
         fingerprint_distance=distance,
         max_cell_difference=round(float(differences.max()), 1),
         cell_threshold=MAX_CELL_DIFFERENCE,
-        changed_regions=tuple(changed_regions(differences, manifest.media.width, manifest.media.height)),
+        changed_regions=tuple(changed + unmarked),
+        unmarked_regions=tuple(unmarked),
         matching_share=round(matching_share(signed, copy), 2),
         look=look(
             signed, copy, (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
         ),
     )
+
+
+def _unmarked(rgb: np.ndarray, manifest: Manifest, reading: Reading, detail: np.ndarray) -> list[Box]:
+    """Where the signed picture carried its mark and this copy does not (none when the
+    manifest predates presence maps)."""
+    if manifest.watermark_presence is None or reading.wm_id is None:
+        return []
+    width, height = manifest.media.width, manifest.media.height
+    signed = Presence.decode(manifest.watermark_presence, width, height)
+    return lost_regions(signed, Presence.measure(rgb, reading.wm_id, reading.offset), width, height, detail)

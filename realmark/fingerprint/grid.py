@@ -82,6 +82,23 @@ def fitted(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (curve * gain).reshape(SIZE, SIZE), gain.reshape(SIZE, SIZE)
 
 
+SLOPE_SPAN = 20.0  # levels either side over which the tone curve's slope is measured
+
+
+def contrast(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """Per cell, how much a filter scaled small changes of brightness there (1: kept):
+    the fitted tone curve's slope at the cell's level times the gain field. A sepia
+    matrix that clips bright areas, or a vignette, takes fine detail (and a watermark)
+    down with it."""
+    _, gain = fitted(signed, copy)
+    a = signed.astype(np.float64).ravel()
+    curve = _isotonic(a, copy.astype(np.float64).ravel() / gain.ravel())
+    order = np.argsort(a, kind="stable")
+    levels, curve = a[order], curve[order]
+    slope = (np.interp(a + SLOPE_SPAN, levels, curve) - np.interp(a - SLOPE_SPAN, levels, curve)) / (2 * SLOPE_SPAN)
+    return (slope * gain.ravel()).reshape(SIZE, SIZE)
+
+
 def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
     """Per-cell distance (levels) of a copy's grid from the signed grid, after the best
     monotone tone mapping and smooth gain field (a colour filter, a vignette)."""

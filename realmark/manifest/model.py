@@ -17,6 +17,7 @@ from realmark.fingerprint.audio import SAMPLE_RATE as SOUND_SAMPLE_RATE
 from realmark.fingerprint.audio import STORED_HOP as SOUND_HOP
 from realmark.fingerprint.audio import SoundPrint
 from realmark.fingerprint.grid import REGION_BYTES
+from realmark.watermark.presence import blocks_of as presence_blocks
 
 from .canonical import canonical_json
 
@@ -98,6 +99,7 @@ class Manifest:
     timeline_regions: str | None = None  # videos: base64url of each position's grid.regions (144 bytes each)
     fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
     colourfulness: int | None = None  # photos: realmark.fingerprint.grid.colourfulness of the published picture
+    watermark_presence: str | None = None  # photos: the published picture's realmark.watermark.presence map
     sound: str | None = None  # videos with sound: realmark.fingerprint.audio.SoundPrint.encode()
     c2pa_label: str | None = None  # the Content Credentials embedded in the published file
     c2pa_sha256: str | None = None  # SHA-256 of that C2PA manifest store (the stored sidecar)
@@ -126,6 +128,7 @@ class Manifest:
                 "codec": self.watermark_codec,
                 "version": self.watermark_version,
                 "id": self.watermark_id,
+                **({"presence": self.watermark_presence} if self.watermark_presence is not None else {}),
             },
         }
         if self.media.is_video:
@@ -144,6 +147,10 @@ class Manifest:
     def to_json(self) -> bytes:
         """Stored form: canonical JSON, so that any changed byte is detectable."""
         return canonical_json(self.to_dict())
+
+
+def _keys(obj) -> set:
+    return set(obj.keys()) if isinstance(obj, dict) else set()
 
 
 def _fields(obj, names: set[str], where: str) -> dict:
@@ -266,7 +273,19 @@ def parse_manifest(data: bytes) -> Manifest:
             SoundPrint.decode(sound)
         except ValueError as exc:
             raise InvalidManifest(f"sound.frames is malformed ({exc})") from None
-    wm = _fields(top["watermark"], {"codec", "version", "id"}, "watermark")
+    wm_obj = top["watermark"]
+    wm = _fields(wm_obj, {"codec", "version", "id"} | ({"presence"} & _keys(wm_obj)), "watermark")
+    presence = None
+    if "presence" in wm:
+        if video:
+            raise InvalidManifest("watermark.presence is for photos")
+        rows, cols = presence_blocks(
+            _int(media["width"], "media.width", 1, 1_000_000), _int(media["height"], "media.height", 1, 1_000_000)
+        )
+        chars = -(-rows * cols * 4 // 3)
+        presence = _text(wm["presence"], "watermark.presence", chars, _B64URL)
+        if len(presence) != chars:
+            raise InvalidManifest(f"watermark.presence must hold {rows}x{cols} blocks")
     sig = _fields(top["signature"], {"alg", "value"}, "signature")
     if sig["alg"] != "Ed25519":
         raise InvalidManifest("signature.alg must be Ed25519")
@@ -298,6 +317,7 @@ def parse_manifest(data: bytes) -> Manifest:
         timeline_regions=timeline_regions,
         sound=sound,
         fingerprint_variants=variants,
+        watermark_presence=presence,
         colourfulness=_int(fp["colourfulness"], "fingerprint.colourfulness", 0, 255) if "colourfulness" in fp else None,
         c2pa_label=c2pa_label,
         c2pa_sha256=c2pa_sha256,
