@@ -114,3 +114,53 @@ def test_re_ordered_parts_of_repetitive_footage_are_still_altered(looped, verify
     code, body = verify(copy)
     assert (code, body["verdict"]) == (1, "altered"), body["message"]
     assert "order_changed" in body["reasons"]
+
+
+# --- fast camera footage: every frame differs ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def racing(tmp_path_factory):
+    """A signed 5 s clip of fast camera footage (bikes racing past, 960x540, 30 fps from
+    25 fps by repeating frames): one frame is 30-120 fingerprint bits from the next."""
+    home = tmp_path_factory.mktemp("home")
+    work = tmp_path_factory.mktemp("racing")
+    frames = [photos.fit(rgb, 960, 540) for _, rgb in attacks._video_frames(videos.real(videos.BIKES), 0, 5)]
+    src = work / "racing.mp4"
+    attacks.write_clip([frames[min(len(frames) - 1, int(k * 25 / 30))] for k in range(150)], src, 30, crf=16)
+    out = work / "signed.mp4"
+    with realmark_home(home):
+        assert main(["keys", "init", "--agency", "HYBE"]) == 0
+        assert main(["sign", str(src), "-o", str(out), "--title", "Race", "--artist", "A", "--preset", "veryfast"]) == 0
+    return home, out
+
+
+@pytest.mark.parametrize("name", ["25fps", "variable_rate", "29.97fps"])
+def test_fewer_frames_of_fast_footage_are_one_official_stretch(racing, cli, monkeypatch, tmp_path, name):
+    """A conversion to fewer frames a second drops some positions' own frames; their
+    neighbours show other moments of the race, which is not a change."""
+    monkeypatch.setenv("REALMARK_HOME", str(racing[0]))
+    copy = tmp_path / f"{name}.mp4"
+    GENUINE[name](racing[1], copy)
+    code, body = cli.json("verify", copy)
+    assert (code, body["verdict"]) == (0, "authentic"), body["message"]
+    (official,) = body["evidence"]["content"]["ranges"]
+    assert official["kind"] == "official" and abs(official["original_end"] - 5.0) <= 0.2
+
+
+def test_other_pictures_with_the_mark_for_half_a_second_in_fewer_frames_are_still_caught(
+    racing, cli, monkeypatch, tmp_path
+):
+    """The mark copied onto other footage for 0.75 s, then the whole converted to 25 fps:
+    the replaced stretch spans several positions, so it fails however frames were dropped."""
+    monkeypatch.setenv("REALMARK_HOME", str(racing[0]))
+    forged = tmp_path / "forged.mp4"
+    attacks.copy_mark_clip(racing[1], videos.real(videos.BUNNY), forged, np.random.default_rng(5))
+    spliced = tmp_path / "spliced.mp4"
+    attacks.splice([(racing[1], 0.0, 2.0), (forged, 2.0, 2.75), (racing[1], 2.75, 5.0)], spliced, crf=18)
+    copy = tmp_path / "copy.mp4"
+    attacks.transform(spliced, copy, fps=25, crf=28)
+    code, body = cli.json("verify", copy)
+    assert (code, body["verdict"]) == (1, "altered"), body["message"]
+    others = [r for r in body["evidence"]["content"]["ranges"] if r["kind"] != "official"]
+    assert any(r["clip_start"] < 2.75 and 2.0 < r["clip_end"] for r in others)

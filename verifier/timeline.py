@@ -45,6 +45,10 @@ REGION_LIMIT = 10.0
 REGION_NOISE = 4.0
 REGION_WINDOW = 1.0  # seconds
 REGION_MIN_POSITIONS = 2
+# Positions in a row whose frames a copy certainly lacks (a gap of variable rate) that may
+# go unchecked between two that match: a fifth of frames dropped at random leaves two in
+# a row about once in 25 pairs, and what they can hide is under 0.75 s.
+MISSING_RUN = 2
 # Scores are CFAR-calibrated per frame (codec.Presence) and averaged, not summed: frames
 # of a static foreign shot are near copies of each other, so summing would multiply one
 # unlucky correlation instead of averaging noise away.
@@ -123,6 +127,13 @@ def match(
         """The timeline positions that land inside frames [start, end) at offset."""
         return [k for k in range(len(original)) if edge(start) <= k * STEP - offset < edge(end)]
 
+    def dropped(t: float) -> bool:
+        """May the original's frame at clip time t be missing from the copy? It has fewer
+        frames a second than the original, or a gap of variable rate there."""
+        after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
+        fewer = original_frame_step is not None and frame_step > 1.2 * original_frame_step
+        return 0 < after and (fewer or times[after] - times[after - 1] > 1.5 * frame_step)
+
     def near_frames(t: float) -> set[int]:
         """The clip's frames that may show the original's timeline frame at clip time t."""
         f = int(np.abs(times - t).argmin())
@@ -132,24 +143,55 @@ def match(
         # its official neighbour.
         after = min(int(np.searchsorted(times, t - 1e-6)), n - 1)
         near = {f, after} if abs(times[after] - t) <= 1.5 * frame_step else {f}
-        fewer = original_frame_step is not None and frame_step > 1.2 * original_frame_step
-        if 0 < after and (fewer or times[after] - times[after - 1] > 1.5 * frame_step):
+        if dropped(t):
             # The original's frame at the position was dropped (a conversion to fewer
             # frames a second, or a gap of variable rate): the frames either side of it
             # are what the copy shows there, and nothing shown there is fake.
             near.add(after - 1)
         return near
 
+    def missing(k: int, offset: float) -> bool:
+        """Does the copy certainly lack the original's frame at position k? No frame of it
+        lies within half an original frame of that frame's time (a gap of variable rate,
+        where the kept frames keep their times)."""
+        if original_frame_step is None:
+            return False
+        frame = np.ceil(k * STEP / original_frame_step - 1e-9) * original_frame_step - offset
+        return float(np.abs(times - frame).min()) >= 0.5 * original_frame_step
+
     def positions_match(start: int, end: int, offset: float) -> tuple[bool, list[int]]:
         """Do the clip's frames at every timeline position inside [start, end) match
-        the original's fingerprint there? Returns (all match, indices of frames that fail)."""
-        failed = []
+        the original's fingerprint there? Returns (all match, indices of frames that fail).
+
+        Where the copy may lack the position's frame (dropped()), its neighbours can show
+        pictures 30-120 bits away from it in fast footage: one 30 fps frame of a bike
+        race is not the next. Such failures are taken as not shown rather than changed
+        when they lie between two positions that match, and are either one position
+        alone, or at most MISSING_RUN positions whose frames certainly are not in the copy
+        (missing()). A change of 0.5 s or more in a copy with fewer frames a second spans
+        two positions and fails; README "Limits" says what a gap can hide."""
+        checked = []  # (matches, the clip's frame there, may be dropped, certainly missing)
         for k in positions(start, end, offset):
             t = k * STEP - offset
             f = int(np.abs(times - t).argmin())
-            near = near_frames(t)
-            if min(hamming(original[k], query[g]) for g in near) > MATCH_DISTANCE:
-                failed.append(f)
+            ok = min(hamming(original[k], query[g]) for g in near_frames(t)) <= MATCH_DISTANCE
+            checked.append((ok, f, dropped(t), missing(k, offset)))
+        failed = []
+        i = 0
+        while i < len(checked):
+            if checked[i][0]:
+                i += 1
+                continue
+            j = i
+            while j < len(checked) and not checked[j][0]:
+                j += 1
+            run = checked[i:j]
+            bounded = i > 0 and j < len(checked)  # a matching position either side
+            alone = len(run) == 1 and run[0][2]
+            gap = len(run) <= MISSING_RUN and all(c[3] for c in run)
+            if not (bounded and (alone or gap)):
+                failed += [c[1] for c in run]
+            i = j
         return not failed, failed
 
     def pieces(start: int, end: int) -> list[tuple[int, int, float | None]]:
