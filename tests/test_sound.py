@@ -160,6 +160,18 @@ def test_sound_edits_over_official_pictures_are_altered(talking, verify, tmp_pat
     assert _overlaps([r for r in body["evidence"]["sound"]["ranges"] if r["kind"] == "changed"], spans)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_music_laid_under_is_altered_down_to_14_db_below(talking, verify, tmp_path, seed):
+    """Another music 8-14 dB under the sound moves its bits no more than a 64 kbit/s AAC
+    does; the energy it adds where the original had little is what gives it away."""
+    _, _, out = talking
+    copy = tmp_path / "music.mp4"
+    attacks.transform(out, copy, crf=28, sound=lambda s: attacks.music_under(s, np.random.default_rng(seed))[0])
+    code, body = verify(copy)
+    assert (code, body["verdict"]) == (1, "altered"), body["message"]
+    assert "sound_changed" in body["reasons"]
+
+
 @pytest.mark.parametrize("reencode", ["aac_64k", "opus_webm", "mp3_128k", "loudness_normalised", "mono_22k"])
 def test_genuine_sound_re_encodes_stay_official(talking, verify, tmp_path, reencode):
     _, _, out = talking
