@@ -259,11 +259,14 @@ def _clip_job(args) -> dict:
             return spans
 
         forged(f"sound_{name}", make)
+    # Other footage: never the clip's own source (the camera clip is the bikes footage, and
+    # a patch of it, a moment apart, would be the same scene).
+    other = videos.real(videos.BUNNY if kind == "camera" else videos.BIKES)
     for name, height in (("face_swap_1080p", None), ("face_swap_720p_crf28", 720)):
 
         def make(path, height=height):
             raw = path.with_name("raw.mp4")
-            (start, end), _ = attacks.face_swap_clip(signed, raw, rng, videos.real(videos.BIKES))
+            (start, end), _ = attacks.face_swap_clip(signed, raw, rng, other)
             if height:
                 attacks.transform(raw, path, crf=28, size=(round(1920 * height / 1080), height))
             else:
@@ -272,7 +275,7 @@ def _clip_job(args) -> dict:
             return [(start, end)]
 
         forged(name, make)
-    forged("mark_copied_clip", lambda p: attacks.copy_mark_clip(signed, videos.real(videos.BIKES), p, rng))
+    forged("mark_copied_clip", lambda p: attacks.copy_mark_clip(signed, other, p, rng))
     for suffix in ("m4a", "mp3", "wav", "ogg", "opus"):
         path = work / f"cut.{suffix}"
         attacks.write_sound(attacks.sound_of(signed, 1.0, 4.5), path, rate=16_000 if suffix == "wav" else 48_000)
