@@ -221,7 +221,7 @@ def _judge(pair: _Pair, start: float, end: float, offset_steps: int) -> list[Ran
     """Official and changed pieces of [start, end) of the copy, at one offset."""
     offset = offset_steps * QUERY_HOP / SAMPLE_RATE
     gain = pair.gain(start, end, offset_steps)
-    verdicts, errors, added = [], [], []
+    verdicts, judged = [], []
     for a, b in _blocks(start, end):
         _, e = pair.best_offset(a, b, offset_steps, FINE_STEPS)
         _, loud = pair.errors(a, b, offset_steps)
@@ -232,13 +232,20 @@ def _judge(pair: _Pair, start: float, end: float, offset_steps: int) -> list[Ran
             or (cells >= MIN_CELLS and raised > MAX_BLOCK_ADDED * cells)
         )
         verdicts.append((a, b, bad))
-        if not bad:  # the stretch as a whole is judged on the blocks that pass alone
-            errors.append((e, loud))
-            added.append((raised, cells))
-    if end - start >= MEAN_MIN_S and errors:
-        loud, cells = sum(n for _, n in errors), sum(n for _, n in added)
-        laid_under = cells >= MIN_CELLS and sum(r for r, _ in added) > MAX_MEAN_ADDED * cells
-        if laid_under or (loud and sum(e * n for e, n in errors) / loud > MAX_MEAN_BER):
+        judged.append((e, loud, raised, cells))
+    # The stretch as a whole is judged on the blocks that pass alone and are not beside one
+    # that fails: a block holding the edge of a replaced voice passes alone, but adds to
+    # the stretch's mean what is a local change, not a sound laid under all of it.
+    clean = [
+        i
+        for i, (_, _, bad) in enumerate(verdicts)
+        if not bad and not any(verdicts[j][2] for j in (i - 1, i + 1) if 0 <= j < len(verdicts))
+    ]
+    if clean and sum(verdicts[i][1] - verdicts[i][0] for i in clean) >= MEAN_MIN_S - 1e-9:
+        loud = sum(judged[i][1] for i in clean)
+        raised, cells = sum(judged[i][2] for i in clean), sum(judged[i][3] for i in clean)
+        laid_under = cells >= MIN_CELLS and raised > MAX_MEAN_ADDED * cells
+        if laid_under or (loud and sum(judged[i][0] * judged[i][1] for i in clean) / loud > MAX_MEAN_BER):
             verdicts = [(a, b, True) for a, b, _ in verdicts]
     out: list[Range] = []
     for a, b, bad in verdicts:
