@@ -73,3 +73,23 @@ def seaweed(tmp_path_factory):
     server = SeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
     yield server
     server.stop()
+
+
+def signed_photos(home: Path, work: Path, names, size=(1200, 800), agency: str = "YG") -> dict:
+    """Real photos (bench.samples.photos) signed through the CLI under a fresh key in
+    `home`, as PNG masters of `size`: name -> the published picture, RGB."""
+    import numpy as np
+    from PIL import Image
+
+    from bench.samples import photos
+
+    out = {}
+    with realmark_home(home):
+        assert main(["keys", "init", "--agency", agency]) == 0
+        for name in names:
+            src = work / f"{name}.png"
+            Image.fromarray(photos.fit(photos.real(name), *size)).save(src)
+            signed = work / f"{name}-signed.png"
+            assert main(["sign", str(src), "-o", str(signed), "--title", name, "--artist", "A"]) == 0
+            out[name] = np.asarray(Image.open(signed).convert("RGB"))
+    return out

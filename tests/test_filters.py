@@ -11,27 +11,15 @@ import pytest
 from PIL import Image
 
 from bench import attacks
-from bench.samples import photos
 
 
 @pytest.fixture(scope="module")
 def signed_photos(tmp_path_factory):
     """Three real photos signed once (PNG masters, 1200x800)."""
-    from cli import main
-    from tests.conftest import realmark_home
+    from tests.conftest import signed_photos
 
     home = tmp_path_factory.mktemp("home")
-    work = tmp_path_factory.mktemp("photos")
-    out = {}
-    with realmark_home(home):
-        assert main(["keys", "init", "--agency", "YG"]) == 0
-        for name in ("astronaut", "coffee", "motorcycle_left"):
-            src = work / f"{name}.png"
-            Image.fromarray(photos.fit(photos.real(name), 1200, 800)).save(src)
-            out_path = work / f"{name}-signed.png"
-            assert main(["sign", str(src), "-o", str(out_path), "--title", name, "--artist", "A"]) == 0
-            out[name] = np.asarray(Image.open(work / f"{name}-signed.png").convert("RGB"))
-    return home, out
+    return home, signed_photos(home, tmp_path_factory.mktemp("photos"), ("astronaut", "coffee", "motorcycle_left"))
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from bench import attacks
-from bench.samples import photos
 
 NAMES = ("astronaut", "coffee", "motorcycle_left")
 
@@ -18,22 +17,10 @@ NAMES = ("astronaut", "coffee", "motorcycle_left")
 @pytest.fixture(scope="module")
 def signed_photos(tmp_path_factory):
     """Three real photos signed once (PNG masters, 1200x800)."""
-    from cli import main
-    from tests.conftest import realmark_home
+    from tests.conftest import signed_photos
 
     home = tmp_path_factory.mktemp("home")
-    work = tmp_path_factory.mktemp("photos")
-    out = {}
-    with realmark_home(home):
-        assert main(["keys", "init", "--agency", "YG"]) == 0
-        for name in NAMES:
-            src = work / f"{name}.png"
-            Image.fromarray(photos.fit(photos.real(name), 1200, 800)).save(src)
-            assert (
-                main(["sign", str(src), "-o", str(work / f"{name}-signed.png"), "--title", name, "--artist", "A"]) == 0
-            )
-            out[name] = np.asarray(Image.open(work / f"{name}-signed.png").convert("RGB"))
-    return home, out
+    return home, signed_photos(home, tmp_path_factory.mktemp("photos"), NAMES)
 
 
 @pytest.fixture
