@@ -159,16 +159,16 @@ def match(
         frame = np.ceil(k * STEP / original_frame_step - 1e-9) * original_frame_step - offset
         return float(np.abs(times - frame).min()) >= 0.5 * original_frame_step
 
-    def positions_match(start: int, end: int, offset: float) -> tuple[bool, list[int]]:
+    def positions_match(start: int, end: int, offset: float, checked_around: bool = False) -> tuple[bool, list[int]]:
         """Do the clip's frames at every timeline position inside [start, end) match
         the original's fingerprint there? Returns (all match, indices of frames that fail).
 
         Where the copy may lack the position's frame (dropped()), its neighbours can show
         pictures 30-120 bits away from it in fast footage: one 30 fps frame of a bike
         race is not the next. Such failures are taken as not shown rather than changed
-        when they lie between two positions that match, and are either one position
-        alone, or at most MISSING_RUN positions whose frames certainly are not in the copy
-        (missing()). A change of 0.5 s or more in a copy with fewer frames a second spans
+        when they lie between two positions that match (or official footage:
+        checked_around), and are either one position alone, or at most MISSING_RUN
+        positions whose frames certainly are not in the copy (missing()). A change of 0.5 s or more in a copy with fewer frames a second spans
         two positions and fails; README "Limits" says what a gap can hide."""
         checked = []  # (matches, the clip's frame there, may be dropped, certainly missing)
         for k in positions(start, end, offset):
@@ -186,7 +186,9 @@ def match(
             while j < len(checked) and not checked[j][0]:
                 j += 1
             run = checked[i:j]
-            bounded = i > 0 and j < len(checked)  # a matching position either side
+            # A matching position either side (checked_around: the footage either side of
+            # [start, end) is official, its positions matched).
+            bounded = (i > 0 or checked_around) and (j < len(checked) or checked_around)
             alone = len(run) == 1 and run[0][2]
             gap = len(run) <= MISSING_RUN and all(c[3] for c in run)
             if not (bounded and (alone or gap)):
@@ -214,7 +216,9 @@ def match(
         jumps = [i for i in steps if not continuous(i)]
         if len(jumps) != 1:
             return False
-        k = int(np.floor((times[jumps[0]] + offset) / STEP))  # the position at or before the cut
+        # The positions either side of the cut: the last at or before the frame before it,
+        # and the next (a position exactly on the cut's first frame is the next).
+        k = int(np.floor((times[jumps[0] - 1] + offset) / STEP))
         return 0 <= k < len(original) - 1 and hamming(original[k], original[k + 1]) > CONTINUITY
 
     def local_changes(r: Range) -> list[Range]:
@@ -283,7 +287,14 @@ def match(
         if left is None or right is None or abs(left - right) > OFFSET_TOLERANCE:
             continue
         if positions(start, end, left):
-            if positions_match(start, end, left)[0]:
+            if positions_match(start, end, left)[0] or (
+                # A weak mark at a cut of the original, whose position's frame a gap of
+                # variable rate took: the official footage either side is the check of
+                # the positions around it.
+                edge(end) - edge(start) < 2 * STEP
+                and (official_cut(start, end, left) or (continuous(start) and continuous(end)))
+                and positions_match(start, end, left, checked_around=True)[0]
+            ):
                 marked[start:end] = True
         elif continuous(start) and continuous(end):
             marked[start:end] = True  # a weak mark inside continuous official footage
