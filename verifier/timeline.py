@@ -168,8 +168,9 @@ def match(
         race is not the next. Such failures are taken as not shown rather than changed
         when they lie between two positions that match (or official footage:
         checked_around), and are either one position alone, or at most MISSING_RUN
-        positions whose frames certainly are not in the copy (missing()). A change of 0.5 s or more in a copy with fewer frames a second spans
-        two positions and fails; README "Limits" says what a gap can hide."""
+        positions whose frames certainly are not in the copy (missing()). A change of
+        0.5 s or more in a copy with fewer frames a second spans two positions and fails;
+        README "Not yet" says what a gap can hide."""
         checked = []  # (matches, the clip's frame there, may be dropped, certainly missing)
         for k in positions(start, end, offset):
             t = k * STEP - offset
