@@ -82,6 +82,14 @@ def fitted(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (curve * gain).reshape(SIZE, SIZE), gain.reshape(SIZE, SIZE)
 
 
+def _tone(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the signed cells' levels, the fitted tone curve at each, the gain field), flat:
+    the filter that fitted() found, with its curve and its gain apart."""
+    _, gain = fitted(signed, copy)
+    a = signed.astype(np.float64).ravel()
+    return a, _isotonic(a, copy.astype(np.float64).ravel() / gain.ravel()), gain.ravel()
+
+
 SLOPE_SPAN = 20.0  # levels either side over which the tone curve's slope is measured
 
 
@@ -90,13 +98,11 @@ def contrast(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
     the fitted tone curve's slope at the cell's level times the gain field. A sepia
     matrix that clips bright areas, or a vignette, takes fine detail (and a watermark)
     down with it."""
-    _, gain = fitted(signed, copy)
-    a = signed.astype(np.float64).ravel()
-    curve = _isotonic(a, copy.astype(np.float64).ravel() / gain.ravel())
+    a, curve, gain = _tone(signed, copy)
     order = np.argsort(a, kind="stable")
     levels, curve = a[order], curve[order]
     slope = (np.interp(a + SLOPE_SPAN, levels, curve) - np.interp(a - SLOPE_SPAN, levels, curve)) / (2 * SLOPE_SPAN)
-    return (slope * gain.ravel()).reshape(SIZE, SIZE)
+    return (slope * gain).reshape(SIZE, SIZE)
 
 
 def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
@@ -135,9 +141,7 @@ class Filter:
 def look(signed: np.ndarray, copy: np.ndarray, colour: tuple[int, int] | None) -> Filter:
     """The filter that takes the signed grid to the copy's (colour: the signed and the
     copy's colourfulness, when the manifest has the first)."""
-    _, gain = fitted(signed, copy)
-    a = signed.astype(np.float64).ravel()
-    curve = _isotonic(a, copy.astype(np.float64).ravel() / gain.ravel())
+    a, curve, gain = _tone(signed, copy)
     change = colour[1] - colour[0] if colour is not None else None
     return Filter(float(np.abs(curve - a).mean()), float(gain.max() / max(gain.min(), 1e-6)), change)
 
