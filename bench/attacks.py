@@ -96,6 +96,19 @@ def enhance(rgb: np.ndarray, kind: str, factor: float) -> np.ndarray:
     return np.asarray(getattr(ImageEnhance, kind)(Image.fromarray(rgb)).enhance(factor))
 
 
+def grain(rgb: np.ndarray, sigma: float = 6.0, seed: int = 0) -> np.ndarray:
+    """A film-grain look: the same Gaussian noise (sigma levels) on every channel."""
+    noise = np.random.default_rng(seed).normal(0.0, sigma, rgb.shape[:2])[..., None]
+    return np.clip(rgb + noise, 0, 255).astype(np.uint8)
+
+
+def sharpen(rgb: np.ndarray) -> np.ndarray:
+    """A platform's sharpening: an unsharp mask (radius 2 px, 120 %)."""
+    from PIL import ImageFilter
+
+    return np.asarray(Image.fromarray(rgb).filter(ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2)))
+
+
 def _font(size: int):
     from PIL import ImageFont
 

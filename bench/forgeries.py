@@ -71,6 +71,8 @@ GENUINE_PHOTO_COPIES = {
     "half_q75": lambda x: _encoded("JPEG", 75)(attacks.scale(x, 0.5)),
     "upscale_1.5_q85": lambda x: _encoded("JPEG", 85)(attacks.scale(x, 1.5)),
     "contrast_-30_q85": lambda x: _encoded("JPEG", 85)(attacks.enhance(x, "Contrast", 0.7)),
+    "grain_q85": lambda x: _encoded("JPEG", 85)(attacks.grain(x)),
+    "sharpened_q85": lambda x: _encoded("JPEG", 85)(attacks.sharpen(x)),
 }
 
 

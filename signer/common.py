@@ -120,6 +120,7 @@ def commit(
     sound: str | None = None,
     colourfulness: int | None = None,
     presence: str | None = None,
+    detail: str | None = None,
 ) -> Manifest | None:
     """Build and sign the manifest, claim the watermark id, store the published file and
     its C2PA sidecar, and store the manifest last: everything a stored manifest refers to
@@ -149,6 +150,7 @@ def commit(
         sound=sound,
         colourfulness=colourfulness,
         watermark_presence=presence,
+        fingerprint_detail=detail,
         fingerprint_variants=variants or {},
         c2pa_label=credentials.label if credentials else None,
         c2pa_sha256=hashlib.sha256(credentials.manifest).hexdigest() if credentials else None,

@@ -15,7 +15,7 @@ from realmark.manifest.model import utc_now
 from realmark.media.image import Photo, encode_photo, load_photo, luma8
 from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE
-from realmark.watermark.presence import Presence
+from realmark.watermark.presence import Detail, Presence
 
 from .common import (
     Metadata,
@@ -91,6 +91,7 @@ def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -
             variants={name: fp.hex for name, fp in crop_variants(luma).items()},
             colourfulness=grid.colourfulness(published.rgb),
             presence=Presence.measure(published.rgb, wm_id).encode(),
+            detail=Detail.measure(published.rgb).encode(),
         )
 
     def resign(existing: Manifest) -> SignResult:

@@ -119,3 +119,26 @@ def test_the_watermark_presence_map_is_optional_round_trips_and_must_fit_the_pic
         body["watermark"]["presence"] = bad
         with pytest.raises(InvalidManifest, match="presence"):
             parse_manifest(canonical_json(body))
+
+
+def test_the_detail_map_is_optional_round_trips_to_its_precision_and_must_fit_the_picture():
+    import numpy as np
+
+    from realmark.watermark.presence import Detail, blocks_of
+
+    key = Ed25519PrivateKey.generate()
+    rows, cols = blocks_of(1080, 1350)
+    rms = np.geomspace(0.05, 150, rows * cols).reshape(rows, cols)
+    stored = Detail(rms).encode()
+    with_map = sign_manifest(
+        _manifest(fingerprint_detail=stored, media=MediaInfo("image/jpeg", 1080, 1350, "0" * 64)), key
+    )
+    assert parse_manifest(with_map.to_json()) == with_map
+    assert sign_manifest(_manifest(), key).payload()["fingerprint"].keys() == {"alg", "hash", "quality", "grid"}
+    back = Detail.decode(stored, 1080, 1350).rms
+    assert np.allclose(np.log2(back), np.log2(rms), atol=1 / 32)  # a sixteenth of an octave, rounded
+    body = json.loads(with_map.to_json())
+    for bad in (stored[:-4], stored + "AAAA", "!" * len(stored), 7):
+        body["fingerprint"]["detail"] = bad
+        with pytest.raises(InvalidManifest, match="detail"):
+            parse_manifest(canonical_json(body))

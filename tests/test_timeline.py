@@ -97,6 +97,7 @@ def test_genuine_re_encodes_of_repetitive_footage_are_one_official_stretch(loope
     (official,) = body["evidence"]["content"]["ranges"]
     assert official["kind"] == "official" and abs(official["original_start"]) <= 0.1
     assert abs(official["original_end"] - 6.0) <= 0.2
+    assert "seconds 0.0 to" in body["message"], body["message"]
 
 
 def test_a_trimmed_piece_of_repetitive_footage_is_mapped_to_its_place(looped, verify, tmp_path):

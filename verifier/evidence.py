@@ -176,6 +176,7 @@ class PhotoContent:
     cell_threshold: int | None = None
     changed_regions: tuple[Box, ...] | None = None  # every changed region: the grid's, then the mark's
     unmarked_regions: tuple[Box, ...] | None = None  # of which: where the mark is gone (presence map)
+    detail_regions: tuple[Box, ...] | None = None  # and where fine detail was lost or added (detail map)
     matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
     look: Filter | None = None  # the whole-picture filter between the signed picture and the copy
 
@@ -196,6 +197,7 @@ class PhotoContent:
                 cell_threshold=self.cell_threshold,
                 changed_regions=[b.to_dict() for b in self.changed_regions or ()],
                 unmarked_regions=[b.to_dict() for b in self.unmarked_regions or ()],
+                detail_regions=[b.to_dict() for b in self.detail_regions or ()],
                 matching_share=self.matching_share,
                 filter=self.look.to_dict() if self.look is not None else None,
             )

@@ -24,7 +24,7 @@ from realmark.fingerprint.grid import (
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark.codec import Reading, orient
-from realmark.watermark.presence import Presence, lost_regions
+from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions
 
 from . import appearance, decide
 from .context import Context
@@ -68,8 +68,9 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
 def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) -> PhotoContent:
     """The submitted photo (turned back as signed) against the signed one: file hash,
     global fingerprint, and where they differ: the 32x32 grid's cells
-    (realmark.fingerprint.grid) and the blocks where the mark is gone
-    (realmark.watermark.presence)."""
+    (realmark.fingerprint.grid) and the blocks where the mark or the fine detail is
+    gone (realmark.watermark.presence), each judged against how much the copy's filter
+    scaled detail there (`scaled`, grid.contrast)."""
     exact = hashlib.sha256(data).hexdigest() == manifest.media.sha256
     base = PhotoContent(exact, manifest.fingerprint_alg, COPY_DISTANCE)
     if exact or manifest.fingerprint_alg != FINGERPRINT_ALG or manifest.fingerprint_grid is None:
@@ -80,7 +81,9 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
     differences = cell_differences(signed, copy)
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
-    unmarked = _unmarked(rgb, manifest, reading, contrast(signed, copy))
+    scaled = contrast(signed, copy)
+    unmarked = _unmarked(rgb, manifest, reading, scaled)
+    redrawn = _redrawn(rgb, manifest, scaled)
     return PhotoContent(
         exact,
         manifest.fingerprint_alg,
@@ -88,8 +91,9 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
         fingerprint_distance=distance,
         max_cell_difference=round(float(differences.max()), 1),
         cell_threshold=MAX_CELL_DIFFERENCE,
-        changed_regions=tuple(changed + unmarked),
+        changed_regions=tuple(changed + unmarked + redrawn),
         unmarked_regions=tuple(unmarked),
+        detail_regions=tuple(redrawn),
         matching_share=round(matching_share(signed, copy), 2),
         look=look(
             signed, copy, (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
@@ -97,11 +101,21 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
     )
 
 
-def _unmarked(rgb: np.ndarray, manifest: Manifest, reading: Reading, detail: np.ndarray) -> list[Box]:
+def _redrawn(rgb: np.ndarray, manifest: Manifest, scaled: np.ndarray) -> list[Box]:
+    """Where the copy lost the signed picture's fine detail or gained detail where it had
+    little (none when the manifest predates detail maps)."""
+    if manifest.fingerprint_detail is None:
+        return []
+    width, height = manifest.media.width, manifest.media.height
+    signed = Detail.decode(manifest.fingerprint_detail, width, height)
+    return detail_regions(signed, Detail.measure(rgb), width, height, scaled)
+
+
+def _unmarked(rgb: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray) -> list[Box]:
     """Where the signed picture carried its mark and this copy does not (none when the
     manifest predates presence maps)."""
     if manifest.watermark_presence is None or reading.wm_id is None:
         return []
     width, height = manifest.media.width, manifest.media.height
     signed = Presence.decode(manifest.watermark_presence, width, height)
-    return lost_regions(signed, Presence.measure(rgb, reading.wm_id, reading.offset), width, height, detail)
+    return lost_regions(signed, Presence.measure(rgb, reading.wm_id, reading.offset), width, height, scaled)

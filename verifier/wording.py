@@ -215,7 +215,9 @@ def sentence(verdict: str, reasons: list[str], params: dict, lang: str = DEFAULT
 
 
 def _seconds(x: float) -> str:
-    return f"{x:.1f}"
+    # An offset known to a quarter frame can put the original's first moment a hair
+    # before zero; its timeline starts at 0.0, and "-0.0" reads as an error.
+    return f"{max(0.0, x):.1f}"
 
 
 def params(v) -> dict:

@@ -100,6 +100,7 @@ class Manifest:
     fingerprint_variants: dict[str, str] = field(default_factory=dict)  # photos: crop window name -> fingerprint hex
     colourfulness: int | None = None  # photos: realmark.fingerprint.grid.colourfulness of the published picture
     watermark_presence: str | None = None  # photos: the published picture's realmark.watermark.presence map
+    fingerprint_detail: str | None = None  # photos: its detail map (realmark.watermark.presence.Detail)
     sound: str | None = None  # videos with sound: realmark.fingerprint.audio.SoundPrint.encode()
     c2pa_label: str | None = None  # the Content Credentials embedded in the published file
     c2pa_sha256: str | None = None  # SHA-256 of that C2PA manifest store (the stored sidecar)
@@ -123,6 +124,7 @@ class Manifest:
                 **({"grid": self.fingerprint_grid} if not self.media.is_video else {}),
                 **({"variants": dict(self.fingerprint_variants)} if self.fingerprint_variants else {}),
                 **({"colourfulness": self.colourfulness} if self.colourfulness is not None else {}),
+                **({"detail": self.fingerprint_detail} if self.fingerprint_detail is not None else {}),
             },
             "watermark": {
                 "codec": self.watermark_codec,
@@ -163,6 +165,18 @@ def _fields(obj, names: set[str], where: str) -> dict:
     if extra:
         raise InvalidManifest(f"{where} has unknown field(s): {', '.join(sorted(extra))}")
     return obj
+
+
+def _block_map(obj: dict, key: str, where: str, media: dict) -> str:
+    """A photo's per-block map (realmark.watermark.presence): base64url, one byte a block."""
+    rows, cols = presence_blocks(
+        _int(media["width"], "media.width", 1, 1_000_000), _int(media["height"], "media.height", 1, 1_000_000)
+    )
+    chars = -(-rows * cols * 4 // 3)
+    value = _text(obj[key], where, chars, _B64URL)
+    if len(value) != chars:
+        raise InvalidManifest(f"{where} must hold {rows}x{cols} blocks")
+    return value
 
 
 def _text(value, where: str, limit: int = 500, pattern: re.Pattern | None = None) -> str:
@@ -247,7 +261,9 @@ def parse_manifest(data: bytes) -> Manifest:
         if media["rotation"] not in (0, 90, 180, 270):
             raise InvalidManifest("media.rotation must be 0, 90, 180 or 270")
     fp_obj = top["fingerprint"]
-    optional = {"variants", "colourfulness"} & (fp_obj.keys() if not video and isinstance(fp_obj, dict) else set())
+    optional = {"variants", "colourfulness", "detail"} & (
+        fp_obj.keys() if not video and isinstance(fp_obj, dict) else set()
+    )
     fp = _fields(fp_obj, {"alg", "hash", "quality"} | (set() if video else {"grid"}) | optional, "fingerprint")
     variants = {}
     if "variants" in optional:
@@ -275,17 +291,10 @@ def parse_manifest(data: bytes) -> Manifest:
             raise InvalidManifest(f"sound.frames is malformed ({exc})") from None
     wm_obj = top["watermark"]
     wm = _fields(wm_obj, {"codec", "version", "id"} | ({"presence"} & _keys(wm_obj)), "watermark")
-    presence = None
-    if "presence" in wm:
-        if video:
-            raise InvalidManifest("watermark.presence is for photos")
-        rows, cols = presence_blocks(
-            _int(media["width"], "media.width", 1, 1_000_000), _int(media["height"], "media.height", 1, 1_000_000)
-        )
-        chars = -(-rows * cols * 4 // 3)
-        presence = _text(wm["presence"], "watermark.presence", chars, _B64URL)
-        if len(presence) != chars:
-            raise InvalidManifest(f"watermark.presence must hold {rows}x{cols} blocks")
+    if "presence" in wm and video:
+        raise InvalidManifest("watermark.presence is for photos")
+    presence = _block_map(wm, "presence", "watermark.presence", media) if "presence" in wm else None
+    detail = _block_map(fp, "detail", "fingerprint.detail", media) if "detail" in fp else None
     sig = _fields(top["signature"], {"alg", "value"}, "signature")
     if sig["alg"] != "Ed25519":
         raise InvalidManifest("signature.alg must be Ed25519")
@@ -318,6 +327,7 @@ def parse_manifest(data: bytes) -> Manifest:
         sound=sound,
         fingerprint_variants=variants,
         watermark_presence=presence,
+        fingerprint_detail=detail,
         colourfulness=_int(fp["colourfulness"], "fingerprint.colourfulness", 0, 255) if "colourfulness" in fp else None,
         c2pa_label=c2pa_label,
         c2pa_sha256=c2pa_sha256,
