@@ -49,6 +49,7 @@ CLIP_REENCODES = {
 }
 CLIP_SUFFIX = {"vp9_crf34": ".webm"}
 EDITS_PER_PHOTO = 2  # each local edit twice per photo, at its own size and place
+REPOSTED_SCALE = 0.5
 
 
 def _encoded(fmt: str, quality: int):
@@ -58,6 +59,12 @@ def _encoded(fmt: str, quality: int):
         return out.getvalue()
 
     return copy
+
+
+def _reposted(rgb: np.ndarray) -> bytes:
+    """An edit as a platform re-posts it: halved and re-encoded (boxes stay in the signed
+    picture's pixels)."""
+    return _encoded("JPEG", 75)(attacks.scale(rgb, REPOSTED_SCALE))
 
 
 # Genuine copies of a photo: authentic, and no region called changed.
@@ -140,19 +147,25 @@ def _photo_job(args) -> dict:
                 "invented": len(regions),
             }
         for name, edit in attacks.PHOTO_EDITS.items():
-            rows[f"edit_{name}"] = []
+            rows[f"edit_{name}"], rows[f"edit_{name}_reposted"] = [], []
             for _ in range(EDITS_PER_PHOTO):
                 edited, box = edit(published, rng, other)
-                result = check(edited)
-                regions = getattr(result.evidence.content, "changed_regions", None) or ()
-                whole = result.verdict.value in ("altered", "forged") and not regions  # the picture as a whole changed
-                rows[f"edit_{name}"].append(
-                    {
-                        "verdict": result.verdict.value,
-                        "ok": result.verdict.value in ("altered", "forged") and (whole or _box_overlaps(regions, box)),
-                        "passed": result.verdict.value in PASSING,
-                    }
-                )
+                # As saved by the editor (JPEG q90), and as a platform re-posts it: halved, q75.
+                for row, data in (
+                    (f"edit_{name}", _jpeg(edited)),
+                    (f"edit_{name}_reposted", _reposted(edited)),
+                ):
+                    result = verify(data, store=store, trust=keyring.trust())
+                    regions = getattr(result.evidence.content, "changed_regions", None) or ()
+                    caught = result.verdict.value in ("altered", "forged")
+                    whole = caught and not regions  # the picture as a whole changed
+                    rows[row].append(
+                        {
+                            "verdict": result.verdict.value,
+                            "ok": caught and (whole or _box_overlaps(regions, box)),
+                            "passed": result.verdict.value in PASSING,
+                        }
+                    )
     return rows
 
 
