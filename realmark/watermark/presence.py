@@ -107,17 +107,12 @@ class Presence:
 
     def encode(self) -> str:
         """base64url (unpadded) of the int8 map, row by row."""
-        stored = np.clip(np.rint(self.z * Z_STEP), -128, 127).astype(np.int8)
-        return base64.urlsafe_b64encode(stored.tobytes()).rstrip(b"=").decode()
+        return _to_text(self.z * Z_STEP)
 
     @classmethod
     def decode(cls, value: str, width: int, height: int) -> Presence:
         """The map stored for a width x height picture (ValueError when it does not fit)."""
-        shape = blocks_of(width, height)
-        raw = np.frombuffer(base64.urlsafe_b64decode(value + "=="), np.int8)
-        if raw.size != shape[0] * shape[1]:
-            raise ValueError(f"a presence map of {raw.size} blocks, not {shape[0]}x{shape[1]}")
-        return cls(raw.reshape(shape).astype(np.float32) / Z_STEP)
+        return cls(_from_text(value, width, height, "presence") / Z_STEP)
 
 
 class Detail:
@@ -136,17 +131,28 @@ class Detail:
 
     def encode(self) -> str:
         """base64url (unpadded) of the int8 map of log2(rms) * DETAIL_STEP, row by row."""
-        stored = np.clip(np.rint(np.log2(np.maximum(self.rms, 2.0**-7)) * DETAIL_STEP), -128, 127).astype(np.int8)
-        return base64.urlsafe_b64encode(stored.tobytes()).rstrip(b"=").decode()
+        return _to_text(np.log2(np.maximum(self.rms, 2.0**-7)) * DETAIL_STEP)
 
     @classmethod
     def decode(cls, value: str, width: int, height: int) -> Detail:
         """The map stored for a width x height picture (ValueError when it does not fit)."""
-        shape = blocks_of(width, height)
-        raw = np.frombuffer(base64.urlsafe_b64decode(value + "=="), np.int8)
-        if raw.size != shape[0] * shape[1]:
-            raise ValueError(f"a detail map of {raw.size} blocks, not {shape[0]}x{shape[1]}")
-        return cls(np.exp2(raw.reshape(shape).astype(np.float32) / DETAIL_STEP))
+        return cls(np.exp2(_from_text(value, width, height, "detail") / DETAIL_STEP))
+
+
+def _to_text(scaled: np.ndarray) -> str:
+    """base64url (unpadded) of a map rounded to int8, row by row."""
+    stored = np.clip(np.rint(scaled), -128, 127).astype(np.int8)
+    return base64.urlsafe_b64encode(stored.tobytes()).rstrip(b"=").decode()
+
+
+def _from_text(value: str, width: int, height: int, what: str) -> np.ndarray:
+    """The float32 map _to_text stored for a width x height picture (ValueError when it
+    does not fit)."""
+    shape = blocks_of(width, height)
+    raw = np.frombuffer(base64.urlsafe_b64decode(value + "=="), np.int8)
+    if raw.size != shape[0] * shape[1]:
+        raise ValueError(f"a {what} map of {raw.size} blocks, not {shape[0]}x{shape[1]}")
+    return raw.reshape(shape).astype(np.float32)
 
 
 def _working(rgb: np.ndarray) -> np.ndarray:
