@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from realmark.deployment import Deployment
@@ -19,6 +17,8 @@ from realmark.settings import Settings
 from signer import EncoderSettings, Signer
 from verifier import Verification, Verifier
 
+from . import batch
+from .output import sign_to
 from .progress import ProgressBar
 
 EXIT_BAD_INPUT = 2
@@ -61,35 +61,54 @@ def cmd_keys_revoke(args, deployment: Deployment) -> int:
 
 
 def cmd_sign(args, deployment: Deployment) -> int:
-    source, out = Path(args.file), Path(args.output)
-    if out.resolve() == source.resolve():
-        raise RealmarkError("the output must not overwrite the input")
-    # Prove the output can be written *before* anything is stored.
-    try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".part")
-        os.fchmod(fd, 0o644)  # a published file: readable like any other
-        os.close(fd)
-    except OSError as exc:
-        raise RealmarkError(f"{args.output}: cannot write there ({exc.strerror})") from None
+    encoder = EncoderSettings(crf=args.crf, preset=args.preset)
+    if args.out_dir is not None:
+        return _sign_batch(args, deployment, encoder)
+    if len(args.files) != 1 or Path(args.files[0]).is_dir() or args.output is None or args.metadata:
+        raise RealmarkError("one file signs with -o OUTPUT; several files or a folder with --out-dir DIR")
+    if args.title is None or not args.artist:
+        raise RealmarkError("signing needs --title and --artist")
     bar = ProgressBar("signing", not args.json)
     try:
         key = deployment.keyring.signing_key(args.agency)
         # No index here: this process ends now, and the next one's index syncs from the store.
-        signer = Signer(deployment.store, key, encoder=EncoderSettings(crf=args.crf, preset=args.preset))
-        result = signer.sign(source, Path(tmp), title=args.title, artists=args.artist, progress=bar)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        signer = Signer(deployment.store, key, encoder=encoder)
+        result = sign_to(signer, Path(args.files[0]), Path(args.output), args.title, args.artist, bar)
     finally:
         bar.done()
     m = result.manifest
     _emit(
         args,
-        {"manifest_id": m.manifest_id, "created": result.created, "output": str(out), "manifest": m.to_dict()},
+        {"manifest_id": m.manifest_id, "created": result.created, "output": args.output, "manifest": m.to_dict()},
         m.manifest_id if result.created else f"{m.manifest_id} (already signed; same manifest)",
     )
     return 0
+
+
+def _sign_batch(args, deployment: Deployment, encoder: EncoderSettings) -> int:
+    """Many files or folders into --out-dir (cli/batch.py): one line per file, exit 2 if
+    any failed."""
+    if args.output is not None:
+        raise RealmarkError("give -o for one file, or --out-dir for a batch, not both")
+    todo = batch.items(args.files, args.title, args.artist, args.metadata)
+    deployment.keyring.signing_key(args.agency)  # no key, or several agencies: say so before starting
+    bar = ProgressBar(f"signing {len(todo)} files", not args.json)
+    try:
+        failed = batch.run(
+            todo,
+            Path(args.out_dir),
+            settings=deployment.settings,
+            agency=args.agency,
+            encoder=encoder,
+            jobs=args.jobs or batch.default_jobs(),
+            progress=bar,
+            emit=batch.print_line(args.json),
+        )
+    finally:
+        bar.done()
+    if failed:
+        print(f"realmark: {failed} of {len(todo)} files were not signed", file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
 
 
 def _describe(result: Verification) -> str:
@@ -168,11 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("sign", help="watermark and sign an official photo or video")
-    p.add_argument("file", metavar="FILE", help="JPEG, PNG, WebP, MP4, MOV, WebM or MKV")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--title", required=True)
-    p.add_argument("--artist", action="append", required=True, help="repeat for each artist")
+    p = sub.add_parser("sign", help="watermark and sign official photos and videos")
+    p.add_argument("files", nargs="+", metavar="FILE", help="JPEG, PNG, WebP, MP4, MOV, WebM or MKV; or a folder")
+    p.add_argument("-o", "--output", help="the signed file (one input)")
+    p.add_argument("--out-dir", help="sign a batch: each input to its name (or path in its folder) here")
+    p.add_argument("--title", help="the title (of every file in a batch)")
+    p.add_argument("--artist", action="append", help="repeat for each artist")
+    p.add_argument(
+        "--metadata", help="a batch's details per file: CSV (file,title,artist; artists split by ;) or JSON lines"
+    )
+    p.add_argument("--jobs", type=int, default=0, help="a batch's worker processes (default: one per core)")
     p.add_argument("--agency", help="needed only when several agencies have keys here")
     p.add_argument("--crf", type=int, default=18, help="videos: x264 CRF (default 18, visually lossless)")
     p.add_argument("--preset", default="medium", help="videos: x264 preset (default medium)")

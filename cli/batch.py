@@ -1,0 +1,197 @@
+"""`realmark sign` on many files at once: a publishing workflow's release of 50-500 photos
+and clips (issue 15).
+
+The inputs are files and folders (a folder's signable files, in its subfolders too). Each
+is signed to the same relative path under `--out-dir` (a WebM becomes Matroska: H.264 is
+not allowed in WebM), with one `--title` and `--artist` for all or a metadata file with a
+row per file. Files are signed in parallel by worker processes, one per core by default.
+
+A file that fails is reported and the batch goes on. Run again after an interruption and
+what was signed is not signed again: signing is idempotent (the same input and key find
+their stored manifest, and the published file is copied back from the store)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from realmark.errors import RealmarkError
+
+from .output import sign_to
+
+SIGNABLE = {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".m4v", ".webm", ".mkv"}
+RENAMED = {".webm": ".mkv"}  # the signed file's container differs (signer.video.output_container)
+METADATA_COLUMNS = ("file", "title", "artist")  # CSV: artists separated by ";"
+
+
+@dataclass(frozen=True)
+class Item:
+    source: Path
+    name: str  # the path under the output folder, and the metadata file's key
+    title: str
+    artists: tuple[str, ...]
+
+
+def items(paths: Iterable[str], title: str | None, artists: list[str] | None, metadata: str | None) -> list[Item]:
+    """What to sign, with its details. Raises RealmarkError for a batch that cannot start
+    (nothing to sign, details missing or given twice, two files to one output)."""
+    if metadata is not None and (title is not None or artists):
+        raise RealmarkError("give either --metadata or --title and --artist, not both")
+    if metadata is None and (title is None or not artists):
+        raise RealmarkError("a batch needs --title and --artist for all its files, or --metadata with a row per file")
+    found = list(_inputs(paths))
+    if not found:
+        raise RealmarkError("no photos or videos to sign there")
+    names = [name for _, name in found]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise RealmarkError(f"two inputs would be written to the same output: {', '.join(twice[:5])}")
+    rows = _metadata(Path(metadata)) if metadata is not None else {}
+    out = []
+    for source, name in found:
+        if metadata is None:
+            out.append(Item(source, name, title, tuple(artists)))
+        elif name in rows:
+            out.append(Item(source, name, *rows[name]))
+        else:
+            raise RealmarkError(f"the metadata file has no row for {name}")
+    return out
+
+
+def _inputs(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                relative = found.relative_to(path)
+                hidden = any(part.startswith(".") for part in relative.parts)
+                if found.is_file() and not hidden and found.suffix.lower() in SIGNABLE:
+                    yield found, _output_name(relative.as_posix())
+        elif path.is_file():
+            yield path, _output_name(path.name)
+        else:
+            raise RealmarkError(f"{given}: no such file or folder")
+
+
+def _output_name(name: str) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    renamed = RENAMED.get(f"{dot}{suffix}".lower())
+    return f"{stem}{renamed}" if renamed else name
+
+
+def _metadata(path: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Output name -> (title, artists), from CSV (columns file, title, artist) or JSON lines
+    ({"file", "title", "artists"})."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RealmarkError(f"{path}: cannot read the metadata file ({exc})") from None
+    rows: dict[str, tuple[str, tuple[str, ...]]] = {}
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                file, title, artists = row["file"], row["title"], row["artists"]
+            except (ValueError, KeyError, TypeError):
+                raise RealmarkError(f"{path}:{number}: expected a JSON object with file, title and artists") from None
+            if not isinstance(artists, list):
+                raise RealmarkError(f"{path}:{number}: artists must be a list")
+            _add(rows, path, number, file, title, artists)
+    else:
+        reader = csv.DictReader(text.splitlines())
+        if reader.fieldnames is None or not set(METADATA_COLUMNS) <= set(reader.fieldnames):
+            raise RealmarkError(f"{path}: a CSV metadata file needs the columns {', '.join(METADATA_COLUMNS)}")
+        for number, row in enumerate(reader, 2):
+            _add(rows, path, number, row["file"], row["title"], (row["artist"] or "").split(";"))
+    return rows
+
+
+def _add(rows: dict, path: Path, number: int, file, title, artists) -> None:
+    if not isinstance(file, str) or not isinstance(title, str) or not all(isinstance(a, str) for a in artists):
+        raise RealmarkError(f"{path}:{number}: file, title and artists must be text")
+    name = _output_name(file.strip())
+    if name in rows:
+        raise RealmarkError(f"{path}:{number}: a second row for {file}")
+    rows[name] = (title, tuple(a.strip() for a in artists if a.strip()))
+
+
+# --- signing, in worker processes --------------------------------------------------------
+
+_signer = None  # each worker's Signer, made once by _start
+
+
+def _start(settings, agency: str | None, encoder) -> None:
+    global _signer
+    from realmark.deployment import Deployment
+    from signer import Signer
+
+    deployment = Deployment(settings)
+    _signer = Signer(deployment.store, deployment.keyring.signing_key(agency), encoder=encoder)
+
+
+def _sign_one(item: Item, out_dir: Path) -> dict:
+    line = {"file": str(item.source), "output": str(out_dir / item.name)}
+    try:
+        output = out_dir / item.name
+        output.parent.mkdir(parents=True, exist_ok=True)
+        result = sign_to(_signer, item.source, output, item.title, item.artists)
+    except RealmarkError as exc:
+        return line | {"ok": False, "error": str(exc)}
+    except Exception as exc:  # one file's bug must not end the batch; reported like any failure
+        return line | {"ok": False, "error": f"unexpected {type(exc).__name__}: {exc}"}
+    return line | {"ok": True, "manifest_id": result.manifest.manifest_id, "created": result.created}
+
+
+def run(batch: list[Item], out_dir: Path, *, settings, agency, encoder, jobs: int, progress, emit) -> int:
+    """Sign every item, `jobs` at a time; emit(line) per file as it ends. Returns the
+    number of files that failed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failed = done = 0
+    # Spawned, not forked: a worker starts clean of the caller's threads and open files.
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(jobs, len(batch))),
+        mp_context=get_context("spawn"),
+        initializer=_start,
+        initargs=(settings, agency, encoder),
+    ) as pool:
+        pending = {pool.submit(_sign_one, item, out_dir) for item in batch}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    line = future.result()
+                    failed += not line["ok"]
+                    done += 1
+                    emit(line)
+                    progress(done / len(batch))
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return failed
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def describe(line: dict) -> str:
+    if not line["ok"]:
+        return f"FAILED {line['file']}: {line['error']}"
+    again = "" if line["created"] else " (already signed; same manifest)"
+    return f"{line['manifest_id']}  {line['output']}{again}"
+
+
+def print_line(as_json: bool):
+    def emit(line: dict) -> None:
+        print(json.dumps(line, ensure_ascii=False) if as_json else describe(line), flush=True)
+
+    return emit

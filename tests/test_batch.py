@@ -1,0 +1,108 @@
+"""`realmark sign` on a folder or many files (issue 15's batch signing): signed in
+parallel worker processes, one JSON line per file, a failing file reported while the
+batch goes on, and a second run that signs nothing again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from bench import attacks
+from bench.samples import photos, videos
+
+
+@pytest.fixture
+def release(tmp_path):
+    """A release folder: three photos (one in a subfolder), a short clip, a damaged JPEG,
+    and files that are not the agency's media (a hidden file, notes)."""
+    folder = tmp_path / "release"
+    (folder / "teaser").mkdir(parents=True)
+    for name, where in (("astronaut", "a.png"), ("coffee", "b.jpg"), ("chelsea", "teaser/c.png")):
+        Image.fromarray(photos.fit(photos.real(name), 640, 480)).save(folder / where)
+    frames = [photos.fit(rgb, 480, 270) for _, rgb in attacks._video_frames(videos.real(videos.BUNNY), 0, 1)]
+    attacks.write_clip(frames, folder / "teaser" / "clip.mp4", 25, crf=20)
+    (folder / "broken.jpg").write_bytes((folder / "b.jpg").read_bytes()[:300])
+    (folder / ".DS_Store").write_bytes(b"\0" * 64)
+    (folder / "notes.txt").write_text("captions for the release")
+    return folder
+
+
+def _lines(out: str) -> dict[str, dict]:
+    return {json.loads(line)["file"].rsplit("release/", 1)[1]: json.loads(line) for line in out.splitlines()}
+
+
+def test_a_folder_is_signed_in_parallel_a_failure_reported_and_a_rerun_signs_nothing_again(agency_cli, release):
+    out_dir = release.parent / "signed"
+    argv = ("sign", release, "--out-dir", out_dir, "--title", "Comeback", "--artist", "IVE", "--jobs", "2", "--json")
+    code, out, err = agency_cli(*argv)
+    assert code == 2 and "1 of 5 files were not signed" in err
+    lines = _lines(out)
+    assert sorted(lines) == ["a.png", "b.jpg", "broken.jpg", "teaser/c.png", "teaser/clip.mp4"]
+    assert not lines["broken.jpg"]["ok"] and "damaged" in lines["broken.jpg"]["error"]
+    signed = {name: line for name, line in lines.items() if line["ok"]}
+    assert all(line["created"] for line in signed.values())
+    assert len({line["manifest_id"] for line in signed.values()}) == 4
+    assert sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()) == [
+        "a.png",
+        "b.jpg",
+        "teaser/c.png",
+        "teaser/clip.mp4",
+    ]
+    for name in ("b.jpg", "teaser/clip.mp4"):
+        code, body = agency_cli.json("verify", out_dir / name)
+        assert (code, body["verdict"], body["manifest"]["title"]) == (0, "authentic", "Comeback")
+        assert body["manifest"]["manifest_id"] == signed[name]["manifest_id"]
+
+    published = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    stored = agency_cli.stored_files()
+    code, out, _ = agency_cli(*argv)  # after an interruption, the same command again
+    again = _lines(out)
+    assert code == 2
+    for name, line in signed.items():
+        assert (again[name]["manifest_id"], again[name]["created"]) == (line["manifest_id"], False)
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == published
+    assert agency_cli.stored_files() == stored
+
+
+def test_per_file_details_come_from_a_metadata_file(agency_cli, release, tmp_path):
+    (release / "broken.jpg").unlink()
+    (release / "teaser" / "clip.mp4").unlink()
+    sheet = tmp_path / "release.csv"
+    sheet.write_text(
+        "file,title,artist\na.png,Concept photo 1,IVE\nb.jpg,Concept photo 2,Wonyoung;Yujin\nteaser/c.png,Teaser,IVE\n"
+    )
+    code, out, err = agency_cli("sign", release, "--out-dir", tmp_path / "out", "--metadata", sheet, "--json")
+    assert code == 0, err
+    titles = {}
+    for name in ("a.png", "b.jpg", "teaser/c.png"):
+        _, body = agency_cli.json("verify", tmp_path / "out" / name)
+        titles[name] = (body["manifest"]["title"], body["manifest"]["artists"])
+    assert titles == {
+        "a.png": ("Concept photo 1", ["IVE"]),
+        "b.jpg": ("Concept photo 2", ["Wonyoung", "Yujin"]),
+        "teaser/c.png": ("Teaser", ["IVE"]),
+    }
+
+    lines = tmp_path / "more.jsonl"
+    lines.write_text(json.dumps({"file": "a.png", "title": "Concept photo 1", "artists": ["IVE"]}) + "\n")
+    code, _, err = agency_cli("sign", release, "--out-dir", tmp_path / "out2", "--metadata", lines)
+    assert code == 2 and "the metadata file has no row for b.jpg" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--title", "T", "--artist", "A"), "several files or a folder with --out-dir"),
+        (("--out-dir", "{out}"), "needs --title and --artist for all its files, or --metadata"),
+        (("--out-dir", "{out}", "--title", "T", "--artist", "A", "--metadata", "x.csv"), "not both"),
+    ],
+    ids=["folder_without_out_dir", "no_details", "details_twice"],
+)
+def test_a_batch_that_cannot_start_stores_nothing(agency_cli, release, tmp_path, argv, message):
+    argv = [a.format(out=tmp_path / "out") for a in argv]
+    code, _, err = agency_cli("sign", release, *argv)
+    assert code == 2 and message in err
+    assert agency_cli.stored_files() == {}
+    assert not (tmp_path / "out").exists()
