@@ -37,6 +37,8 @@ ENV = (
     "REALMARK_S3_REGION",
     "REALMARK_MAX_UPLOAD_MB",
     "REALMARK_HEAVY_SLOTS",
+    "REALMARK_HEAVY_QUEUE",
+    "REALMARK_HEAVY_WAIT_SECONDS",
     "REALMARK_VERIFY_PER_MINUTE",
     "REALMARK_PUBLIC_URL",
     "REALMARK_INDEX_SYNC_SECONDS",
@@ -78,6 +80,9 @@ class Settings:
     s3_region: str = "us-east-1"
     max_upload_bytes: int = 200 * 1024 * 1024
     heavy_slots: int = 2
+    # Requests that may wait for a heavy slot, and for how long, before 503.
+    heavy_queue: int = 32
+    heavy_wait_seconds: int = 20
     verify_per_minute: int = 30
     public_url: str | None = None
     index_sync_seconds: int = 30
@@ -100,6 +105,8 @@ class Settings:
             s3_region=env.get("REALMARK_S3_REGION") or "us-east-1",
             max_upload_bytes=_int(env, "REALMARK_MAX_UPLOAD_MB", 200, 1) * 1024 * 1024,
             heavy_slots=_int(env, "REALMARK_HEAVY_SLOTS", 2, 1),
+            heavy_queue=_int(env, "REALMARK_HEAVY_QUEUE", 32, 0),
+            heavy_wait_seconds=_int(env, "REALMARK_HEAVY_WAIT_SECONDS", 20, 0),
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),

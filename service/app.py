@@ -74,7 +74,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     app.state.services = Services(
         deployment=deployment,
         verifier=Verifier(deployment.store, deployment.trust, deployment.index, readers or extract),
-        heavy=HeavyWork(settings.heavy_slots),
+        heavy=HeavyWork(settings.heavy_slots, settings.heavy_queue, settings.heavy_wait_seconds),
         verify_rate=RateLimit(settings.verify_per_minute),
         jobs=Jobs(settings.heavy_slots),
     )

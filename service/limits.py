@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
+
+import anyio
 
 
 class Busy(Exception):
@@ -20,22 +22,52 @@ class RateLimited(Exception):
 
 
 class HeavyWork:
-    """At most `slots` sign/verify computations at once. Refuses rather than queues:
-    a client told "503, retry in 5 s" is better off than one whose request times out."""
+    """At most `slots` sign/verify computations at once; up to `queue` more requests wait
+    for a slot, each for at most `wait_seconds`. Past the queue's bound, or past the wait,
+    503: a client told "busy, retry in 5 s" is better off than one whose request times
+    out, but a short burst (eight fans at once against two slots) should simply wait its
+    turn, not be refused.
 
-    def __init__(self, slots: int):
+    Waiting polls (POLL_SECONDS) instead of blocking: requests are served on the event
+    loop, and a slot is given back from whichever thread ran the work (a signing job's
+    too). A waiter cancelled (the client left) holds nothing."""
+
+    POLL_SECONDS = 0.01
+
+    def __init__(self, slots: int, queue: int = 0, wait_seconds: float = 0.0):
         self._slots = threading.BoundedSemaphore(slots)
+        self.queue, self.wait_seconds = queue, wait_seconds
+        self._waiting = 0
+        self._lock = threading.Lock()
 
-    def acquire(self) -> None:
-        if not self._slots.acquire(blocking=False):
-            raise Busy()
+    async def acquire(self) -> None:
+        """A slot, now or after a bounded wait; Busy when there is none."""
+        if self._slots.acquire(blocking=False):
+            return
+        with self._lock:
+            if self._waiting >= self.queue:
+                raise Busy()
+            self._waiting += 1
+        try:
+            deadline = time.monotonic() + self.wait_seconds
+            while not self._slots.acquire(blocking=False):
+                if time.monotonic() >= deadline:
+                    raise Busy()
+                await anyio.sleep(self.POLL_SECONDS)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def release(self) -> None:
         self._slots.release()
 
-    @contextmanager
-    def slot(self):
-        self.acquire()
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    @asynccontextmanager
+    async def slot(self):
+        await self.acquire()
         try:
             yield
         finally:

@@ -7,8 +7,10 @@ import hashlib
 import json
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -192,16 +194,52 @@ def test_verify_rate_limit_per_client(settings):
         assert int(r.headers["retry-after"]) >= 1 and "too many" in r.json()["error"]
 
 
+def _service(settings, **changes) -> TestClient:
+    return TestClient(create_app(Deployment(Settings(**{**settings.__dict__, **changes}))))
+
+
 def test_saturated_service_answers_503_with_retry_after(settings):
-    with TestClient(create_app(Deployment(Settings(**{**settings.__dict__, "heavy_slots": 1})))) as c:
+    with _service(settings, heavy_slots=1, heavy_queue=0) as c:
         heavy = c.app.state.services.heavy
-        heavy.acquire()  # a long job holds the only slot
+        anyio.run(heavy.acquire)  # a long job holds the only slot, and no request may wait
         try:
             r = _verify(c, _photo("coffee", (640, 480)))
             assert r.status_code == 503 and r.headers["retry-after"] == "5"
         finally:
             heavy.release()
         assert _verify(c, _photo("coffee", (640, 480))).status_code == 200
+
+
+def test_a_burst_waits_its_turn_in_a_bounded_queue(settings):
+    """Requests beyond the slots wait (up to REALMARK_HEAVY_QUEUE of them, each up to
+    REALMARK_HEAVY_WAIT_SECONDS) and are answered when a slot frees; past the queue's
+    bound, or past the wait, 503 with Retry-After."""
+    data = _photo("coffee", (640, 480))
+    with _service(settings, heavy_slots=1, heavy_queue=1, heavy_wait_seconds=30) as c:
+        heavy = c.app.state.services.heavy
+        anyio.run(heavy.acquire)  # the only slot is taken
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(_verify, c, data)
+            deadline = time.monotonic() + 10
+            while heavy.waiting < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert heavy.waiting == 1
+            assert _verify(c, data).status_code == 503  # the queue (1) is full: refused at once
+            assert not waiting.done()
+            heavy.release()  # the slot frees: the waiting request is served
+            assert waiting.result(timeout=60).status_code == 200
+        assert heavy.waiting == 0
+    with _service(settings, heavy_slots=1, heavy_queue=4, heavy_wait_seconds=1) as c:
+        heavy = c.app.state.services.heavy
+        anyio.run(heavy.acquire)
+        try:
+            started = time.monotonic()
+            r = _verify(c, data)
+            assert r.status_code == 503 and r.headers["retry-after"] == "5"
+            assert 1.0 <= time.monotonic() - started < 10  # waited its bound, then refused
+        finally:
+            heavy.release()
+        assert heavy.waiting == 0 and _verify(c, data).status_code == 200
 
 
 def test_temporary_files_are_always_removed(client, tokens, tmp_path):

@@ -56,7 +56,7 @@ async def sign_upload(request: Request, token_agency: AgencyDep, svc: ServicesDe
         raise HTTPException(403, f"this token signs for {token_agency}, not for {agency}")
     signer = svc.signer(token_agency)
     if media_of(file).kind is Kind.PHOTO:
-        with svc.heavy.slot():
+        async with svc.heavy.slot():
             data = await file.read()
             result = await run_in_threadpool(signer.sign, data, title=title, artists=artists)
         m = result.manifest
@@ -70,7 +70,7 @@ async def sign_upload(request: Request, token_agency: AgencyDep, svc: ServicesDe
     folder = Path(tempfile.mkdtemp(prefix="realmark-job-"))
     try:
         source = await run_in_threadpool(save, file, folder / "upload")
-        svc.heavy.acquire()  # held by the job until it ends; 503 now if saturated
+        await svc.heavy.acquire()  # held by the job until it ends; 503 if none comes
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -96,7 +96,7 @@ async def by_content(
         with open(path, "wb") as out:  # the body limit middleware stops oversized bodies
             async for chunk in request.stream():
                 out.write(chunk)
-        with svc.heavy.slot():
+        async with svc.heavy.slot():
             result = await run_in_threadpool(verifier.verify, path)
     label = result.manifest.c2pa_label if result.manifest else None
     if result.verdict not in (Verdict.AUTHENTIC, Verdict.ALTERED, Verdict.LIKELY_AUTHENTIC) or label is None:

@@ -22,12 +22,12 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 )
 async def verify_upload(svc: ServicesDep, file: UploadFile = File(...)):
     if media_of(file).kind is Kind.PHOTO:
-        with svc.heavy.slot():
+        async with svc.heavy.slot():
             data = await file.read()
             result = await run_in_threadpool(svc.verifier.verify, data)
         return result.to_dict()
     with temp_folder() as folder:  # clips and sound are spooled before they take a slot
         path = await run_in_threadpool(save, file, folder / "upload")
-        with svc.heavy.slot():
+        async with svc.heavy.slot():
             result = await run_in_threadpool(svc.verifier.verify, path)
     return result.to_dict()
