@@ -15,7 +15,7 @@ from realmark.manifest.model import utc_now
 from realmark.media.image import Photo, encode_photo, load_photo, luma8
 from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE
-from realmark.watermark.presence import Detail, Presence
+from realmark.watermark.presence import Detail, Presence, working
 
 from .common import (
     Metadata,
@@ -69,7 +69,7 @@ def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -
 
     def attempt() -> Manifest | None:
         wm_id, (marked, published) = marked_with_fresh_id(records, lambda i: _watermarked(photo, i), "picture")
-        luma = luma8(published.rgb)
+        luma, work = luma8(published.rgb), working(published.rgb)
         published_at = utc_now()
         out = io.BytesIO()
         claim = claim_for(key, meta, manifest_id, wm_id, photo.mime_type, published_at)
@@ -90,8 +90,8 @@ def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -
             grid=grid.encode(grid.grid(luma)),
             variants={name: fp.hex for name, fp in crop_variants(luma).items()},
             colourfulness=grid.colourfulness(published.rgb),
-            presence=Presence.measure(published.rgb, wm_id).encode(),
-            detail=Detail.measure(published.rgb).encode(),
+            presence=Presence.of(work, wm_id).encode(),
+            detail=Detail.of(work).encode(),
         )
 
     def resign(existing: Manifest) -> SignResult:

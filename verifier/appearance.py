@@ -10,7 +10,7 @@ from collections import defaultdict
 import numpy as np
 
 from realmark.fingerprint import MATCH_DISTANCE, orientations
-from realmark.fingerprint.grid import cell_differences, changed_regions, decode, grid
+from realmark.fingerprint.grid import changed_regions, decode, fit, grid
 from realmark.manifest import Manifest
 from realmark.manifest.model import TIMELINE_STEP_S as STEP
 
@@ -48,7 +48,7 @@ def photo(luma: np.ndarray, ctx: Context) -> tuple[AppearanceEvidence, Manifest 
         regions = None
         if whole and manifest.fingerprint_grid and min(luma.shape) >= MIN_COMPARE_SIDE:
             restored = np.ascontiguousarray(np.rot90(luma[:, ::-1] if mirrored else luma, turns))
-            differences = cell_differences(decode(manifest.fingerprint_grid), grid(restored))
+            differences = fit(decode(manifest.fingerprint_grid), grid(restored)).differences()
             regions = tuple(changed_regions(differences, manifest.media.width, manifest.media.height))
         found = PhotoMatch(manifest.manifest_id, match.distance, _how(manifest, match.entry), mirrored, turns, regions)
         return AppearanceEvidence(True, match=found, **base), manifest

@@ -12,19 +12,17 @@ from realmark.fingerprint import COPY_DISTANCE, Fingerprint, fingerprint_luma
 from realmark.fingerprint.grid import (
     MAX_CELL_DIFFERENCE,
     Box,
-    cell_differences,
     changed_regions,
     colourfulness,
-    contrast,
     decode,
+    fit,
     grid,
-    look,
     matching_share,
 )
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark.codec import Reading, orient
-from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions
+from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions, working
 
 from . import appearance, decide
 from .context import Context
@@ -70,7 +68,7 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
     global fingerprint, and where they differ: the 32x32 grid's cells
     (realmark.fingerprint.grid) and the blocks where the mark or the fine detail is
     gone (realmark.watermark.presence), each judged against how much the copy's filter
-    scaled detail there (`scaled`, grid.contrast)."""
+    scaled detail there (`scaled`, grid.Fit.contrast), both maps measured on one working plane (`work`)."""
     exact = hashlib.sha256(data).hexdigest() == manifest.media.sha256
     base = PhotoContent(exact, manifest.fingerprint_alg, COPY_DISTANCE)
     if exact or manifest.fingerprint_alg != FINGERPRINT_ALG or manifest.fingerprint_grid is None:
@@ -78,12 +76,13 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
     luma = luma8(rgb)
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
     signed, copy = decode(manifest.fingerprint_grid), grid(luma)
-    differences = cell_differences(signed, copy)
+    filtered = fit(signed, copy)
+    differences = filtered.differences()
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
-    scaled = contrast(signed, copy)
-    unmarked = _unmarked(rgb, manifest, reading, scaled)
-    redrawn = _redrawn(rgb, manifest, scaled)
+    scaled, work = filtered.contrast(), working(rgb)
+    unmarked = _unmarked(work, manifest, reading, scaled)
+    redrawn = _redrawn(work, manifest, scaled)
     return PhotoContent(
         exact,
         manifest.fingerprint_alg,
@@ -95,27 +94,27 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
         unmarked_regions=tuple(unmarked),
         detail_regions=tuple(redrawn),
         matching_share=round(matching_share(signed, copy), 2),
-        look=look(
-            signed, copy, (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
+        look=filtered.look(
+            (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
         ),
     )
 
 
-def _redrawn(rgb: np.ndarray, manifest: Manifest, scaled: np.ndarray) -> list[Box]:
+def _redrawn(work: np.ndarray, manifest: Manifest, scaled: np.ndarray) -> list[Box]:
     """Where the copy lost the signed picture's fine detail or gained detail where it had
     little (none when the manifest predates detail maps)."""
     if manifest.fingerprint_detail is None:
         return []
     width, height = manifest.media.width, manifest.media.height
     signed = Detail.decode(manifest.fingerprint_detail, width, height)
-    return detail_regions(signed, Detail.measure(rgb), width, height, scaled)
+    return detail_regions(signed, Detail.of(work), width, height, scaled)
 
 
-def _unmarked(rgb: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray) -> list[Box]:
+def _unmarked(work: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray) -> list[Box]:
     """Where the signed picture carried its mark and this copy does not (none when the
     manifest predates presence maps)."""
     if manifest.watermark_presence is None or reading.wm_id is None:
         return []
     width, height = manifest.media.width, manifest.media.height
     signed = Presence.decode(manifest.watermark_presence, width, height)
-    return lost_regions(signed, Presence.measure(rgb, reading.wm_id, reading.offset), width, height, scaled)
+    return lost_regions(signed, Presence.of(work, reading.wm_id, reading.offset), width, height, scaled)

@@ -82,34 +82,48 @@ def fitted(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (curve * gain).reshape(SIZE, SIZE), gain.reshape(SIZE, SIZE)
 
 
-def _tone(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the signed cells' levels, the fitted tone curve at each, the gain field), flat:
-    the filter that fitted() found, with its curve and its gain apart."""
-    _, gain = fitted(signed, copy)
-    a = signed.astype(np.float64).ravel()
-    return a, _isotonic(a, copy.astype(np.float64).ravel() / gain.ravel()), gain.ravel()
-
-
 SLOPE_SPAN = 20.0  # levels either side over which the tone curve's slope is measured
 
 
-def contrast(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
-    """Per cell, how much a filter scaled small changes of brightness there (1: kept):
-    the fitted tone curve's slope at the cell's level times the gain field. A sepia
-    matrix that clips bright areas, or a vignette, takes fine detail (and a watermark)
-    down with it."""
-    a, curve, gain = _tone(signed, copy)
-    order = np.argsort(a, kind="stable")
-    levels, curve = a[order], curve[order]
-    slope = (np.interp(a + SLOPE_SPAN, levels, curve) - np.interp(a - SLOPE_SPAN, levels, curve)) / (2 * SLOPE_SPAN)
-    return (slope * gain).reshape(SIZE, SIZE)
+@dataclass(frozen=True)
+class Fit:
+    """The filter between a signed grid and a copy's, fitted once (fit()): a monotone tone
+    curve times a smooth gain field. Flat arrays, one value per cell."""
+
+    levels: np.ndarray  # the signed cells' levels
+    curve: np.ndarray  # the tone curve at each
+    gain: np.ndarray  # the gain field at each
+    prediction: np.ndarray  # the copy's grid as the filter would make it from the signed grid
+    copy: np.ndarray  # the copy's grid
+
+    def differences(self) -> np.ndarray:
+        """Per-cell distance (levels) of the copy's grid from the filtered signed grid."""
+        return np.abs(self.copy - self.prediction).reshape(SIZE, SIZE)
+
+    def contrast(self) -> np.ndarray:
+        """Per cell, how much the filter scaled small changes of brightness there (1: kept):
+        the tone curve's slope at the cell's level times the gain field. A sepia matrix
+        that clips bright areas, or a vignette, takes fine detail (and a watermark) down
+        with it."""
+        order = np.argsort(self.levels, kind="stable")
+        levels, curve = self.levels[order], self.curve[order]
+        up = np.interp(self.levels + SLOPE_SPAN, levels, curve)
+        down = np.interp(self.levels - SLOPE_SPAN, levels, curve)
+        return ((up - down) / (2 * SLOPE_SPAN) * self.gain).reshape(SIZE, SIZE)
+
+    def look(self, colour: tuple[int, int] | None) -> Filter:
+        """The filter as a whole (colour: the signed and the copy's colourfulness, when the
+        manifest has the first)."""
+        change = colour[1] - colour[0] if colour is not None else None
+        spread = float(self.gain.max() / max(self.gain.min(), 1e-6))
+        return Filter(float(np.abs(self.curve - self.levels).mean()), spread, change)
 
 
-def cell_differences(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
-    """Per-cell distance (levels) of a copy's grid from the signed grid, after the best
-    monotone tone mapping and smooth gain field (a colour filter, a vignette)."""
-    prediction, _ = fitted(signed, copy)
-    return np.abs(copy.astype(np.float64) - prediction)
+def fit(signed: np.ndarray, copy: np.ndarray) -> Fit:
+    """The filter that takes the signed grid to the copy's (fitted())."""
+    prediction, gain = fitted(signed, copy)
+    a, b = signed.astype(np.float64).ravel(), copy.astype(np.float64).ravel()
+    return Fit(a, _isotonic(a, b / gain.ravel()), gain.ravel(), prediction.ravel(), b)
 
 
 def colourfulness(rgb: np.ndarray) -> int:
@@ -136,14 +150,6 @@ class Filter:
             "gain_spread": round(self.gain_spread, 2),
             "colourfulness_change": self.colourfulness_change,
         }
-
-
-def look(signed: np.ndarray, copy: np.ndarray, colour: tuple[int, int] | None) -> Filter:
-    """The filter that takes the signed grid to the copy's (colour: the signed and the
-    copy's colourfulness, when the manifest has the first)."""
-    a, curve, gain = _tone(signed, copy)
-    change = colour[1] - colour[0] if colour is not None else None
-    return Filter(float(np.abs(curve - a).mean()), float(gain.max() / max(gain.min(), 1e-6)), change)
 
 
 @dataclass(frozen=True)

@@ -93,10 +93,10 @@ class Presence:
         self.clipped = np.zeros_like(self.z) if clipped is None else np.asarray(clipped, np.float32)
 
     @classmethod
-    def measure(cls, rgb: np.ndarray, wm_id: int, offset: tuple[int, int] = (0, 0)) -> Presence:
-        """The map of an RGB picture as signed (mirrored or turned copies are turned
-        back first), its mark's tile at `offset` (a Reading's) on the working grid."""
-        work = _working(rgb)
+    def of(cls, work: np.ndarray, wm_id: int, offset: tuple[int, int] = (0, 0)) -> Presence:
+        """The map of a picture as signed (mirrored or turned copies are turned back
+        first), from its working plane (working()), its mark's tile at `offset` (a
+        Reading's)."""
         white = _whiten(work)
         rows, cols = work.shape
         chips = _tile(wm_id)[
@@ -123,9 +123,9 @@ class Detail:
         self.clipped = np.zeros_like(self.rms) if clipped is None else np.asarray(clipped, np.float32)
 
     @classmethod
-    def measure(cls, rgb: np.ndarray) -> Detail:
-        """The map of an RGB picture as signed (mirrored or turned copies turned back)."""
-        work = _working(rgb)
+    def of(cls, work: np.ndarray) -> Detail:
+        """The map of a picture as signed (mirrored or turned copies turned back), from its
+        working plane (working())."""
         fine = work - ndimage.uniform_filter(work, 3, mode="nearest")
         return cls(np.sqrt(_blocks(fine * fine) / (BLOCK * BLOCK)), _clipped(work))
 
@@ -155,7 +155,8 @@ def _from_text(value: str, width: int, height: int, what: str) -> np.ndarray:
     return raw.reshape(shape).astype(np.float32)
 
 
-def _working(rgb: np.ndarray) -> np.ndarray:
+def working(rgb: np.ndarray) -> np.ndarray:
+    """An RGB picture's luma on the mark's working grid: the plane both maps are measured on."""
     height, width = rgb.shape[:2]
     return _work_luma(rgb, working_size(width, height))
 
