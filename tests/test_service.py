@@ -242,6 +242,32 @@ def test_a_burst_waits_its_turn_in_a_bounded_queue(settings):
         assert heavy.waiting == 0 and _verify(c, data).status_code == 200
 
 
+def test_waiting_requests_get_the_slot_in_the_order_they_came():
+    from service.limits import HeavyWork
+
+    heavy = HeavyWork(1, queue=8, wait_seconds=30)
+    served: list[int] = []
+
+    async def request(n: int) -> None:
+        await heavy.acquire()
+        served.append(n)
+        await anyio.sleep(0.02)  # the work; then the slot goes to the next in line
+        heavy.release()
+
+    async def burst() -> None:
+        await heavy.acquire()  # busy: everyone below waits
+        async with anyio.create_task_group() as tasks:
+            for n in range(6):
+                tasks.start_soon(request, n)
+                await anyio.sleep(0.005)  # they arrive in this order
+            await anyio.sleep(0.05)
+            assert heavy.waiting == 6
+            heavy.release()
+
+    anyio.run(burst)
+    assert served == list(range(6)) and heavy.waiting == 0
+
+
 def test_temporary_files_are_always_removed(client, tokens, tmp_path):
     before = {p.name for p in Path(tempfile.gettempdir()).glob("realmark-*")}
     clip = videos.synthetic(tmp_path / "c.mp4", seconds=1.0)
