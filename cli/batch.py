@@ -15,8 +15,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -133,18 +133,28 @@ def _start(settings, agency: str | None, encoder) -> None:
     from realmark.deployment import Deployment
     from signer import Signer
 
+    # Stopped by the batch (Ctrl-C, or a failure of the batch itself), a worker unwinds
+    # like an interrupted `realmark sign`: its half-written output is removed.
+    signal.signal(signal.SIGTERM, _stop)
     deployment = Deployment(settings)
     _signer = Signer(deployment.store, deployment.keyring.signing_key(agency), encoder=encoder)
 
 
-def _sign_one(item: Item, out_dir: Path) -> dict:
-    line = {"file": str(item.source), "output": str(out_dir / item.name)}
+def _stop(signum, frame) -> None:
+    raise SystemExit(1)
+
+
+def _sign_one(task: tuple[Item, Path]) -> dict:
+    item, out_dir = task
+    output = out_dir / item.name
+    line = {"file": str(item.source), "output": str(output)}
     try:
-        output = out_dir / item.name
         output.parent.mkdir(parents=True, exist_ok=True)
         result = sign_to(_signer, item.source, output, item.title, item.artists)
     except RealmarkError as exc:
         return line | {"ok": False, "error": str(exc)}
+    except OSError as exc:
+        return line | {"ok": False, "error": f"{output}: {exc.strerror}"}
     except Exception as exc:  # one file's bug must not end the batch; reported like any failure
         return line | {"ok": False, "error": f"unexpected {type(exc).__name__}: {exc}"}
     return line | {"ok": True, "manifest_id": result.manifest.manifest_id, "created": result.created}
@@ -152,30 +162,30 @@ def _sign_one(item: Item, out_dir: Path) -> dict:
 
 def run(batch: list[Item], out_dir: Path, *, settings, agency, encoder, jobs: int, progress, emit) -> int:
     """Sign every item, `jobs` at a time; emit(line) per file as it ends. Returns the
-    number of files that failed."""
+    number of files that failed. Interrupted, the workers are stopped (each removes what
+    it was writing) and the interruption goes on up."""
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = done = 0
     # Spawned, not forked: a worker starts clean of the caller's threads and open files.
-    with ProcessPoolExecutor(
-        max_workers=max(1, min(jobs, len(batch))),
-        mp_context=get_context("spawn"),
-        initializer=_start,
-        initargs=(settings, agency, encoder),
-    ) as pool:
-        pending = {pool.submit(_sign_one, item, out_dir) for item in batch}
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    line = future.result()
-                    failed += not line["ok"]
-                    done += 1
-                    emit(line)
-                    progress(done / len(batch))
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    # Spawned ignoring Ctrl-C (Python keeps an inherited "ignore"): this process takes the
+    # interrupt and stops the workers, so each unwinds once, quietly.
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = get_context("spawn").Pool(max(1, min(jobs, len(batch))), _start, (settings, agency, encoder))
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+    try:
+        for line in pool.imap_unordered(_sign_one, [(item, out_dir) for item in batch]):
+            failed += not line["ok"]
+            done += 1
+            emit(line)
+            progress(done / len(batch))
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
     return failed
 
 

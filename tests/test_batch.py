@@ -106,3 +106,34 @@ def test_a_batch_that_cannot_start_stores_nothing(agency_cli, release, tmp_path,
     assert code == 2 and message in err
     assert agency_cli.stored_files() == {}
     assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_batch_leaves_nothing_half_written_and_resumes(agency_cli, release, tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) after the first file:
+    the workers stop, no partial output stays, and the same command finishes the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    for n in range(6):  # more files than workers, so some are still to do
+        Image.fromarray(photos.fit(photos.real("rocket"), 900 + 40 * n, 700)).save(release / f"more{n}.png")
+    (release / "broken.jpg").unlink()
+    out_dir = tmp_path / "out"
+    argv = [sys.executable, "-m", "cli", "sign", str(release), "--out-dir", str(out_dir)]
+    argv += ["--title", "T", "--artist", "A", "--jobs", "2", "--json"]
+    env = {**os.environ, "REALMARK_HOME": str(agency_cli.home)}
+    run = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    first = json.loads(run.stdout.readline())
+    os.killpg(run.pid, signal.SIGINT)
+    rest, err = run.communicate(timeout=120)
+    assert run.returncode == 2 and b"interrupted" in err and b"Traceback" not in err
+    done = [first] + [json.loads(line) for line in rest.splitlines() if b'"file"' in line]
+    assert 1 <= len(done) < 10 and all(line["ok"] for line in done)
+    on_disk = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file())
+    assert on_disk == sorted(line["output"].split("/out/", 1)[1] for line in done)  # nothing partial, no .part
+
+    code, out, _ = agency_cli("sign", release, "--out-dir", out_dir, "--title", "T", "--artist", "A", "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 10
+    assert sum(not line["created"] for line in lines) == len(done)
