@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -48,9 +48,9 @@ def items(paths: Iterable[str], title: str | None, artists: list[str] | None, me
     found = list(_inputs(paths))
     if not found:
         raise RealmarkError("no photos or videos to sign there")
-    names = [name for _, name in found]
-    if len(set(names)) != len(names):
-        twice = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(name for _, name in found)
+    twice = sorted(name for name, n in counts.items() if n > 1)
+    if twice:
         raise RealmarkError(f"two inputs would be written to the same output: {', '.join(twice[:5])}")
     rows = _metadata(Path(metadata)) if metadata is not None else {}
     out = []
@@ -187,10 +187,6 @@ def run(batch: list[Item], out_dir: Path, *, settings, agency, encoder, jobs: in
     finally:
         pool.join()
     return failed
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def describe(line: dict) -> str:

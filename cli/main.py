@@ -13,7 +13,7 @@ from realmark.deployment import Deployment
 from realmark.errors import RealmarkError
 from realmark.keys.keyring import check_agency
 from realmark.keys.tokens import create_token
-from realmark.settings import Settings
+from realmark.settings import Settings, cores
 from signer import EncoderSettings, Signer
 from verifier import Verification, Verifier
 
@@ -100,7 +100,7 @@ def _sign_batch(args, deployment: Deployment, encoder: EncoderSettings) -> int:
             settings=deployment.settings,
             agency=args.agency,
             encoder=encoder,
-            jobs=args.jobs or batch.default_jobs(),
+            jobs=args.jobs or cores(),
             progress=bar,
             emit=batch.print_line(args.json),
         )

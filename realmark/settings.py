@@ -64,7 +64,7 @@ def _int(env, name: str, default: int, low: int) -> int:
     return value
 
 
-def _cores() -> int:
+def cores() -> int:
     """The cores this process may run on (a container's CPU set, not the host's count)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -110,6 +110,6 @@ class Settings:
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
-            reader_processes=_int(env, "REALMARK_READER_PROCESSES", _cores(), 0),
+            reader_processes=_int(env, "REALMARK_READER_PROCESSES", cores(), 0),
             key_passphrase=(env.get("REALMARK_KEY_PASSPHRASE") or "").encode() or None,
         )
