@@ -153,6 +153,28 @@ def cmd_serve(args, deployment: Deployment) -> int:
     return 0
 
 
+def cmd_worker(args, deployment: Deployment) -> int:
+    """Run signing jobs until SIGINT or SIGTERM; a running job finishes first (or, past
+    a timeout, is handed to another worker)."""
+    import signal
+    import threading
+
+    from service.jobs import JobEngine
+
+    if args.threads < 1:
+        raise RealmarkError("--threads must be at least 1")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = JobEngine(deployment, args.threads)
+    engine.run_worker()
+    where = deployment.settings.broker_url or "the embedded broker in " + str(deployment.settings.home)
+    print(f"realmark worker: {args.threads} thread(s), jobs from {where}", file=sys.stderr, flush=True)
+    stop.wait()
+    engine.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="realmark", description="Sign and verify official photos.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run video signing jobs (from $REALMARK_BROKER_URL, or the embedded broker)")
+    p.add_argument("--threads", type=int, default=1, help="jobs at once (default 1: x264 already uses every core)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("sign", help="watermark and sign official photos and videos")
     p.add_argument("files", nargs="+", metavar="FILE", help="JPEG, PNG, WebP, MP4, MOV, WebM or MKV; or a folder")

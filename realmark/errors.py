@@ -30,6 +30,10 @@ class StoreError(RealmarkError):
     """The manifest store could not be read or written."""
 
 
+class JobsUnavailable(RealmarkError):
+    """The job broker (embedded or shared) could not be started or reached."""
+
+
 class InvalidManifest(RealmarkError):
     """A manifest fails its schema, signature or trust check (becomes the `invalid` verdict).
 

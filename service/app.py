@@ -14,7 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from realmark.deployment import Deployment
-from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError, StoreError, UnsupportedMedia
+from realmark.errors import (
+    BadInput,
+    Conflict,
+    JobsUnavailable,
+    KeyProblem,
+    RealmarkError,
+    StoreError,
+    UnsupportedMedia,
+)
 from realmark.index import sync
 from realmark.index.catalogue import SNAPSHOT
 from realmark.settings import Settings
@@ -22,14 +30,21 @@ from realmark.watermark import extract
 from verifier import Verifier
 
 from .deps import Services
-from .jobs import Jobs
+from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .readers import MarkReaders
 from .routers import jobs, manifests, page, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 
 log = logging.getLogger(__name__)
-_STATUS = [(UnsupportedMedia, 415), (BadInput, 400), (Conflict, 409), (KeyProblem, 503), (StoreError, 503)]
+_STATUS = [
+    (UnsupportedMedia, 415),
+    (BadInput, 400),
+    (Conflict, 409),
+    (KeyProblem, 503),
+    (StoreError, 503),
+    (JobsUnavailable, 503),
+]
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
@@ -54,10 +69,11 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         svc: Services = app.state.services
         syncing = asyncio.create_task(_keep_index_current(deployment)) if settings.index_sync_seconds else None
+        await asyncio.to_thread(svc.jobs.start)  # go on with jobs accepted before a restart
         yield
         if syncing is not None:
             syncing.cancel()
-        svc.jobs.shutdown()  # let running signing jobs finish
+        await asyncio.to_thread(svc.jobs.close)  # a running job finishes, or is run again later
         if readers is not None:
             readers.shutdown()
         await asyncio.to_thread(deployment.index.save, settings.home / SNAPSHOT)
@@ -76,7 +92,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         verifier=Verifier(deployment.store, deployment.trust, deployment.index, readers or extract),
         heavy=HeavyWork(settings.heavy_slots, settings.heavy_queue, settings.heavy_wait_seconds),
         verify_rate=RateLimit(settings.verify_per_minute),
-        jobs=Jobs(settings.heavy_slots),
+        jobs=JobEngine(deployment, settings.job_threads, deployment.index),
     )
     for router in (
         sign.router,

@@ -14,7 +14,7 @@ from realmark.keys.tokens import agency_for_token
 from signer import Signer
 from verifier import Verifier
 
-from .jobs import Jobs
+from .jobs import JobEngine
 from .limits import HeavyWork, RateLimit
 
 
@@ -26,7 +26,7 @@ class Services:
     verifier: Verifier
     heavy: HeavyWork
     verify_rate: RateLimit
-    jobs: Jobs
+    jobs: JobEngine
 
     def signer(self, agency: str) -> Signer:
         """A Signer with the agency's current key; it keeps this app's index current."""

@@ -175,11 +175,14 @@ MARK_TRIES = 3
 T = TypeVar("T")
 
 
-def marked_with_fresh_id(records: Records, mark: Callable[[int], T | None], what: str) -> tuple[int, T]:
+def marked_with_fresh_id(
+    records: Records, mark: Callable[[int], T | None], what: str, first: int | None = None
+) -> tuple[int, T]:
     """Draw a watermark id and `mark(wm_id)` with it: what it made, or None when the mark
-    did not read back from the result; another id then, up to MARK_TRIES."""
-    for _ in range(MARK_TRIES):
-        wm_id = records.new_watermark_id()
+    did not read back from the result; another id then, up to MARK_TRIES. `first`, when
+    given, is tried before any drawn id (a job's id, kept across its re-runs)."""
+    for attempt in range(MARK_TRIES):
+        wm_id = first if attempt == 0 and first is not None else records.new_watermark_id()
         made = mark(wm_id)
         if made is not None:
             return wm_id, made

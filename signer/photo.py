@@ -55,9 +55,11 @@ def _published_again(records: Records, manifest: Manifest, photo: Photo) -> byte
     return data
 
 
-def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -> SignResult:
+def sign_photo(
+    data: bytes, meta: Metadata, key: SigningKey, records: Records, watermark_id: int | None = None
+) -> SignResult:
     """Watermark a JPEG, PNG or WebP photo, embed its Content Credentials, and store the
-    signed manifest, the published file and the C2PA sidecar."""
+    signed manifest, the published file and the C2PA sidecar. `watermark_id` is tried first."""
     photo = load_photo(data)
     if min(photo.width, photo.height) < MIN_EMBED_SHORT_SIDE:
         raise BadInput(
@@ -66,9 +68,12 @@ def sign_photo(data: bytes, meta: Metadata, key: SigningKey, records: Records) -
         )
     manifest_id = manifest_id_for(key, hashlib.sha256(data).hexdigest())
     output: dict[str, bytes] = {}
+    first_id = [watermark_id] if watermark_id is not None else []  # tried once: it may be taken
 
     def attempt() -> Manifest | None:
-        wm_id, (marked, published) = marked_with_fresh_id(records, lambda i: _watermarked(photo, i), "picture")
+        wm_id, (marked, published) = marked_with_fresh_id(
+            records, lambda i: _watermarked(photo, i), "picture", first_id.pop() if first_id else None
+        )
         luma, work = luma8(published.rgb), working(published.rgb)
         published_at = utc_now()
         out = io.BytesIO()

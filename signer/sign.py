@@ -42,10 +42,13 @@ class Signer:
         title: str,
         artists: Sequence[str],
         progress: Progress | None = None,
+        watermark_id: int | None = None,
     ) -> SignResult:
         """Watermark, embed Content Credentials, and store the signed manifest and the
         published file. The signed file goes to `output` (the caller renames it into
         place); a photo's is also in the result's `data`. A clip needs `output`.
+        `watermark_id` is the id to try first: a job draws one when it is accepted, so
+        a re-run after a crash claims no second id.
 
         Idempotent: the same input with the same key returns the same manifest and file.
         Raises BadInput for unusable input (nothing is stored then), Conflict if the file
@@ -57,9 +60,11 @@ class Signer:
             if opened.media.is_video:
                 if output is None:
                     raise BadInput("signing a clip needs an output file")
-                result = sign_clip(opened.path, Path(output), meta, self.key, self.records, self.encoder, progress)
+                result = sign_clip(
+                    opened.path, Path(output), meta, self.key, self.records, self.encoder, progress, watermark_id
+                )
             else:
-                result = sign_photo(opened.data, meta, self.key, self.records)
+                result = sign_photo(opened.data, meta, self.key, self.records, watermark_id)
                 if output is not None:
                     Path(output).write_bytes(result.data)
         if self.index is not None:

@@ -207,10 +207,11 @@ def sign_clip(
     records: Records,
     settings: EncoderSettings,
     progress: Progress | None,
+    watermark_id: int | None = None,
 ) -> SignResult:
     """Watermark a video, embed its Content Credentials (MP4 and MOV), and store the
     signed manifest, the published file and the C2PA sidecar; the file is written to
-    dst (which the caller renames into place)."""
+    dst (which the caller renames into place). `watermark_id` is tried first."""
     info = probe(src)
     if min(info.width, info.height) < MIN_EMBED_SHORT_SIDE:
         raise BadInput(
@@ -223,6 +224,7 @@ def sign_clip(
     mime = FORMATS[output_container(info)].mime
     sound = sound_of(src)
     marked_path = dst.with_name(dst.name + ".marked")
+    first_id = [watermark_id] if watermark_id is not None else []  # tried once: it may be taken
 
     def attempt() -> Manifest | None:
         def mark(wm_id: int):
@@ -233,7 +235,7 @@ def sign_clip(
             return stats if read_back(marked_path, info) == wm_id else None
 
         try:
-            wm_id, stats = marked_with_fresh_id(records, mark, "video")
+            wm_id, stats = marked_with_fresh_id(records, mark, "video", first_id.pop() if first_id else None)
             published_at = utc_now()
             credentials = None
             if FORMATS[output_container(info)].carries_c2pa:

@@ -16,10 +16,25 @@ def _compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+def _resolved(env: dict) -> dict:
+    """The compose values with ${VAR:-default} replaced by the default."""
+    return {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in env.items()}
+
+
 def test_compose_has_service_storage_and_bucket_bootstrap():
     services = _compose()["services"]
-    assert set(services) == {"realmark", "minio", "bucket"}
+    assert set(services) == {"realmark", "worker", "valkey", "minio", "bucket"}
     app = services["realmark"]
+    # Workers run the same image with the same settings, and sign with the same keys.
+    worker = services["worker"]
+    assert worker["build"] == "." and worker["command"] == ["realmark", "worker"]
+    assert worker["environment"] == app["environment"] and worker["volumes"] == app["volumes"]
+    for service in (app, worker):
+        assert service["depends_on"]["valkey"]["condition"] == "service_healthy"
+    assert Settings.from_env({"REALMARK_HOME": "/data", **_resolved(app["environment"])}).broker_url.startswith(
+        "redis://valkey:"
+    )
+    assert "--appendonly" in services["valkey"]["command"]
     assert app["build"] == "." and "8000:8000" in app["ports"]
     assert app["depends_on"]["bucket"]["condition"] == "service_completed_successfully"
     assert services["bucket"]["depends_on"]["minio"]["condition"] == "service_healthy"
@@ -32,8 +47,7 @@ def test_compose_environment_is_exactly_what_the_service_reads():
     env = _compose()["services"]["realmark"]["environment"]
     assert set(env) <= set(ENV), set(env) - set(ENV)
     # The values configure a working S3 deployment as Settings parses them.
-    resolved = {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in env.items()}
-    settings = Settings.from_env(resolved)
+    settings = Settings.from_env(_resolved(env))
     assert settings.s3_endpoint == "http://minio:9000" and settings.s3_bucket == "realmark"
     assert str(settings.home) == "/data" and settings.max_upload_bytes == 200 * 1024 * 1024
     bucket = _compose()["services"]["bucket"]["entrypoint"]

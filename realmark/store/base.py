@@ -32,3 +32,7 @@ class Store(Protocol):
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys that start with prefix (a folder such as "manifests/"), in no set order."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object if it is there. Only for scratch objects (a job's upload,
+        under uploads/): records are never deleted."""

@@ -10,6 +10,7 @@
     c2pa/<uuid>.c2pa               the C2PA manifest store embedded in a published file (its
                                    sidecar), by the uuid of its label urn:c2pa:<uuid>
     tokens/<sha256>.json           {"agency": ...}: an API token, by its hash (keys/tokens.py)
+    uploads/<job_id>               a signing job's upload, deleted when the job ends (service/jobs)
 
 A watermark id is claimed with put-if-absent before its manifest is written, which is
 what makes ids unique in a store even with several signers at once."""
@@ -45,9 +46,12 @@ class Records:
         return secrets.randbits(ID_BITS)
 
     def claim_watermark_id(self, wm_id: int, manifest_id: str) -> bool:
-        """Claim wm_id for manifest_id; False if another manifest already holds it."""
+        """Claim wm_id for manifest_id; False if another manifest already holds it. Claiming
+        again for the same manifest succeeds: a job re-run after a crash keeps its id."""
         body = json.dumps({"manifest_id": manifest_id}).encode()
-        return self.store.put_if_absent(f"watermarks/{wm_id:012x}.json", body)
+        if self.store.put_if_absent(f"watermarks/{wm_id:012x}.json", body):
+            return True
+        return self.manifest_id_for_watermark(wm_id) == manifest_id
 
     def put_published(self, sha256: str, data: bytes | Path) -> None:
         self.store.put_if_absent(f"published/{sha256}", data)  # False: the same bytes are there

@@ -91,3 +91,9 @@ class S3Store:
                     yield item["Key"]
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"cannot list bucket {self.bucket} ({exc})") from None
+
+    def delete(self, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=self.bucket, Key=check_key(key))  # no error when absent
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"cannot delete {key} from bucket {self.bucket} ({exc})") from None

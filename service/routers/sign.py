@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -14,7 +10,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from realmark.media import Kind
 
 from ..deps import AgencyDep, ServicesDep
-from ..uploads import media_of, save
+from ..uploads import media_of, save, temp_folder
 
 router = APIRouter(prefix="/v1", tags=["sign"])
 
@@ -25,7 +21,8 @@ router = APIRouter(prefix="/v1", tags=["sign"])
     description=(
         "Multipart form: `file` (JPEG, PNG, WebP, MP4, MOV, WebM or MKV), `title`, `artist` "
         "(repeat for each artist), optional `agency` (must be the token's own). The token is "
-        "checked before the upload is read. Photos answer 200 at once; videos 202 with a job."
+        "checked before the upload is read. Photos answer 200 at once; videos 202 with a job "
+        "that any instance reports on, run by whichever worker is free (503 when too many wait)."
     ),
     responses={
         200: {"description": "photo signed"},
@@ -67,32 +64,10 @@ async def sign_upload(request: Request, token_agency: AgencyDep, svc: ServicesDe
             "manifest": m.to_dict(),
         }
 
-    folder = Path(tempfile.mkdtemp(prefix="realmark-job-"))
-    try:
+    # A video becomes a job: its upload is spooled here, then handed to the shared store.
+    with temp_folder() as folder:
         source = await run_in_threadpool(save, file, folder / "upload")
-        await svc.heavy.acquire()  # held by the job until it ends; 503 if none comes
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-    def work(job) -> None:
-        def progress(fraction: float) -> None:
-            job.progress = min(fraction, 0.99)  # 1.0 once the job is done
-
-        try:
-            result = signer.sign(source, folder / "signed", title=title, artists=artists, progress=progress)
-            job.manifest_id = result.manifest.manifest_id
-            job.download = svc.public_url(request, f"/v1/files/{job.manifest_id}")
-        finally:
-            svc.heavy.release()
-            shutil.rmtree(folder, ignore_errors=True)
-
-    try:
-        job = svc.jobs.submit(work)
-    except BaseException:  # e.g. shutting down: give the slot and the files back
-        svc.heavy.release()
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+        job = await run_in_threadpool(svc.jobs.submit, token_agency, title, artists, source)
     return JSONResponse(
         status_code=202,
         content={"job_id": job.id, "status": job.status, "status_url": svc.public_url(request, f"/v1/jobs/{job.id}")},

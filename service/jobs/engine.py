@@ -1,0 +1,205 @@
+"""Signing jobs on Dramatiq: accepted by any service instance, run by whichever worker
+is free, answered for by every instance.
+
+A job is three things, all where every process sees them:
+- its record in the broker's server (table.py): status, progress, tries, result;
+- its upload in the shared store, under uploads/<job id>, until the job ends;
+- one Dramatiq message naming the job, acknowledged only after the job ended.
+
+A worker killed mid-job stops sending heartbeats; after REALMARK_WORKER_LOST_SECONDS
+Dramatiq hands its unacknowledged message to another worker, which runs the job again.
+Running again is safe because signing is idempotent (the manifest id follows from the
+agency key and the input) and the job's watermark id was drawn when it was accepted:
+the re-run claims that same id, and finds the manifest if the first run stored it. A job
+that ended is never run again, so it finishes exactly once. Every run is counted, crashed
+ones too, and a job ends `failed` after REALMARK_JOB_TRIES runs: a file that kills its
+worker each time cannot loop for ever."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import dramatiq
+
+from realmark.deployment import Deployment
+from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError
+from realmark.index import FingerprintIndex
+from realmark.store import Records
+from signer import Signer
+from signer.common import check_metadata
+
+from ..limits import Busy
+from .broker import EMBEDDED_FOLDER, EmbeddedValkey, check_reachable, open_broker
+from .table import Job, JobTable, ProgressWriter
+
+log = logging.getLogger(__name__)
+QUEUE = "realmark-sign"
+# Errors that another run cannot fix: the job fails at once, with the error as its reason.
+PERMANENT = (BadInput, Conflict, KeyProblem)
+STOP_TIMEOUT_MS = 30_000  # a stopping worker lets its running job finish this long; later it is redelivered
+
+
+class Full(Busy):
+    """REALMARK_JOB_QUEUE jobs wait or run already: 503 with Retry-After."""
+
+    retry_after = 30
+
+
+class JobEngine:
+    """The signing jobs of one deployment, and `threads` threads of this process that
+    run them (0: other processes do). Connects to the broker on first use (the embedded
+    one is started then), so a service that never signs a video starts none."""
+
+    def __init__(self, deployment: Deployment, threads: int, index: FingerprintIndex | None = None):
+        self.deployment = deployment
+        self.settings = deployment.settings
+        self.threads = threads
+        self.index = index  # an in-process worker adds what it signs at once
+        self._lock = threading.Lock()
+        self._broker = None
+        self._embedded: EmbeddedValkey | None = None
+        self._table: JobTable | None = None
+        self._actor = None
+        self._worker: dramatiq.Worker | None = None
+        self._owner = True  # a service owns the embedded broker; `realmark worker` joins it
+
+    @property
+    def ever_used(self) -> bool:
+        """Whether jobs may exist: distributed mode, or an embedded broker was started here."""
+        return bool(self.settings.broker_url) or (self.settings.home / EMBEDDED_FOLDER).is_dir()
+
+    def _connect(self) -> JobTable:
+        with self._lock:
+            if self._table is None:
+                broker, self._embedded = open_broker(self.settings, owner=self._owner)
+                check_reachable(broker)
+                self._actor = dramatiq.actor(
+                    self._run,
+                    broker=broker,
+                    actor_name="realmark_sign",
+                    queue_name=QUEUE,
+                    max_retries=self.settings.job_tries,
+                )
+                self._broker, self._table = broker, JobTable(broker.client)
+                if self.threads:
+                    self._start_worker()
+            return self._table
+
+    def start(self) -> None:
+        """Connect now, and start this process's worker threads: a restarted service
+        goes on with the jobs it had accepted. Nothing to do where no job ever was."""
+        if self.ever_used:
+            self._connect()
+
+    # -- accepting and answering ---------------------------------------------------------
+
+    def submit(self, agency: str, title: str, artists: Sequence[str], upload: Path) -> Job:
+        """Accept a signing job: its upload goes to the shared store, its record and its
+        message to the broker. Full when too many jobs wait; nothing is left behind on
+        any error."""
+        meta = check_metadata(title, artists)  # bad details fail now, not in a worker
+        table = self._connect()
+        if self._broker.do_qsize(QUEUE) >= self.settings.job_queue:
+            raise Full()
+        job = Job(
+            id=secrets.token_hex(16),
+            agency=agency,
+            title=meta.title,
+            artists=meta.artists,
+            watermark_id=Records.new_watermark_id(),
+        )
+        store = self.deployment.store
+        store.put_if_absent(job.upload_key, upload)
+        try:
+            table.create(job)
+            self._actor.send(job.id)
+        except BaseException:
+            store.delete(job.upload_key)
+            try:
+                table.forget(job.id)
+            except RealmarkError:
+                pass
+            raise
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        if not self.ever_used:
+            return None
+        return self._connect().get(job_id)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run_worker(self) -> None:
+        """Join the broker and run jobs on this process's threads until close() (`realmark
+        worker`). The embedded broker is the service's: JobsUnavailable if it is not up."""
+        self._owner = False
+        self._connect()
+
+    def _start_worker(self) -> None:
+        worker = dramatiq.Worker(self._broker, queues={QUEUE}, worker_threads=self.threads, worker_timeout=1000)
+        worker.queue_prefetch = self.threads  # take a job only when a thread is free: others may be idle
+        worker.start()
+        self._worker = worker
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop(timeout=STOP_TIMEOUT_MS)
+            self._worker = None
+        if self._broker is not None:
+            self._broker.close()
+        if self._embedded is not None:
+            self._embedded.stop()
+
+    def _run(self, job_id: str) -> None:
+        """One run of a job (Dramatiq's actor: raising makes Dramatiq retry it later)."""
+        table = self._table
+        job = table.get(job_id)
+        store = self.deployment.store
+        if job is None or job.ended:  # delivered again after it ended, or expired: done already
+            if job is not None:
+                store.delete(job.upload_key)
+            return
+        run = table.started(job_id)
+        if run > self.settings.job_tries:
+            self._fail(job, f"the job was interrupted {run - 1} times (the worker stopped or crashed); giving up")
+            return
+        folder = Path(tempfile.mkdtemp(prefix="realmark-job-"))
+        try:
+            source = folder / "upload"
+            if not store.get_to_file(job.upload_key, source):
+                self._fail(job, "the job's upload is no longer in the store")
+                return
+            signer = Signer(store, self.deployment.keyring.signing_key(job.agency), self.index)
+            result = signer.sign(
+                source,
+                folder / "signed",
+                title=job.title,
+                artists=job.artists,
+                progress=ProgressWriter(table, job_id),
+                watermark_id=job.watermark_id,
+            )
+        except PERMANENT as exc:
+            self._fail(job, str(exc))
+            return
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            if run >= self.settings.job_tries:
+                self._fail(job, f"failed {run} times; the last error: {reason}")
+                return
+            log.warning("signing job %s failed (run %d), will retry: %s", job_id, run, reason)
+            table.waiting_again(job_id, reason)
+            raise
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        table.done(job_id, result.manifest.manifest_id)
+        store.delete(job.upload_key)
+
+    def _fail(self, job: Job, reason: str) -> None:
+        self._table.failed(job.id, reason)
+        self.deployment.store.delete(job.upload_key)

