@@ -1,12 +1,17 @@
 """Service benchmark: verify throughput for 1080p JPEG uploads over loopback.
 
-    python -m bench.service [--requests N] [--concurrency 8]
+    python -m bench.service [--requests N] [--concurrency 8] [--mix distinct|viral]
 
 Starts `realmark serve` as its own process (embedded store, rate limit off), signs a
-1080p photo, then sends N verify requests from C client threads: a mix of the signed
-photo, a re-encoded copy and an unsigned photo. Reports requests/s, latency p50/p99,
-and the server's peak memory under load (VmHWM from /proc), its child processes' (the
-watermark readers) apart."""
+1080p photo, then sends N verify requests from C client threads, built from three
+pictures: the signed photo, a re-encoded copy and an unsigned photo.
+- `distinct`: every request is a file not seen before (a unique JPEG comment makes the
+  bytes differ, the pictures are the same): nothing comes from the verify cache.
+- `viral` (the default): four requests in five are one of the three files, as when a
+  fake goes viral; the fifth is distinct.
+Reports requests/s, latency p50/p99, cache hits, the server's peak memory under load
+(VmHWM from /proc), its child processes' (the watermark readers) apart, and the latency
+of a repeated upload sent alone (an upper bound of its server time)."""
 
 from __future__ import annotations
 
@@ -45,6 +50,12 @@ def _multipart(data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def _unique(jpeg: bytes, n: int) -> bytes:
+    """The same JPEG with a comment segment naming n: other bytes, the same picture."""
+    text = f"request {n}".encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+
+
 def _memory_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
@@ -59,7 +70,7 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def run(requests: int, concurrency: int) -> dict:
+def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         keyring = Keyring(home)
@@ -69,7 +80,13 @@ def run(requests: int, concurrency: int) -> dict:
             original, title="t", artists=["a"], key=keyring.signing_key("Bench"), store=LocalStore(home / "store")
         ).data
         copy = photos.encode(photos.decode(signed), quality=75)
-        uploads = [_multipart(d) for d in (signed, copy, photos.encode(photos.hd("coffee"), quality=90))]
+        bases = (signed, copy, photos.encode(photos.hd("coffee"), quality=90))
+
+        def upload(i: int) -> tuple[bytes, str]:
+            viral = mix == "viral" and i % 5 != 4
+            return _multipart(bases[i % 3] if viral else _unique(bases[i % 3], i))
+
+        uploads = [upload(i) for i in range(requests + concurrency)]
 
         port = free_port()
         env = {
@@ -101,12 +118,13 @@ def run(requests: int, concurrency: int) -> dict:
             local = threading.local()
             latencies: list[float] = []
             verdicts: dict[str, int] = {}
+            hits = [0]
             lock = threading.Lock()
 
-            def one(i: int) -> None:
+            def one(i: int) -> float:
                 if not hasattr(local, "conn"):
                     local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                body, content_type = uploads[i % len(uploads)]
+                body, content_type = uploads[i]
                 start = time.perf_counter()
                 local.conn.request("POST", "/v1/verify", body=body, headers={"Content-Type": content_type})
                 response = local.conn.getresponse()
@@ -118,35 +136,46 @@ def run(requests: int, concurrency: int) -> dict:
                 with lock:
                     latencies.append(elapsed)
                     verdicts[verdict] = verdicts.get(verdict, 0) + 1
+                    hits[0] += response.getheader("X-Realmark-Cache") == "hit"
+                return elapsed
 
-            for i in range(concurrency):  # warm-up: imports, first JIT-less paths
+            for i in range(requests, requests + concurrency):  # warm-up: imports, first JIT-less paths
                 one(i)
             latencies.clear()
             verdicts.clear()
+            hits[0] = 0
             start = time.perf_counter()
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
                 list(pool.map(one, range(requests)))
             wall = time.perf_counter() - start
+            load_latencies, load_verdicts, load_hits = sorted(latencies), dict(verdicts), hits[0]
+            # A repeated upload alone: client time bounds the server's.
+            uploads.append(_multipart(bases[0]))
+            one(len(uploads) - 1)
+            repeated = sorted(one(len(uploads) - 1) for _ in range(50))
             peak_kb = _memory_kb(server.pid, "VmHWM")
             readers = _descendants(server.pid)
             readers_peak_kb = sum(_memory_kb(pid, "VmHWM") for pid in readers)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    latencies.sort()
     return {
         "machine": machine(),
         "requests": requests,
         "concurrency": concurrency,
+        "mix": mix,
         "throughput": requests / wall,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        "verdicts": verdicts,
+        "p50_ms": statistics.median(load_latencies) * 1000,
+        "p99_ms": load_latencies[min(len(load_latencies) - 1, int(len(load_latencies) * 0.99))] * 1000,
+        "verdicts": load_verdicts,
+        "cache_hits": load_hits,
+        "repeated_p50_ms": statistics.median(repeated) * 1000,
+        "repeated_max_ms": repeated[-1] * 1000,
         "idle_mb": idle_kb / 1024,
         "peak_mb": peak_kb / 1024,
         "readers": len(readers),
         "readers_peak_mb": readers_peak_kb / 1024,
-        "upload_kb": [len(u[0]) // 1024 for u in uploads],
+        "upload_kb": [len(b) // 1024 for b in bases],
     }
 
 
@@ -154,7 +183,7 @@ def markdown(r: dict) -> str:
     return "\n".join(
         [
             f"Machine: {r['machine']} (server and client share these {os.cpu_count()} cores). "
-            f"{r['requests']} verify requests at concurrency {r['concurrency']}, "
+            f"{r['requests']} verify requests at concurrency {r['concurrency']}, mix `{r['mix']}`, "
             f"1920x1080 JPEG uploads of {', '.join(str(k) for k in r['upload_kb'])} KB over loopback.",
             "",
             "| measure | value |",
@@ -165,6 +194,9 @@ def markdown(r: dict) -> str:
             f"| its {r['readers']} child processes (watermark readers, multiprocessing's tracker), peak (sum) | "
             f"{r['readers_peak_mb']:.0f} MB |",
             f"| answers | {', '.join(f'{k}: {v}' for k, v in sorted(r['verdicts'].items()))} |",
+            f"| answered from the verify cache | {r['cache_hits']} of {r['requests']} |",
+            f"| a repeated upload alone, p50 / max of 50 | {r['repeated_p50_ms']:.1f} ms / "
+            f"{r['repeated_max_ms']:.1f} ms |",
         ]
     )
 
@@ -173,9 +205,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=240)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--mix", choices=("distinct", "viral"), default="viral")
     parser.add_argument("--markdown")
     args = parser.parse_args(argv)
-    publish(markdown(run(args.requests, args.concurrency)), args.markdown)
+    publish(markdown(run(args.requests, args.concurrency, args.mix)), args.markdown)
     return 0
 
 

@@ -29,6 +29,7 @@ from realmark.settings import Settings
 from realmark.watermark import extract
 from verifier import Verifier
 
+from .cache import VerifyCache
 from .deps import Services
 from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
@@ -90,6 +91,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     app.state.services = Services(
         deployment=deployment,
         verifier=Verifier(deployment.store, deployment.trust, deployment.index, readers or extract),
+        verify_cache=VerifyCache(deployment.store, deployment.trust, deployment.index),
         heavy=HeavyWork(settings.heavy_slots, settings.heavy_queue, settings.heavy_wait_seconds),
         verify_rate=RateLimit(settings.verify_per_minute),
         jobs=JobEngine(deployment, settings.job_threads, deployment.index),

@@ -14,6 +14,7 @@ from realmark.keys.tokens import agency_for_token
 from signer import Signer
 from verifier import Verifier
 
+from .cache import VerifyCache
 from .jobs import JobEngine
 from .limits import HeavyWork, RateLimit
 
@@ -24,6 +25,7 @@ class Services:
 
     deployment: Deployment  # settings, store, keyring, the followed trust list, the index
     verifier: Verifier
+    verify_cache: VerifyCache
     heavy: HeavyWork
     verify_rate: RateLimit
     jobs: JobEngine

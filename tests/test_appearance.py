@@ -56,6 +56,24 @@ def test_index_keeps_each_manifests_entries_in_order_and_refuses_a_wider_search(
         index.search([a], max_distance=32)
 
 
+def test_the_catalogue_names_the_set_of_manifests_whatever_the_order(tmp_path):
+    """Two instances that synced the same store share cached verify answers; any
+    manifest added gives another catalogue."""
+    hashes = {f"m{i}": [bytes([i]) * 32] for i in range(5)}
+    one, other = FingerprintIndex(), FingerprintIndex()
+    one.add_many((m, h, None) for m, h in hashes.items())
+    for m in reversed(hashes):
+        other.add(m, hashes[m])
+    assert one.catalogue == other.catalogue != FingerprintIndex().catalogue
+    one.save(tmp_path / "index.npz")
+    assert FingerprintIndex.load(tmp_path / "index.npz").catalogue == one.catalogue
+    before = one.catalogue
+    one.add("m5", [bytes([5]) * 32])
+    one.add("m5", [bytes([5]) * 32])  # again: no change
+    assert one.catalogue not in (before, FingerprintIndex().catalogue)
+    assert len({one.catalogue, before, other.catalogue}) == 2
+
+
 def test_snapshot_round_trips_and_a_damaged_one_is_rebuilt_from_the_store(agency_cli, tmp_path):
     original = tmp_path / "o.jpg"
     original.write_bytes(photos.encode(photos.hd("rocket")))

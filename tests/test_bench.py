@@ -45,8 +45,9 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
 def test_service_benchmark_runs_against_a_real_server_process():
     from bench import service
 
-    report = service.run(requests=6, concurrency=2)
+    report = service.run(requests=6, concurrency=2)  # the viral mix: requests 0-3 and 5 repeat files
     assert report["verdicts"] == {"authentic": 4, "unknown": 2}
+    assert 3 <= report["cache_hits"] <= 5 and report["repeated_max_ms"] >= report["repeated_p50_ms"] > 0
     assert report["throughput"] > 0 and report["p99_ms"] >= report["p50_ms"] > 0
     assert report["peak_mb"] >= report["idle_mb"] > 0
     assert "requests/s" in service.markdown(report)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,6 +29,14 @@ def clip(tmp_path_factory) -> bytes:
     """Four seconds of a real 720p clip: a job that runs long enough to be killed mid-way."""
     path = tmp_path_factory.mktemp("clip") / "teaser.mp4"
     attacks.trim(videos.real(videos.BUNNY), path, 1.0, 5.0, crf=20)
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory) -> bytes:
+    """A second and a half of the same: a job that is quickly done."""
+    path = tmp_path_factory.mktemp("clip") / "short.mp4"
+    attacks.trim(videos.real(videos.BUNNY), path, 1.0, 2.5, crf=20)
     return path.read_bytes()
 
 
@@ -88,12 +97,12 @@ def _worker(settings: Settings) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, stderr=subprocess.PIPE)
 
 
-def test_a_job_accepted_before_a_restart_is_finished_after_it(home, clip):
+def test_a_job_accepted_before_a_restart_is_finished_after_it(home, short_clip):
     """The embedded default: nothing else to start, and a 202 is a promise kept."""
     accepting = Settings(home=home, verify_per_minute=0, job_threads=0)  # accepts, runs nothing
     token = create_token(open_store(accepting), "YG")
     with TestClient(create_app(Deployment(accepting))) as client:
-        job_id = _submit(client, token, clip)
+        job_id = _submit(client, token, short_clip)
         assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
         assert _keys(accepting, "uploads/") == [f"uploads/{job_id}"]  # the upload waits in the store
     # The service stopped (and its embedded broker with it); it starts again, with a worker.
@@ -104,6 +113,71 @@ def test_a_job_accepted_before_a_restart_is_finished_after_it(home, clip):
         result = client.post("/v1/verify", files={"file": ("x.mp4", signed.content, "video/mp4")}).json()
         assert result["verdict"] == "authentic" and result["manifest"]["manifest_id"] == job["manifest_id"]
     assert _keys(accepting, "uploads/") == []  # removed once the job ended
+
+
+class Serve:
+    """`realmark serve` as its own process on loopback, talked to over HTTP."""
+
+    def __init__(self, home: Path, **env: str):
+        from bench.samples.net import free_port
+
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "REALMARK_HOME": str(home),
+            "REALMARK_VERIFY_PER_MINUTE": "0",
+            "REALMARK_READER_PROCESSES": "0",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(self.port)], env=self.env, stderr=subprocess.PIPE
+        )
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.client.get("/.well-known/realmark/trust.json")
+                return
+            except httpx.TransportError:
+                assert self.process.poll() is None and time.monotonic() < deadline, "realmark serve did not start"
+                time.sleep(0.2)
+
+    def get(self, path: str):
+        return self.client.get(path)
+
+    def post(self, path: str, **kwargs):
+        return self.client.post(path, **kwargs)
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=60)
+        self.client.close()
+        return code
+
+
+def test_a_job_survives_sigkill_of_the_embedded_service_and_finishes_once_after_a_restart(home, clip):
+    settings = Settings(home=home)
+    token = create_token(open_store(settings), "YG")
+    first = Serve(home, REALMARK_WORKER_LOST_SECONDS="2")
+    try:
+        job_id = _submit(first, token, clip)
+        running = _wait(first, job_id, lambda j: j["status"] == "running" and j["progress"] > 0.05)
+        assert running["status"] == "running", running
+    finally:
+        first.stop(signal.SIGKILL)
+    again = Serve(home, REALMARK_WORKER_LOST_SECONDS="2")  # adopts the broker the killed one left
+    try:
+        job = _wait(again, job_id, _ended)
+        assert job["status"] == "done" and job["tries"] == 2, job
+        signed = again.get(httpx.URL(job["download"]).path).content
+        result = again.post("/v1/verify", files={"file": ("x.mp4", signed, "video/mp4")}).json()
+    finally:
+        assert again.stop() in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+    assert result["verdict"] == "authentic", result
+    assert len(_keys(settings, "manifests/")) == 1 and len(_keys(settings, "watermarks/")) == 1
+    assert _keys(settings, "uploads/") == []
+    # The restarted service shut the adopted broker down when it stopped: nothing is left running.
+    assert not subprocess.run(["pgrep", "-f", str(home / "broker")], capture_output=True).stdout
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_another_and_it_finishes_once(home, clip, shared_valkey):
@@ -142,11 +216,11 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_it_finishes_once(home,
     assert _keys(settings, "uploads/") == []
 
 
-def test_a_job_that_keeps_failing_ends_failed_after_its_tries(home, clip):
+def test_a_job_that_keeps_failing_ends_failed_after_its_tries(home, short_clip):
     settings = Settings(home=home, verify_per_minute=0, job_threads=0, job_tries=2)
     token = create_token(open_store(settings), "YG")
     with TestClient(create_app(Deployment(settings))) as client:
-        job_id = _submit(client, token, clip)
+        job_id = _submit(client, token, short_clip)
     engine = JobEngine(Deployment(settings), threads=0)
     table = engine._connect()
     for _ in range(2):  # two runs started and never finished: as if two workers had died in it
@@ -158,24 +232,24 @@ def test_a_job_that_keeps_failing_ends_failed_after_its_tries(home, clip):
     assert _keys(settings, "manifests/") == [] and _keys(settings, "uploads/") == []
 
 
-def test_a_video_that_cannot_be_signed_fails_at_once_with_the_reason_and_stores_nothing(home, clip):
+def test_a_video_that_cannot_be_signed_fails_at_once_with_the_reason_and_stores_nothing(home, short_clip):
     settings = Settings(home=home, verify_per_minute=0)
     token = create_token(open_store(settings), "YG")
     with TestClient(create_app(Deployment(settings))) as client:
-        job_id = _submit(client, token, clip[: len(clip) // 3])  # an MP4 cut short: its frames are gone
+        job_id = _submit(client, token, short_clip[: len(short_clip) // 3])  # an MP4 cut short: its frames are gone
         job = _wait(client, job_id, _ended)
     assert job["status"] == "failed" and job["tries"] == 1 and job["error"], job
     assert _keys(settings, "manifests/") == [] and _keys(settings, "uploads/") == []
 
 
-def test_too_many_waiting_jobs_get_503_with_retry_after_and_leave_nothing(home, clip):
+def test_too_many_waiting_jobs_get_503_with_retry_after_and_leave_nothing(home, short_clip):
     settings = Settings(home=home, verify_per_minute=0, job_threads=0, job_queue=1)
     token = create_token(open_store(settings), "YG")
     with TestClient(create_app(Deployment(settings))) as client:
-        _submit(client, token, clip)
+        _submit(client, token, short_clip)
         refused = client.post(
             "/v1/sign",
-            files={"file": ("teaser.mp4", clip, "video/mp4")},
+            files={"file": ("teaser.mp4", short_clip, "video/mp4")},
             data={"title": "Teaser", "artist": ["IVE"]},
             headers={"Authorization": f"Bearer {token}"},
         )

@@ -400,3 +400,39 @@ def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_reques
         time.sleep(0.5)
         assert verdict(signed) == "authentic"
         assert verdict(signed) == "authentic" and verdict(_photo("coffee")) == "unknown"
+
+
+def test_a_repeated_upload_is_answered_from_the_cache_until_a_revocation_changes_it(client, tokens, settings):
+    signed = _sign(client, tokens["YG"], _photo()).json()
+    published = client.get(signed["download"]).content
+    first = _verify(client, published)
+    again = _verify(client, published)
+    assert first.headers["x-realmark-cache"] == "miss" and again.headers["x-realmark-cache"] == "hit"
+    assert again.json() == first.json() and first.json()["verdict"] == "authentic"
+    keyring = Keyring(settings.home)
+    keyring.revoke(keyring.signing_key("YG").key_id, "leaked")
+    revoked = _verify(client, published)
+    assert revoked.headers["x-realmark-cache"] == "miss" and revoked.json()["verdict"] == "invalid"
+    assert _verify(client, published).headers["x-realmark-cache"] == "hit"
+
+
+def test_an_unknown_upload_is_looked_at_again_once_its_original_is_signed(client, tokens):
+    master = _photo("coffee")
+    assert _verify(client, master).json()["verdict"] == "unknown"
+    assert _verify(client, master).headers["x-realmark-cache"] == "hit"
+    assert _sign(client, tokens["YG"], master).status_code == 200
+    found = _verify(client, master)  # the unmarked master of what was just signed
+    assert found.headers["x-realmark-cache"] == "miss" and found.json()["verdict"] == "likely_authentic"
+
+
+def test_cached_answers_need_no_heavy_slot(settings):
+    with _service(settings, heavy_slots=1, heavy_queue=0) as c:
+        photo = _photo()
+        assert _verify(c, photo).status_code == 200
+        held = c.app.state.services.heavy._slots
+        assert held.acquire(blocking=False)  # every slot busy
+        try:
+            assert _verify(c, photo).status_code == 200  # cached: answered anyway
+            assert _verify(c, _photo("coffee")).status_code == 503
+        finally:
+            held.release()

@@ -14,6 +14,9 @@ full; the tables are rebuilt when the tail grows past a tenth of them.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import operator
 import os
 import tempfile
 import threading
@@ -49,6 +52,10 @@ def _rows(hashes: Iterable[bytes]) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint64).reshape(-1, 4).copy()
 
 
+def _digest(manifest_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(manifest_id.encode(), digest_size=16).digest(), "big")
+
+
 class FingerprintIndex:
     """Fingerprints of signed assets, each tied to its manifest id and its place in that
     manifest's list. Thread-safe: the service signs and verifies concurrently."""
@@ -63,6 +70,7 @@ class FingerprintIndex:
         self._built = 0  # entries [0, built) are in the chunk tables
         self._tables: list[tuple[np.ndarray, np.ndarray]] = []  # per chunk: sorted values, their rows
         self.sound = SoundIndex()  # clips' sound prints, for audio files (index/sound.py)
+        self._catalogue = 0  # XOR of the indexed manifest ids' digests: see catalogue
 
     def __len__(self) -> int:
         return len(self._bits)
@@ -73,6 +81,13 @@ class FingerprintIndex:
     @property
     def manifest_count(self) -> int:
         return len(self._ids)
+
+    @property
+    def catalogue(self) -> str:
+        """Which manifests are indexed, as 32 hex digits: equal for equal sets, whatever
+        the order they came in (instances that synced the same store agree), and changed
+        by every manifest added. A cached answer keyed by it is never stale."""
+        return f"{self._catalogue:032x}"
 
     def add(self, manifest_id: str, hashes: Sequence[bytes], heard: SoundPrint | None = None) -> None:
         """Index one manifest's fingerprints and sound print (a second call for the same
@@ -100,6 +115,7 @@ class FingerprintIndex:
             rows = _rows(hashes)
             self._number[manifest_id] = len(self._ids)
             self._ids.append(manifest_id)
+            self._catalogue ^= _digest(manifest_id)
             bits.append(rows)
             owners.append(np.full(len(rows), self._number[manifest_id], np.int32))
             entries.append(np.arange(len(rows), dtype=np.int32))
@@ -201,6 +217,7 @@ class FingerprintIndex:
         index._bits, index._owner, index._entry = bits.copy(), owner.astype(np.int32), entry.astype(np.int32)
         index._ids = ids
         index._number = {m: i for i, m in enumerate(ids)}
+        index._catalogue = functools.reduce(operator.xor, map(_digest, ids), 0)
         index.sound = sound
         index._build()
         return index

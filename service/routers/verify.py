@@ -1,11 +1,17 @@
-"""POST /v1/verify: anyone uploads a photo, clip or sound file and gets the verdict JSON."""
+"""POST /v1/verify: anyone uploads a photo, clip or sound file and gets the verdict JSON.
+
+A repeated upload is answered from the verify cache (service/cache.py) without taking a
+heavy-work slot; `X-Realmark-Cache: hit` or `miss` says which."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, UploadFile
+import hashlib
+import json
+
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from realmark.media import Kind
+from realmark.media import Kind, sha256_file
 
 from ..deps import ServicesDep, verify_rate_limit
 from ..uploads import media_of, save, temp_folder
@@ -21,13 +27,26 @@ router = APIRouter(prefix="/v1", tags=["verify"])
     responses={400: {}, 413: {}, 415: {}, 429: {}, 503: {}},
 )
 async def verify_upload(svc: ServicesDep, file: UploadFile = File(...)):
+    cache = svc.verify_cache
     if media_of(file).kind is Kind.PHOTO:
+        data = await file.read()
+        key = cache.key(await run_in_threadpool(lambda: hashlib.sha256(data).hexdigest()))
+        if (answer := await run_in_threadpool(cache.get, key)) is not None:
+            return _answer(answer, "hit")
         async with svc.heavy.slot():
-            data = await file.read()
             result = await run_in_threadpool(svc.verifier.verify, data)
-        return result.to_dict()
-    with temp_folder() as folder:  # clips and sound are spooled before they take a slot
-        path = await run_in_threadpool(save, file, folder / "upload")
-        async with svc.heavy.slot():
-            result = await run_in_threadpool(svc.verifier.verify, path)
-    return result.to_dict()
+    else:
+        with temp_folder() as folder:  # clips and sound are spooled before they take a slot
+            path = await run_in_threadpool(save, file, folder / "upload")
+            key = cache.key(await run_in_threadpool(sha256_file, path))
+            if (answer := await run_in_threadpool(cache.get, key)) is not None:
+                return _answer(answer, "hit")
+            async with svc.heavy.slot():
+                result = await run_in_threadpool(svc.verifier.verify, path)
+    answer = json.dumps(result.to_dict(), ensure_ascii=False).encode()
+    await run_in_threadpool(cache.put, key, answer)
+    return _answer(answer, "miss")
+
+
+def _answer(body: bytes, cache: str) -> Response:
+    return Response(body, media_type="application/json", headers={"X-Realmark-Cache": cache})
