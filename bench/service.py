@@ -7,8 +7,8 @@ Starts `realmark serve` as its own process (embedded store, rate limit off), sig
 pictures: the signed photo, a re-encoded copy and an unsigned photo.
 - `distinct`: every request is a file not seen before (a unique JPEG comment makes the
   bytes differ, the pictures are the same): nothing comes from the verify cache.
-- `viral` (the default): four requests in five are one of the three files, as when a
-  fake goes viral; the fifth is distinct.
+- `viral` (the default): four requests in five repeat one of 20 files, as when a fake
+  goes viral (each is new the first time it comes); the fifth is unique.
 Reports requests/s, latency p50/p99, cache hits, the server's peak memory under load
 (VmHWM from /proc), its child processes' (the watermark readers) apart, and the latency
 of a repeated upload sent alone (an upper bound of its server time)."""
@@ -56,6 +56,18 @@ def _unique(jpeg: bytes, n: int) -> bytes:
     return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
 
 
+VIRAL_FILES = 20  # the issue's viral mix: 80 % of requests repeat 20 files
+
+
+def pick(i: int, mix: str) -> tuple[int, int]:
+    """Request i's upload: which base picture (0 signed, 1 its copy, 2 unsigned) and a tag
+    that makes its bytes unique to it, or shared with the other requests of a viral file."""
+    if mix == "viral" and i % 5 != 4:
+        viral = (i // 5 * 4 + i % 5) % VIRAL_FILES
+        return viral % 3, 1_000_000 + viral
+    return i % 3, i
+
+
 def _memory_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
@@ -81,12 +93,8 @@ def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
         ).data
         copy = photos.encode(photos.decode(signed), quality=75)
         bases = (signed, copy, photos.encode(photos.hd("coffee"), quality=90))
-
-        def upload(i: int) -> tuple[bytes, str]:
-            viral = mix == "viral" and i % 5 != 4
-            return _multipart(bases[i % 3] if viral else _unique(bases[i % 3], i))
-
-        uploads = [upload(i) for i in range(requests + concurrency)]
+        uploads = [_multipart(_unique(bases[base], tag)) for base, tag in map(lambda i: pick(i, mix), range(requests))]
+        warm_up = [_multipart(_unique(bases[i % 3], -1 - i)) for i in range(concurrency)]
 
         port = free_port()
         env = {
@@ -121,10 +129,10 @@ def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
             hits = [0]
             lock = threading.Lock()
 
-            def one(i: int) -> float:
+            def one(upload: tuple[bytes, str]) -> float:
                 if not hasattr(local, "conn"):
                     local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                body, content_type = uploads[i]
+                body, content_type = upload
                 start = time.perf_counter()
                 local.conn.request("POST", "/v1/verify", body=body, headers={"Content-Type": content_type})
                 response = local.conn.getresponse()
@@ -139,20 +147,19 @@ def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
                     hits[0] += response.getheader("X-Realmark-Cache") == "hit"
                 return elapsed
 
-            for i in range(requests, requests + concurrency):  # warm-up: imports, first JIT-less paths
-                one(i)
+            for upload in warm_up:  # imports, first paths; unique files, so nothing is cached for the run
+                one(upload)
             latencies.clear()
             verdicts.clear()
             hits[0] = 0
             start = time.perf_counter()
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                list(pool.map(one, range(requests)))
+                list(pool.map(one, uploads))
             wall = time.perf_counter() - start
             load_latencies, load_verdicts, load_hits = sorted(latencies), dict(verdicts), hits[0]
             # A repeated upload alone: client time bounds the server's.
-            uploads.append(_multipart(bases[0]))
-            one(len(uploads) - 1)
-            repeated = sorted(one(len(uploads) - 1) for _ in range(50))
+            one(uploads[0])
+            repeated = sorted(one(uploads[0]) for _ in range(50))
             peak_kb = _memory_kb(server.pid, "VmHWM")
             readers = _descendants(server.pid)
             readers_peak_kb = sum(_memory_kb(pid, "VmHWM") for pid in readers)

@@ -24,7 +24,7 @@ from realmark.errors import (
     UnsupportedMedia,
 )
 from realmark.index import sync
-from realmark.index.catalogue import SNAPSHOT
+from realmark.index.catalogue import SNAPSHOT, save_snapshot
 from realmark.settings import Settings
 from realmark.watermark import extract
 from verifier import Verifier
@@ -38,6 +38,7 @@ from .routers import jobs, manifests, page, sign, softbinding, trust, verify, wo
 from .routers.page import STATIC
 
 log = logging.getLogger(__name__)
+OUTAGE_RETRY_AFTER = 10  # seconds; a store or broker restart usually takes about this
 _STATUS = [
     (UnsupportedMedia, 415),
     (BadInput, 400),
@@ -77,7 +78,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         await asyncio.to_thread(svc.jobs.close)  # a running job finishes, or is run again later
         if readers is not None:
             readers.shutdown()
-        await asyncio.to_thread(deployment.index.save, settings.home / SNAPSHOT)
+        await asyncio.to_thread(save_snapshot, deployment.index, settings.home / SNAPSHOT)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -114,7 +115,8 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     @app.exception_handler(RealmarkError)
     async def realmark_error(request: Request, exc: RealmarkError):
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-        return _error(status, str(exc))
+        outage = isinstance(exc, StoreError | JobsUnavailable)  # a store or broker down: worth retrying
+        return _error(status, str(exc), {"Retry-After": str(OUTAGE_RETRY_AFTER)} if outage else None)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy):

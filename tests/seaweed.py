@@ -29,9 +29,12 @@ class SeaweedFS:
         self.s3_port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.s3_port}"
         self.process = None
+        self._ports: dict[str, int] | None = None  # kept, so a restart is the same server
 
     def start(self) -> SeaweedFS:
-        ports = {name: free_port() for name in ("master", "volume", "filer", "admin", "webdav")}
+        self._ports = ports = self._ports or {
+            name: free_port() for name in ("master", "volume", "filer", "admin", "webdav")
+        }
         args = [
             weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false",
             f"-s3.port={self.s3_port}", f"-master.port={ports['master']}", f"-volume.port={ports['volume']}",

@@ -13,8 +13,9 @@ def test_watermark_benchmark_runs_side_by_side_with_the_baseline():
 
 
 def test_robustness_benchmark_measures_every_attack_on_every_method():
-    """One photo and a few hundred unmarked pictures, in this process (the command spreads
-    the work over processes): the table has every attack, and its figures are real."""
+    """One photo and 60 unmarked pictures, in this process (the command spreads the work
+    over processes): the table has every attack, and its figures are real. The slowest
+    baseline, dwtDctSvd, is left to the command (it is asserted on nowhere, and costs 33 s)."""
     from types import SimpleNamespace
 
     from bench import attacks, robustness
@@ -22,7 +23,9 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
 
     here = SimpleNamespace(map=map)
     report = {"machine": "test", "minutes": 0.0}
-    report["photos"] = robustness.photo_robustness([photos.fit(photos.real("astronaut"), 1920, 1080)], here)
+    report["photos"] = robustness.photo_robustness(
+        [photos.fit(photos.real("astronaut"), 1920, 1080)], here, methods=("realmark", "dwtDct")
+    )
     report["unmarked"] = robustness.unmarked(60, here)
     table = report["photos"]["attacks"]
     assert set(table) == set(attacks.ROBUSTNESS) | set(attacks.PLACEMENT)
@@ -45,9 +48,12 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
 def test_service_benchmark_runs_against_a_real_server_process():
     from bench import service
 
-    report = service.run(requests=6, concurrency=2)  # the viral mix: requests 0-3 and 5 repeat files
-    assert report["verdicts"] == {"authentic": 4, "unknown": 2}
-    assert 3 <= report["cache_hits"] <= 5 and report["repeated_max_ms"] >= report["repeated_p50_ms"] > 0
+    report = service.run(requests=30, concurrency=2)  # the viral mix: 24 requests for 20 files, 6 unique
+    picks = [service.pick(i, "viral") for i in range(30)]
+    unknown = sum(base == 2 for base, _ in picks)
+    assert report["verdicts"] == {"authentic": 30 - unknown, "unknown": unknown}
+    assert len(set(picks)) == 26 and 2 <= report["cache_hits"] <= 4  # a repeat may come while its first runs
+    assert report["repeated_max_ms"] >= report["repeated_p50_ms"] > 0
     assert report["throughput"] > 0 and report["p99_ms"] >= report["p50_ms"] > 0
     assert report["peak_mb"] >= report["idle_mb"] > 0
     assert "requests/s" in service.markdown(report)

@@ -26,9 +26,9 @@ from service.jobs import JobEngine
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> bytes:
-    """Four seconds of a real 720p clip: a job that runs long enough to be killed mid-way."""
+    """Two and a half seconds of a real 720p clip: a job that runs long enough to be killed mid-way."""
     path = tmp_path_factory.mktemp("clip") / "teaser.mp4"
-    attacks.trim(videos.real(videos.BUNNY), path, 1.0, 5.0, crf=20)
+    attacks.trim(videos.real(videos.BUNNY), path, 1.0, 3.5, crf=20)
     return path.read_bytes()
 
 

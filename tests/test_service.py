@@ -229,6 +229,7 @@ def test_a_burst_waits_its_turn_in_a_bounded_queue(settings):
             heavy.release()  # the slot frees: the waiting request is served
             assert waiting.result(timeout=60).status_code == 200
         assert heavy.waiting == 0
+    data = _photo("astronaut", (640, 480))  # not answered before: the cache would answer that one
     with _service(settings, heavy_slots=1, heavy_queue=4, heavy_wait_seconds=1) as c:
         heavy = c.app.state.services.heavy
         anyio.run(heavy.acquire)

@@ -65,7 +65,9 @@ def sync(index: FingerprintIndex, store: Store) -> int:
 
 def open_index(home: Path, store: Store) -> FingerprintIndex:
     """The index for a deployment: its snapshot, brought up to date with the store and
-    saved again. A missing or damaged snapshot means one full scan, nothing worse."""
+    saved again. A missing or damaged snapshot means one full scan, nothing worse; a
+    snapshot that cannot be written (a full or read-only disk) means the next start scans
+    again, and never stops a verification."""
     path = home / SNAPSHOT
     index = FingerprintIndex()
     if path.exists():
@@ -74,5 +76,12 @@ def open_index(home: Path, store: Store) -> FingerprintIndex:
         except ValueError as exc:
             log.warning("%s; rebuilding from the store", exc)
     if sync(index, store) or not path.exists():
-        index.save(path)
+        save_snapshot(index, path)
     return index
+
+
+def save_snapshot(index: FingerprintIndex, path: Path) -> None:
+    try:
+        index.save(path)
+    except OSError as exc:
+        log.warning("the index snapshot %s was not saved (%s); the next start scans the store", path, exc.strerror)

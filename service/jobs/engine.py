@@ -22,13 +22,15 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import dramatiq
+import redis
 
 from realmark.deployment import Deployment
-from realmark.errors import BadInput, Conflict, KeyProblem, RealmarkError
+from realmark.errors import BadInput, Conflict, JobsUnavailable, KeyProblem, RealmarkError
 from realmark.index import FingerprintIndex
 from realmark.store import Records
 from signer import Signer
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 QUEUE = "realmark-sign"
 # Errors that another run cannot fix: the job fails at once, with the error as its reason.
 PERMANENT = (BadInput, Conflict, KeyProblem)
+OUTAGE_SECONDS = 600  # how long a finished job waits for the broker to come back
 STOP_TIMEOUT_MS = 30_000  # a stopping worker lets its running job finish this long; later it is redelivered
 
 
@@ -105,7 +108,7 @@ class JobEngine:
         any error."""
         meta = check_metadata(title, artists)  # bad details fail now, not in a worker
         table = self._connect()
-        if self._broker.do_qsize(QUEUE) >= self.settings.job_queue:
+        if _reaching(self._broker.do_qsize, QUEUE) >= self.settings.job_queue:
             raise Full()
         job = Job(
             id=secrets.token_hex(16),
@@ -118,7 +121,7 @@ class JobEngine:
         store.put_if_absent(job.upload_key, upload)
         try:
             table.create(job)
-            self._actor.send(job.id)
+            _reaching(self._actor.send, job.id)
         except BaseException:
             store.delete(job.upload_key)
             try:
@@ -197,9 +200,31 @@ class JobEngine:
             raise
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        table.done(job_id, result.manifest.manifest_id)
+        _once_reachable(lambda: table.done(job_id, result.manifest.manifest_id))
         store.delete(job.upload_key)
 
     def _fail(self, job: Job, reason: str) -> None:
-        self._table.failed(job.id, reason)
+        _once_reachable(lambda: self._table.failed(job.id, reason))
         self.deployment.store.delete(job.upload_key)
+
+
+def _reaching(call, *args):
+    """call(*args) on the broker; JobsUnavailable (503) when it cannot be reached."""
+    try:
+        return call(*args)
+    except redis.RedisError as exc:
+        raise JobsUnavailable(f"the job broker cannot be reached ({exc})") from None
+
+
+def _once_reachable(write) -> None:
+    """A job's last write, retried through a broker outage of up to OUTAGE_SECONDS: the
+    work is done and stored, and a message left unacknowledged by a live worker would
+    wait for that worker's restart."""
+    deadline = time.monotonic() + OUTAGE_SECONDS
+    while True:
+        try:
+            return write()
+        except JobsUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)

@@ -138,7 +138,8 @@ class JobTable:
 
 
 class ProgressWriter:
-    """A signer's progress callback that writes at most every PROGRESS_EVERY_SECONDS."""
+    """A signer's progress callback that writes at most every PROGRESS_EVERY_SECONDS, and
+    skips writes while the broker is unreachable (the job goes on)."""
 
     def __init__(self, table: JobTable, job_id: str):
         self.table, self.job_id, self._last = table, job_id, 0.0
@@ -147,4 +148,7 @@ class ProgressWriter:
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY_SECONDS:
             self._last = now
-            self.table.progress(self.job_id, fraction)
+            try:
+                self.table.progress(self.job_id, fraction)
+            except JobsUnavailable:
+                pass
