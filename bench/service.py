@@ -1,6 +1,6 @@
 """Service benchmark: verify throughput for 1080p JPEG uploads over loopback.
 
-    python -m bench.service [--requests N] [--concurrency 8] [--mix distinct|viral]
+    python -m bench.service [--requests N] [--concurrency 8] [--mix distinct|viral] [--soak MINUTES]
 
 Starts `realmark serve` as its own process (embedded store, rate limit off), signs a
 1080p photo, then sends N verify requests from C client threads, built from three
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
+import json
 import os
 import statistics
 import subprocess
@@ -82,7 +84,16 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
+SOAK_SAMPLE_SECONDS = 10
+SOAK_WARM_UP_SECONDS = 60  # memory samples before this are the warm-up (caches, pools filling)
+
+
+def _rss_kb(pid: int) -> int:
+    """The server's resident memory with its children's (the watermark readers)."""
+    return _memory_kb(pid, "VmRSS") + sum(_memory_kb(child, "VmRSS") for child in _descendants(pid))
+
+
+def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         keyring = Keyring(home)
@@ -134,17 +145,21 @@ def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
                     local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 body, content_type = upload
                 start = time.perf_counter()
-                local.conn.request("POST", "/v1/verify", body=body, headers={"Content-Type": content_type})
-                response = local.conn.getresponse()
-                payload = response.read()
+                hit = False
+                try:
+                    local.conn.request("POST", "/v1/verify", body=body, headers={"Content-Type": content_type})
+                    response = local.conn.getresponse()
+                    payload = response.read()
+                    verdict = str(response.status) if response.status != 200 else json.loads(payload)["verdict"]
+                    hit = response.getheader("X-Realmark-Cache") == "hit"
+                except (OSError, http.client.HTTPException) as exc:  # a timeout, a reset: counted, never hidden
+                    verdict = f"error {type(exc).__name__}"
+                    local.conn.close()
                 elapsed = time.perf_counter() - start
-                verdict = (
-                    str(response.status) if response.status != 200 else __import__("json").loads(payload)["verdict"]
-                )
                 with lock:
                     latencies.append(elapsed)
                     verdicts[verdict] = verdicts.get(verdict, 0) + 1
-                    hits[0] += response.getheader("X-Realmark-Cache") == "hit"
+                    hits[0] += hit
                 return elapsed
 
             for upload in warm_up:  # imports, first paths; unique files, so nothing is cached for the run
@@ -153,13 +168,31 @@ def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
             verdicts.clear()
             hits[0] = 0
             start = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                list(pool.map(one, uploads))
+            memory: list[tuple[float, int]] = []
+            if soak_seconds:  # as many requests as fit in the time, memory sampled as they run
+                counter, until = itertools.count(), time.monotonic() + soak_seconds
+
+                def client() -> None:
+                    while time.monotonic() < until:
+                        base, tag = pick(next(counter), mix)
+                        one(_multipart(_unique(bases[base], tag)))
+
+                with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                    clients = [pool.submit(client) for _ in range(concurrency)]
+                    while not all(c.done() for c in clients):
+                        memory.append((time.perf_counter() - start, _rss_kb(server.pid)))
+                        time.sleep(SOAK_SAMPLE_SECONDS)
+                requests = len(latencies)
+            else:
+                with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                    list(pool.map(one, uploads))
             wall = time.perf_counter() - start
             load_latencies, load_verdicts, load_hits = sorted(latencies), dict(verdicts), hits[0]
             # A repeated upload alone: client time bounds the server's.
-            one(uploads[0])
-            repeated = sorted(one(uploads[0]) for _ in range(50))
+            repeat = _multipart(_unique(bases[0], -1000))
+            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)  # the warm-up's went idle
+            one(repeat)
+            repeated = sorted(one(repeat) for _ in range(50))
             peak_kb = _memory_kb(server.pid, "VmHWM")
             readers = _descendants(server.pid)
             readers_peak_kb = sum(_memory_kb(pid, "VmHWM") for pid in readers)
@@ -183,6 +216,8 @@ def run(requests: int, concurrency: int, mix: str = "viral") -> dict:
         "readers": len(readers),
         "readers_peak_mb": readers_peak_kb / 1024,
         "upload_kb": [len(b) // 1024 for b in bases],
+        "soak_seconds": soak_seconds,
+        "memory_mb": [(round(t), kb / 1024) for t, kb in memory],
     }
 
 
@@ -204,8 +239,22 @@ def markdown(r: dict) -> str:
             f"| answered from the verify cache | {r['cache_hits']} of {r['requests']} |",
             f"| a repeated upload alone, p50 / max of 50 | {r['repeated_p50_ms']:.1f} ms / "
             f"{r['repeated_max_ms']:.1f} ms |",
+            *_soak_rows(r),
         ]
     )
+
+
+def _soak_rows(r: dict) -> list[str]:
+    after = [mb for t, mb in r["memory_mb"] if t >= SOAK_WARM_UP_SECONDS]
+    if not r["soak_seconds"] or not after:
+        return []
+    mean = statistics.mean(after)
+    return [
+        f"| soak: {r['soak_seconds'] / 60:.0f} min, memory (server and readers, RSS) every "
+        f"{SOAK_SAMPLE_SECONDS} s after {SOAK_WARM_UP_SECONDS} s | min {min(after):.0f} MB, max {max(after):.0f} MB, "
+        f"mean {mean:.0f} MB: within {max(mean - min(after), max(after) - mean) / mean:+.1%} |",
+        f"| soak memory, first and last sample after warm-up | {after[0]:.0f} MB, {after[-1]:.0f} MB |",
+    ]
 
 
 def main(argv=None) -> int:
@@ -213,9 +262,10 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=240)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--mix", choices=("distinct", "viral"), default="viral")
+    parser.add_argument("--soak", type=float, default=0, help="minutes: send requests for this long instead")
     parser.add_argument("--markdown")
     args = parser.parse_args(argv)
-    publish(markdown(run(args.requests, args.concurrency, args.mix)), args.markdown)
+    publish(markdown(run(args.requests, args.concurrency, args.mix, args.soak * 60)), args.markdown)
     return 0
 
 

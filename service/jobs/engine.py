@@ -98,7 +98,10 @@ class JobEngine:
         """Connect now, and start this process's worker threads: a restarted service
         goes on with the jobs it had accepted. Nothing to do where no job ever was."""
         if self.ever_used:
-            self._connect()
+            try:
+                self._connect()
+            except JobsUnavailable as exc:  # verifying needs no broker: serve, and try again on the next job
+                log.warning("signing jobs are unavailable: %s", exc)
 
     # -- accepting and answering ---------------------------------------------------------
 
