@@ -36,6 +36,7 @@ from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .readers import MarkReaders
 from .routers import jobs, manifests, page, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
+from .timing import ServerTiming
 
 log = logging.getLogger(__name__)
 OUTAGE_RETRY_AFTER = 10  # seconds; a store or broker restart usually takes about this
@@ -111,6 +112,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(ServerTiming)  # outermost: it times the whole answer
 
     @app.exception_handler(RealmarkError)
     async def realmark_error(request: Request, exc: RealmarkError):

@@ -29,17 +29,27 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 async def verify_upload(svc: ServicesDep, file: UploadFile = File(...)):
     cache = svc.verify_cache
     if media_of(file).kind is Kind.PHOTO:
-        data = await file.read()
-        key = cache.key(await run_in_threadpool(lambda: hashlib.sha256(data).hexdigest()))
-        if (answer := await run_in_threadpool(cache.get, key)) is not None:
+
+        def lookup():  # one trip to a thread: read, hash, look up
+            data = file.file.read()
+            key = cache.key(hashlib.sha256(data).hexdigest())
+            return data, key, cache.get(key)
+
+        data, key, answer = await run_in_threadpool(lookup)
+        if answer is not None:
             return _answer(answer, "hit")
         async with svc.heavy.slot():
             result = await run_in_threadpool(svc.verifier.verify, data)
     else:
         with temp_folder() as folder:  # clips and sound are spooled before they take a slot
-            path = await run_in_threadpool(save, file, folder / "upload")
-            key = cache.key(await run_in_threadpool(sha256_file, path))
-            if (answer := await run_in_threadpool(cache.get, key)) is not None:
+
+            def lookup():
+                path = save(file, folder / "upload")
+                key = cache.key(sha256_file(path))
+                return path, key, cache.get(key)
+
+            path, key, answer = await run_in_threadpool(lookup)
+            if answer is not None:
                 return _answer(answer, "hit")
             async with svc.heavy.slot():
                 result = await run_in_threadpool(svc.verifier.verify, path)
