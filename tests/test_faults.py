@@ -123,14 +123,21 @@ def _sign(home, src, out, title="T") -> int:
         return main(["sign", str(src), "-o", str(out), "--title", title, "--artist", "A"])
 
 
-def test_a_full_disk_gives_a_clear_error_and_no_record(small_disk, tmp_path, capsys):
+@pytest.fixture
+def signed_once(small_disk, tmp_path):
+    """A home on the small disk with a key and one signed 800x600 photo: (home, that
+    photo as published, the store's objects then)."""
     home = small_disk / "home"
     with realmark_home(home):
         assert main(["keys", "init", "--agency", "YG"]) == 0
-    small = tmp_path / "small.png"
-    small.write_bytes(photos.encode(photos.fit(photos.real("astronaut"), 800, 600), "PNG"))
-    assert _sign(home, small, tmp_path / "small-signed.png") == 0
-    before = _store_objects(home)
+    photo = tmp_path / "first.png"
+    photo.write_bytes(photos.encode(photos.fit(photos.real("astronaut"), 800, 600), "PNG"))
+    assert _sign(home, photo, tmp_path / "first-signed.png") == 0
+    return home, tmp_path / "first-signed.png", _store_objects(home)
+
+
+def test_a_full_disk_gives_a_clear_error_and_no_record(signed_once, tmp_path, capsys):
+    home, _, before = signed_once
     big = tmp_path / "big.png"  # a lossless 2400x1600 photo: its published copy does not fit
     big.write_bytes(photos.encode(photos.fit(photos.real("coffee"), 2400, 1600), "PNG"))
     capsys.readouterr()
@@ -142,14 +149,8 @@ def test_a_full_disk_gives_a_clear_error_and_no_record(small_disk, tmp_path, cap
     assert not [k for k in after if ".tmp-" in k] and not (tmp_path / "big-signed.png").exists()
 
 
-def test_a_read_only_store_gives_a_clear_error_and_changes_nothing(small_disk, tmp_path, capsys):
-    home = small_disk / "home"
-    with realmark_home(home):
-        assert main(["keys", "init", "--agency", "YG"]) == 0
-    photo = tmp_path / "p.png"
-    photo.write_bytes(photos.encode(photos.fit(photos.real("astronaut"), 800, 600), "PNG"))
-    assert _sign(home, photo, tmp_path / "first.png") == 0
-    before = _store_objects(home)
+def test_a_read_only_store_gives_a_clear_error_and_changes_nothing(signed_once, small_disk, tmp_path, capsys):
+    home, published, before = signed_once
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     other = tmp_path / "q.png"
     other.write_bytes(photos.encode(photos.fit(photos.real("coffee"), 800, 600), "PNG"))
@@ -158,4 +159,4 @@ def test_a_read_only_store_gives_a_clear_error_and_changes_nothing(small_disk, t
     assert "read-only" in capsys.readouterr().err.lower()
     assert _store_objects(home) == before
     with realmark_home(home):  # verifying still works on a read-only store
-        assert main(["verify", str(tmp_path / "first.png")]) == 0
+        assert main(["verify", str(published)]) == 0

@@ -28,31 +28,24 @@ router = APIRouter(prefix="/v1", tags=["verify"])
 )
 async def verify_upload(svc: ServicesDep, file: UploadFile = File(...)):
     cache = svc.verify_cache
-    if media_of(file).kind is Kind.PHOTO:
+    photo = media_of(file).kind is Kind.PHOTO
+    with temp_folder() as folder:
 
         def lookup():  # one trip to a thread: read, hash, look up
-            data = file.file.read()
-            key = cache.key(hashlib.sha256(data).hexdigest())
-            return data, key, cache.get(key)
+            if photo:
+                source = file.file.read()
+                digest = hashlib.sha256(source).hexdigest()
+            else:  # clips and sound are spooled to disk before they take a slot
+                source = save(file, folder / "upload")
+                digest = sha256_file(source)
+            key = cache.key(digest)
+            return source, key, cache.get(key)
 
-        data, key, answer = await run_in_threadpool(lookup)
+        source, key, answer = await run_in_threadpool(lookup)
         if answer is not None:
             return _answer(answer, "hit")
         async with svc.heavy.slot():
-            result = await run_in_threadpool(svc.verifier.verify, data)
-    else:
-        with temp_folder() as folder:  # clips and sound are spooled before they take a slot
-
-            def lookup():
-                path = save(file, folder / "upload")
-                key = cache.key(sha256_file(path))
-                return path, key, cache.get(key)
-
-            path, key, answer = await run_in_threadpool(lookup)
-            if answer is not None:
-                return _answer(answer, "hit")
-            async with svc.heavy.slot():
-                result = await run_in_threadpool(svc.verifier.verify, path)
+            result = await run_in_threadpool(svc.verifier.verify, source)
     answer = json.dumps(result.to_dict(), ensure_ascii=False).encode()
     await run_in_threadpool(cache.put, key, answer)
     return _answer(answer, "miss")
