@@ -136,4 +136,8 @@ def test_an_interrupted_batch_leaves_nothing_half_written_and_resumes(agency_cli
     code, out, _ = agency_cli("sign", release, "--out-dir", out_dir, "--title", "T", "--artist", "A", "--json")
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(lines) == 10
-    assert sum(not line["created"] for line in lines) == len(done)
+    # Reported files come back as signed before; so may the one or two a worker had stored
+    # when the interrupt came, whose output was discarded: stored, never signed twice.
+    assert len(done) <= sum(not line["created"] for line in lines) <= len(done) + 2
+    manifests = [k for k in agency_cli.stored_files() if k.startswith("manifests/")]
+    assert len(manifests) == 10  # one record per file, photos and the clip alike

@@ -40,7 +40,8 @@ def _box_overlaps(box: dict, target) -> bool:
 
 
 # 720p after CRF 28 is caught on 2 clips of 3 in the bench (README): not yet a property to test.
-@pytest.mark.parametrize("seed", [5, 6, 7])
+# Two placements here (the bench tries many more): each costs about 20 s of CI.
+@pytest.mark.parametrize("seed", [5, 7])
 @pytest.mark.parametrize("height", [1080])
 def test_a_face_swapped_in_for_a_second_is_altered_with_its_range_and_box(signed, verify, tmp_path, seed, height):
     raw, copy = tmp_path / "raw.mp4", tmp_path / "swap.mp4"
