@@ -14,7 +14,7 @@ from realmark.errors import RealmarkError
 from realmark.keys.keyring import check_agency
 from realmark.keys.tokens import create_token
 from realmark.settings import Settings, cores
-from signer import EncoderSettings, Signer
+from signer import EncoderSettings, ProcessPool, Signer
 from verifier import Verification, Verifier
 
 from . import batch
@@ -72,7 +72,10 @@ def cmd_sign(args, deployment: Deployment) -> int:
     try:
         key = deployment.keyring.signing_key(args.agency)
         # No index here: this process ends now, and the next one's index syncs from the store.
-        signer = Signer(deployment.store, key, encoder=encoder)
+        # A long clip is signed in segments across the machine's cores.
+        settings = deployment.settings
+        pool = ProcessPool(settings.sign_processes, settings.segment_seconds)
+        signer = Signer(deployment.store, key, encoder=encoder, segments=pool)
         result = sign_to(signer, Path(args.files[0]), Path(args.output), args.title, args.artist, bar)
     finally:
         bar.done()
@@ -156,10 +159,15 @@ def cmd_serve(args, deployment: Deployment) -> int:
 def cmd_worker(args, deployment: Deployment) -> int:
     """Run signing jobs until SIGINT or SIGTERM; a running job finishes first (or, past
     a timeout, is handed to another worker)."""
+    import logging
     import signal
     import threading
 
     from service.jobs import JobEngine
+
+    # What this worker signed, one line each (Dramatiq's own messages stay at warnings).
+    logging.basicConfig(level=logging.WARNING, format="realmark worker: %(message)s", stream=sys.stderr)
+    logging.getLogger("service.jobs").setLevel(logging.INFO)
 
     if args.threads < 1:
         raise RealmarkError("--threads must be at least 1")

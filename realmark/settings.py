@@ -109,6 +109,13 @@ class Settings:
     job_queue: int = 100
     job_tries: int = 3
     worker_lost_seconds: int = 60
+    # A long clip is signed in segments side by side (signer/segments.py): this many
+    # processes of one machine (the CLI, the embedded service; distributed mode uses
+    # every free worker), segments at least this long. Shorter segments would spend a
+    # larger share on opening the source, seeking and x264's start-up (its first frames
+    # are the costliest), and give x264 fewer frames to place key frames well.
+    sign_processes: int = 1
+    segment_seconds: int = 20
     key_passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -139,5 +146,7 @@ class Settings:
             job_queue=_int(env, "REALMARK_JOB_QUEUE", 100, 1),
             job_tries=_int(env, "REALMARK_JOB_TRIES", 3, 1),
             worker_lost_seconds=_int(env, "REALMARK_WORKER_LOST_SECONDS", 60, 1),
+            sign_processes=_int(env, "REALMARK_SIGN_PROCESSES", cores(), 1),
+            segment_seconds=_int(env, "REALMARK_SEGMENT_SECONDS", 20, 1),
             key_passphrase=(env.get("REALMARK_KEY_PASSPHRASE") or "").encode() or None,
         )

@@ -2,7 +2,8 @@
 (or `sign(...)` for one call) watermarks and signs an official photo or clip."""
 
 from .common import SignResult
+from .parallel import InThisProcess, ProcessPool, SegmentSigners
+from .segments import EncoderSettings
 from .sign import Signer, sign
-from .video import EncoderSettings
 
-__all__ = ["EncoderSettings", "SignResult", "Signer", "sign"]
+__all__ = ["EncoderSettings", "InThisProcess", "ProcessPool", "SegmentSigners", "SignResult", "Signer", "sign"]

@@ -14,8 +14,10 @@ from realmark.media.source import Source, open_source
 from realmark.store import Records, Store
 
 from .common import SignResult, check_metadata
+from .parallel import InThisProcess, SegmentSigners
 from .photo import sign_photo
-from .video import EncoderSettings, Progress, sign_clip
+from .segments import EncoderSettings, Progress
+from .video import sign_clip
 
 
 class Signer:
@@ -28,11 +30,14 @@ class Signer:
         key: SigningKey,
         index: FingerprintIndex | None = None,
         encoder: EncoderSettings | None = None,
+        segments: SegmentSigners | None = None,
     ):
         self.records = Records(store)
         self.key = key
         self.index = index
         self.encoder = encoder or EncoderSettings()
+        # Who signs a long clip's segments; by default this process, in one piece.
+        self.segments = segments or InThisProcess()
 
     def sign(
         self,
@@ -61,7 +66,15 @@ class Signer:
                 if output is None:
                     raise BadInput("signing a clip needs an output file")
                 result = sign_clip(
-                    opened.path, Path(output), meta, self.key, self.records, self.encoder, progress, watermark_id
+                    opened.path,
+                    Path(output),
+                    meta,
+                    self.key,
+                    self.records,
+                    self.encoder,
+                    progress,
+                    watermark_id,
+                    self.segments,
                 )
             else:
                 result = sign_photo(opened.data, meta, self.key, self.records, watermark_id)

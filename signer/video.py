@@ -3,32 +3,29 @@
 Streaming: one frame at a time goes decode -> mark -> encode, so memory does not grow
 with the clip's length. Timestamps are copied frame by frame (variable frame rates
 survive), audio packets are remuxed byte for byte, and the display rotation and
-container metadata are carried over."""
+container metadata are carried over. A long clip is signed in segments side by side
+(segments.py), joined into the same kind of file."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import shutil
+import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import av
-from av.video.frame import PictureType
-
-from realmark import watermark
 from realmark.credentials import embed
-from realmark.errors import BadInput, StoreError
-from realmark.fingerprint import Fingerprint, fingerprint_luma, grid
+from realmark.errors import BadInput, RealmarkError, StoreError
+from realmark.fingerprint import Fingerprint
 from realmark.fingerprint.audio import sound_print
 from realmark.keys import SigningKey
 from realmark.manifest import Manifest, MediaInfo
-from realmark.manifest.model import TIMELINE_STEP_S, utc_now
+from realmark.manifest.model import utc_now
 from realmark.media import sha256_file
 from realmark.media.formats import FORMATS
 from realmark.media.sound import mono_samples
-from realmark.media.video import CONTAINERS, SmallLuma, VideoInfo, frames, luma_view, open_video, probe
+from realmark.media.video import SmallLuma, VideoInfo, frames, open_video, probe
 from realmark.store import Records
 from realmark.watermark.codec import MIN_EMBED_SHORT_SIDE, working_size
 from realmark.watermark.reader import Reader
@@ -42,25 +39,11 @@ from .common import (
     marked_with_fresh_id,
     sign_with_retries,
 )
+from .parallel import InThisProcess, SegmentSigners
+from .segments import Cut, EncoderSettings, Progress, SegmentsDontJoin, SegmentWork, join, output_container, plan
 
-DEFAULT_CRF = 18  # visually lossless for H.264
-DEFAULT_PRESET = "medium"  # x264's own default
-PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SELF_CHECK_FRAMES = 4  # a marked frame at CRF 18 decodes on its own; four leave margin
-
-Progress = Callable[[float], None]  # fraction done, 0..1
-
-
-@dataclass(frozen=True)
-class EncoderSettings:
-    crf: int = DEFAULT_CRF
-    preset: str = DEFAULT_PRESET
-
-    def __post_init__(self):
-        if not 0 <= self.crf <= 51:
-            raise BadInput("CRF must be between 0 and 51")
-        if self.preset not in PRESETS:
-            raise BadInput(f"preset must be one of {', '.join(PRESETS)}")
+PARTS_PER_SIGNER = 4
 
 
 @dataclass(frozen=True)
@@ -70,111 +53,58 @@ class TranscodeStats:
     timeline: tuple[str, ...]  # fingerprint hex of the frame at each timeline position
     regions: str  # base64url of the same frames' grid.regions, one after another
     first: Fingerprint  # of the first frame
-
-
-def output_container(info: VideoInfo) -> str:
-    """The signed file's container. H.264 is not allowed in WebM, so WebM becomes Matroska."""
-    return "mkv" if info.container == "webm" else info.container
+    segments: int  # how many pieces it was signed in
 
 
 def transcode(
-    src: Path, dst: Path, info: VideoInfo, settings: EncoderSettings, mark: Callable, progress: Progress | None = None
+    src: Path,
+    dst: Path,
+    info: VideoInfo,
+    settings: EncoderSettings,
+    wm_id: int,
+    signers: SegmentSigners,
+    progress: Progress | None = None,
 ) -> TranscodeStats:
-    """Re-encode src to dst with libx264, calling mark(y_plane) on each frame's luma.
-    Audio is copied packet by packet."""
-    timeline: list[str] = []
-    cells: list[bytes] = []
-    first: list[Fingerprint] = []
-    count = 0
-    last_time = 0.0
-    source = open_video(src)
+    """Re-encode src to dst with libx264, every frame marked with wm_id; audio copied
+    packet by packet. Long clips are cut into segments that `signers` sign side by side."""
+    cuts = [Cut(0)]
+    if signers.parallel > 1 and (info.duration_s or 0) >= 2 * signers.segment_seconds:
+        # Several segments a signer, so that one finishing early finds more to do.
+        cuts = plan(src, signers.segment_seconds, PARTS_PER_SIGNER * signers.parallel)
+    folder = Path(tempfile.mkdtemp(prefix=".segments-", dir=dst.parent))
     try:
-        out = av.open(str(dst), "w", format=CONTAINERS[output_container(info)][1])
+        works = [SegmentWork(info, settings, wm_id, cut) for cut in cuts]
+        parts = signers.sign(src, works, folder, progress)
         try:
-            vin = source.streams.video[0]
-            vout = out.add_stream(
-                "libx264", rate=info.frame_rate, options={"crf": str(settings.crf), "preset": settings.preset}
-            )
-            vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
-            vout.time_base = vin.time_base
-            vout.metadata.update(vin.metadata)
-            if info.rotation:
-                vout.set_display_rotation(info.rotation)
-            audio = {}
-            for ain in source.streams.audio:
-                aout = out.add_stream_from_template(ain)
-                aout.metadata.update(ain.metadata)
-                audio[ain.index] = aout
-            out.metadata.update({k: v for k, v in source.metadata.items() if k != "encoder"})
-            start = float(vin.start_time * vin.time_base) if vin.start_time is not None else 0.0
-            shrink = SmallLuma(working_size(info.width, info.height))
-            next_mark = 0  # the next timeline position, in TIMELINE_INTERVAL_MS steps
-            step = TIMELINE_STEP_S
-
-            def prepare(frame):
-                """Runs in a worker thread, one frame ahead of the encoder: numpy and
-                Pillow release the GIL, so marking overlaps x264's own threads."""
-                if frame.format.name not in ("yuv420p", "yuvj420p"):
-                    frame = frame.reformat(format="yuv420p")
-                else:
-                    frame.make_writable()
-                frame.pict_type = PictureType.NONE  # let x264 choose frame types
-                mark(luma_view(frame))
-                return frame
-
-            def finish(frame) -> None:
-                nonlocal next_mark, count, last_time
-                t = (frame.time or 0.0) - start
-                while t >= next_mark * step - 1e-6:
-                    # Fingerprinted exactly as the verifier sees frames (SmallLuma).
-                    small = shrink(frame)
-                    fp = fingerprint_luma(small)
-                    first[:1] = first[:1] or [fp]
-                    timeline.append(fp.hex)
-                    cells.append(grid.regions(small).tobytes())
-                    next_mark += 1
-                for encoded in vout.encode(frame):
-                    out.mux(encoded)
-                count += 1
-                last_time = t
-                if progress and info.duration_s:
-                    progress(min(1.0, t / info.duration_s))
-
-            with ThreadPoolExecutor(max_workers=1) as worker:
-                ahead = None
-                for packet in source.demux(vin, *source.streams.audio):
-                    if packet.stream.type == "audio":
-                        if packet.dts is not None:
-                            packet.stream = audio[packet.stream.index]
-                            out.mux(packet)
-                        continue
-                    for frame in _decoded(packet):
-                        job = worker.submit(prepare, frame)
-                        if ahead is not None:
-                            finish(ahead.result())
-                        ahead = job
-                if ahead is not None:
-                    finish(ahead.result())
-            for encoded in vout.encode():
-                out.mux(encoded)
-        finally:
-            out.close()
+            join(src, parts, dst, info, settings)
+        except SegmentsDontJoin:
+            if len(parts) == 1:
+                raise
+            parts = InThisProcess().sign(src, [SegmentWork(info, settings, wm_id, Cut(0))], folder, progress)
+            join(src, parts, dst, info, settings)
     finally:
-        source.close()
-    if count == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+    segments = [segment for segment, _ in parts]
+    frames = sum(segment.frames for segment in segments)
+    if frames == 0:
         raise BadInput("the video has no decodable frames")
-    duration_ms = max(1, round((info.duration_s or last_time + 1 / float(info.frame_rate)) * 1000))
-    regions = base64.urlsafe_b64encode(b"".join(cells)).rstrip(b"=").decode()
+    timeline: list[str] = []
+    cells = bytearray()
+    for segment in segments:
+        if segment.timeline and segment.first_position != len(timeline):
+            raise RealmarkError(f"segment {segment.index} starts at timeline position {segment.first_position}")
+        timeline.extend(segment.timeline)
+        cells += base64.b64decode(segment.cells)
+    last_s = max(segment.last_s for segment in segments)
+    duration_ms = max(1, round((info.duration_s or last_s + 1 / float(info.frame_rate)) * 1000))
     return TranscodeStats(
-        frames=count, duration_ms=duration_ms, timeline=tuple(timeline), regions=regions, first=first[0]
+        frames=frames,
+        duration_ms=duration_ms,
+        timeline=tuple(timeline),
+        regions=base64.urlsafe_b64encode(bytes(cells)).rstrip(b"=").decode(),
+        first=Fingerprint.from_hex(timeline[0], segments[0].first_quality),
+        segments=len(segments),
     )
-
-
-def _decoded(packet):
-    try:
-        return packet.decode()
-    except av.FFmpegError as exc:
-        raise BadInput(f"the video is damaged or truncated ({exc})") from None
 
 
 def sound_of(path: Path) -> str | None:
@@ -208,10 +138,12 @@ def sign_clip(
     settings: EncoderSettings,
     progress: Progress | None,
     watermark_id: int | None = None,
+    signers: SegmentSigners | None = None,
 ) -> SignResult:
     """Watermark a video, embed its Content Credentials (MP4 and MOV), and store the
     signed manifest, the published file and the C2PA sidecar; the file is written to
     dst (which the caller renames into place). `watermark_id` is tried first."""
+    signers = signers or InThisProcess()
     info = probe(src)
     if min(info.width, info.height) < MIN_EMBED_SHORT_SIDE:
         raise BadInput(
@@ -228,10 +160,7 @@ def sign_clip(
 
     def attempt() -> Manifest | None:
         def mark(wm_id: int):
-            embedder = watermark.codec.Embedder(
-                info.width, info.height, wm_id, psnr_db=watermark.codec.VIDEO_TARGET_PSNR_DB
-            )
-            stats = transcode(src, marked_path, info, settings, embedder.mark_luma, progress)
+            stats = transcode(src, marked_path, info, settings, wm_id, signers, progress)
             return stats if read_back(marked_path, info) == wm_id else None
 
         try:

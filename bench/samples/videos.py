@@ -31,8 +31,12 @@ def synthetic(
     rotation: int = 0,
     metadata: dict | None = None,
     container: str = "mp4",
+    key_every: int | None = None,
+    preset: str = "ultrafast",
 ) -> Path:
-    """A generated clip: moving textured shapes, optional AAC/Opus tone, rotation, tags."""
+    """A generated clip: moving textured shapes, optional AAC/Opus tone, rotation, tags;
+    `key_every`: a key frame every that many frames (the encoder's default: every 250);
+    `preset`: x264's (ultrafast has no B-frames, whose reordering others have)."""
     w, h = size
     rng = np.random.default_rng(3)
     texture = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
@@ -42,10 +46,12 @@ def synthetic(
         video = out.add_stream("libx264" if container != "webm" else "libvpx-vp9", rate=fps)
         video.width, video.height, video.pix_fmt = w, h, "yuv420p"
         video.codec_context.options = (
-            {"preset": "ultrafast", "crf": "20"}
+            {"preset": preset, "crf": "20"}
             if container != "webm"
             else {"b": "0", "crf": "30", "deadline": "realtime", "cpu-used": "8"}
         )
+        if key_every:
+            video.codec_context.gop_size = key_every
         if rotation:
             video.set_display_rotation(rotation)
         sound = None

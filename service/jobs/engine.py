@@ -33,10 +33,12 @@ from realmark.deployment import Deployment
 from realmark.errors import BadInput, Conflict, JobsUnavailable, KeyProblem, RealmarkError
 from realmark.index import FingerprintIndex
 from realmark.store import Records
-from signer import Signer
+from signer import ProcessPool, Signer
 from signer.common import check_metadata
+from signer.segments import SegmentWork
 
 from ..limits import Busy
+from . import segments
 from .broker import EMBEDDED_FOLDER, EmbeddedValkey, check_reachable, open_broker
 from .table import Job, JobTable, ProgressWriter
 
@@ -69,6 +71,9 @@ class JobEngine:
         self._embedded: EmbeddedValkey | None = None
         self._table: JobTable | None = None
         self._actor = None
+        self._segment_actor = None
+        self._sources: dict[str, Path] = {}  # job id -> its upload, fetched for segments
+        self._sources_lock = threading.Lock()
         self._worker: dramatiq.Worker | None = None
         self._owner = True  # a service owns the embedded broker; `realmark worker` joins it
 
@@ -88,6 +93,14 @@ class JobEngine:
                     actor_name="realmark_sign",
                     queue_name=QUEUE,
                     max_retries=self.settings.job_tries,
+                )
+                # A lost segment message costs nothing: the job's run signs what is left.
+                self._segment_actor = dramatiq.actor(
+                    self._run_segment,
+                    broker=broker,
+                    actor_name="realmark_segment",
+                    queue_name=segments.QUEUE,
+                    max_retries=0,
                 )
                 self._broker, self._table = broker, JobTable(broker.client)
                 if self.threads:
@@ -148,7 +161,9 @@ class JobEngine:
         self._connect()
 
     def _start_worker(self) -> None:
-        worker = dramatiq.Worker(self._broker, queues={QUEUE}, worker_threads=self.threads, worker_timeout=1000)
+        worker = dramatiq.Worker(
+            self._broker, queues={QUEUE, segments.QUEUE}, worker_threads=self.threads, worker_timeout=1000
+        )
         worker.queue_prefetch = self.threads  # take a job only when a thread is free: others may be idle
         worker.start()
         self._worker = worker
@@ -161,6 +176,10 @@ class JobEngine:
             self._broker.close()
         if self._embedded is not None:
             self._embedded.stop()
+        with self._sources_lock:
+            for path in self._sources.values():
+                shutil.rmtree(path.parent, ignore_errors=True)
+            self._sources.clear()
 
     def _run(self, job_id: str) -> None:
         """One run of a job (Dramatiq's actor: raising makes Dramatiq retry it later)."""
@@ -169,7 +188,7 @@ class JobEngine:
         store = self.deployment.store
         if job is None or job.ended:  # delivered again after it ended, or expired: done already
             if job is not None:
-                store.delete(job.upload_key)
+                self._clean_up(job)
             return
         run = table.started(job_id)
         if run > self.settings.job_tries:
@@ -181,7 +200,9 @@ class JobEngine:
             if not store.get_to_file(job.upload_key, source):
                 self._fail(job, "the job's upload is no longer in the store")
                 return
-            signer = Signer(store, self.deployment.keyring.signing_key(job.agency), self.index)
+            signer = Signer(
+                store, self.deployment.keyring.signing_key(job.agency), self.index, segments=self._segments_for(job)
+            )
             result = signer.sign(
                 source,
                 folder / "signed",
@@ -204,11 +225,70 @@ class JobEngine:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         _once_reachable(lambda: table.done(job_id, result.manifest.manifest_id))
-        store.delete(job.upload_key)
+        self._clean_up(job)
 
     def _fail(self, job: Job, reason: str) -> None:
         _once_reachable(lambda: self._table.failed(job.id, reason))
+        self._clean_up(job)
+
+    def _clean_up(self, job: Job) -> None:
+        """An ended job's scratch objects: its upload and its segments."""
         self.deployment.store.delete(job.upload_key)
+        segments.forget(self.deployment.store, job.id)
+
+    # -- long clips in segments ------------------------------------------------------------
+
+    def _segments_for(self, job: Job):
+        """Who signs a long clip's segments: every free worker in distributed mode (one
+        message each), this machine's processes with the embedded broker."""
+        settings = self.settings
+        if not settings.broker_url:
+            return ProcessPool(settings.sign_processes, settings.segment_seconds)
+        workers = segments.live_workers(self._broker.client, settings.worker_lost_seconds)
+        return segments.SharedSegments(
+            self.deployment.store,
+            segments.Claims(self._broker.client, settings.worker_lost_seconds),
+            self._segment_actor.send,
+            job.id,
+            parallel=workers,
+            segment_seconds=settings.segment_seconds,
+        )
+
+    def _run_segment(self, job_id: str, work: str) -> None:
+        """Dramatiq's actor for one segment of a job's clip (segments.py)."""
+        job = self._table.get(job_id)
+        self._drop_sources()
+        if job is None or job.ended:
+            return
+        segment = SegmentWork.from_json(work)
+        store = self.deployment.store
+        if segments.stored(store, job_id, segment) is not None:
+            return
+        folder = Path(tempfile.mkdtemp(prefix="realmark-segment-"))
+        try:
+            claims = segments.Claims(self._broker.client, self.settings.worker_lost_seconds)
+            segments.sign_if_free(store, claims, job_id, lambda: self._source_of(job), segment, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _source_of(self, job: Job) -> Path:
+        """The job's upload on this machine, fetched once for all the segments it signs."""
+        with self._sources_lock:
+            if job.id not in self._sources:
+                folder = Path(tempfile.mkdtemp(prefix="realmark-source-"))
+                if not self.deployment.store.get_to_file(job.upload_key, folder / "upload"):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise RealmarkError(f"the upload of job {job.id} is no longer in the store")
+                self._sources[job.id] = folder / "upload"
+            return self._sources[job.id]
+
+    def _drop_sources(self) -> None:
+        """Forget the fetched uploads of jobs that ended."""
+        with self._sources_lock:
+            for job_id in list(self._sources):
+                job = self._table.get(job_id)
+                if job is None or job.ended:
+                    shutil.rmtree(self._sources.pop(job_id).parent, ignore_errors=True)
 
 
 def _reaching(call, *args):
