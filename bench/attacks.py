@@ -445,9 +445,11 @@ def write_clip(
     sound_bitrate: int = 128_000,
     sound_rate: int = SOUND_RATE,
     sound_layout: str = "stereo",
+    key_every: int | None = None,
 ) -> None:
     """Encode RGB frames (an iterable) as a new clip, as a platform's transcoder would,
-    with `sound` (mono float32 at SOUND_RATE) as AAC, or Opus in WebM."""
+    with `sound` (mono float32 at SOUND_RATE) as AAC, or Opus in WebM; `key_every`: a
+    key frame every that many frames (else the encoder's default)."""
     from fractions import Fraction
 
     import av
@@ -467,6 +469,8 @@ def write_clip(
             if stream is None:
                 stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
                 stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "yuv420p"
+                if key_every:
+                    stream.codec_context.gop_size = key_every
                 options = {"crf": str(crf)}
                 if codec == "libx264":
                     options["preset"] = preset
@@ -567,15 +571,17 @@ def trim(src, dst, start: float, end: float, *, crf: int = 23) -> None:
     write_clip(frames, dst, clip_rate(src), crf=crf, sound=sound_of(src, start, end))
 
 
-def splice(parts, dst, *, crf: int = 23) -> None:
-    """Concatenate (path, start, end) pieces, each scaled to the first piece's frame size."""
+def splice(parts, dst, *, crf: int = 23, size: tuple[int, int] | None = None, key_every: int | None = None) -> None:
+    """Concatenate (path, start, end) pieces, each scaled to `size` (else the first
+    piece's frame size)."""
     import av
 
-    with av.open(str(parts[0][0])) as c:
-        size = (c.streams.video[0].width, c.streams.video[0].height)
+    if size is None:
+        with av.open(str(parts[0][0])) as c:
+            size = (c.streams.video[0].width, c.streams.video[0].height)
     frames = (rgb for path, start, end in parts for _, rgb in _video_frames(path, start, end))
     sound = np.concatenate([sound_of(path, start, end) for path, start, end in parts])
-    write_clip(frames, dst, clip_rate(parts[0][0]), crf=crf, size=size, sound=sound)
+    write_clip(frames, dst, clip_rate(parts[0][0]), crf=crf, size=size, sound=sound, key_every=key_every)
 
 
 def transform(

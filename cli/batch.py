@@ -12,7 +12,6 @@ their stored manifest, and the published file is copied back from the store)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import signal
 from collections import Counter
@@ -22,12 +21,11 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from realmark.errors import RealmarkError
+from signer.details import output_name, read_rows
 
 from .output import sign_to
 
 SIGNABLE = {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".m4v", ".webm", ".mkv"}
-RENAMED = {".webm": ".mkv"}  # the signed file's container differs (signer.video.output_container)
-METADATA_COLUMNS = ("file", "title", "artist")  # CSV: artists separated by ";"
 
 
 @dataclass(frozen=True)
@@ -72,55 +70,19 @@ def _inputs(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
                 relative = found.relative_to(path)
                 hidden = any(part.startswith(".") for part in relative.parts)
                 if found.is_file() and not hidden and found.suffix.lower() in SIGNABLE:
-                    yield found, _output_name(relative.as_posix())
+                    yield found, output_name(relative.as_posix())
         elif path.is_file():
-            yield path, _output_name(path.name)
+            yield path, output_name(path.name)
         else:
             raise RealmarkError(f"{given}: no such file or folder")
 
 
-def _output_name(name: str) -> str:
-    stem, dot, suffix = name.rpartition(".")
-    renamed = RENAMED.get(f"{dot}{suffix}".lower())
-    return f"{stem}{renamed}" if renamed else name
-
-
 def _metadata(path: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Output name -> (title, artists), from CSV (columns file, title, artist) or JSON lines
-    ({"file", "title", "artists"})."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RealmarkError(f"{path}: cannot read the metadata file ({exc})") from None
-    rows: dict[str, tuple[str, tuple[str, ...]]] = {}
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                file, title, artists = row["file"], row["title"], row["artists"]
-            except (ValueError, KeyError, TypeError):
-                raise RealmarkError(f"{path}:{number}: expected a JSON object with file, title and artists") from None
-            if not isinstance(artists, list):
-                raise RealmarkError(f"{path}:{number}: artists must be a list")
-            _add(rows, path, number, file, title, artists)
-    else:
-        reader = csv.DictReader(text.splitlines())
-        if reader.fieldnames is None or not set(METADATA_COLUMNS) <= set(reader.fieldnames):
-            raise RealmarkError(f"{path}: a CSV metadata file needs the columns {', '.join(METADATA_COLUMNS)}")
-        for number, row in enumerate(reader, 2):
-            _add(rows, path, number, row["file"], row["title"], (row["artist"] or "").split(";"))
-    return rows
-
-
-def _add(rows: dict, path: Path, number: int, file, title, artists) -> None:
-    if not isinstance(file, str) or not isinstance(title, str) or not all(isinstance(a, str) for a in artists):
-        raise RealmarkError(f"{path}:{number}: file, title and artists must be text")
-    name = _output_name(file.strip())
-    if name in rows:
-        raise RealmarkError(f"{path}:{number}: a second row for {file}")
-    rows[name] = (title, tuple(a.strip() for a in artists if a.strip()))
+    return read_rows(text, jsonl=path.suffix.lower() in (".jsonl", ".ndjson", ".json"), where=str(path))
 
 
 # --- signing, in worker processes --------------------------------------------------------

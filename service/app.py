@@ -34,7 +34,7 @@ from .deps import Services
 from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .readers import MarkReaders
-from .routers import jobs, manifests, page, sign, softbinding, trust, verify, wording
+from .routers import batches, jobs, manifests, page, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 from .timing import ServerTiming
 
@@ -100,6 +100,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     )
     for router in (
         sign.router,
+        batches.router,
         jobs.router,
         verify.router,
         wording.router,

@@ -321,3 +321,47 @@ def test_a_rerun_after_a_crash_between_claim_and_manifest_keeps_the_claimed_id(h
 def test_a_worker_without_a_broker_to_join_says_so(cli):
     code, out, err = cli("worker")
     assert code == 2 and "no embedded job broker is running" in err and "REALMARK_BROKER_URL" in err
+
+
+def test_a_segment_left_by_a_dead_worker_is_signed_by_the_jobs_run_and_done_ones_are_reused(
+    home, shared_valkey, tmp_path, caplog
+):
+    """What a SIGKILLed segment worker leaves: a claim nobody renews. The job's run waits
+    for it to lapse and signs the segment itself; segments a crashed earlier run stored
+    are taken from the store, not signed again."""
+    import logging
+
+    import redis
+
+    from realmark.media.video import probe
+    from service.jobs import segments
+    from signer.segments import EncoderSettings, SegmentWork, plan
+
+    clip = videos.synthetic(tmp_path / "long.mp4", seconds=4, size=(480, 270), key_every=30, audio=False)
+    info = probe(clip)
+    works = [SegmentWork(info, EncoderSettings(preset="ultrafast"), 7, cut) for cut in plan(clip, 1.0, 4)]
+    assert len(works) == 4
+    store = open_store(Settings(home=home))
+    client = redis.Redis.from_url(shared_valkey)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    # An earlier run stored segment 0 before it crashed; a dead worker holds segment 2.
+    assert segments.sign_if_free(store, segments.Claims(client, 60), "job1", lambda: clip, works[0], folder)
+    dead = segments.Claims(client, 2)
+    assert dead.take(segments._name("job1", works[2]))
+    sent = []
+    shared = segments.SharedSegments(
+        store, segments.Claims(client, 2), lambda *message: sent.append(message), "job1", 2, 1.0
+    )
+    caplog.set_level(logging.INFO, logger="service.jobs")
+    caplog.clear()
+    started = time.monotonic()
+    parts = shared.sign(clip, works, folder, None)
+    assert time.monotonic() - started >= 1.0  # it waited for the dead worker's claim to lapse
+    assert [segment.index for segment, _ in parts] == [0, 1, 2, 3]
+    assert sum(segment.frames for segment, _ in parts) == 120
+    assert len(sent) == 3  # a message for each segment not yet stored
+    signed_here = sorted(int(n) for n in re.findall(r"signed segment (\d+) of job", caplog.text))
+    assert signed_here == [1, 2, 3]  # segment 0 was reused
+    segments.forget(store, "job1")
+    assert list(store.list("segments/")) == []

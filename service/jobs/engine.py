@@ -40,7 +40,7 @@ from signer.segments import SegmentWork
 from ..limits import Busy
 from . import segments
 from .broker import EMBEDDED_FOLDER, EmbeddedValkey, check_reachable, open_broker
-from .table import Job, JobTable, ProgressWriter
+from .table import Batch, Job, JobTable, ProgressWriter
 
 log = logging.getLogger(__name__)
 QUEUE = "realmark-sign"
@@ -122,35 +122,83 @@ class JobEngine:
         """Accept a signing job: its upload goes to the shared store, its record and its
         message to the broker. Full when too many jobs wait; nothing is left behind on
         any error."""
-        meta = check_metadata(title, artists)  # bad details fail now, not in a worker
+        return self._accept(agency, [("", title, artists, upload)])[0]
+
+    def submit_batch(self, agency: str, files: Sequence[tuple[str, str, Sequence[str], Path]]) -> Batch:
+        """Accept a batch: (name, title, artists, upload) a file, one job each, all or none.
+        Full when the queue is full already (the batch's files then all wait their turn)."""
+        batch_id = secrets.token_hex(16)
+        jobs = self._accept(agency, files, batch_id)
+        items = [(name, job.id, job) for (name, *_), job in zip(files, jobs, strict=True)]
+        return Batch(batch_id, agency, time.time(), items)
+
+    def _accept(self, agency: str, files: Sequence, batch_id: str | None = None) -> list[Job]:
+        checked = [(check_metadata(title, artists), upload) for _, title, artists, upload in files]  # fail now
         table = self._connect()
         if _reaching(self._broker.do_qsize, QUEUE) >= self.settings.job_queue:
             raise Full()
-        job = Job(
-            id=secrets.token_hex(16),
-            agency=agency,
-            title=meta.title,
-            artists=meta.artists,
-            watermark_id=Records.new_watermark_id(),
-        )
         store = self.deployment.store
-        store.put_if_absent(job.upload_key, upload)
+        jobs: list[Job] = []
         try:
-            table.create(job)
-            _reaching(self._actor.send, job.id)
+            for meta, upload in checked:
+                job = Job(
+                    id=secrets.token_hex(16),
+                    agency=agency,
+                    title=meta.title,
+                    artists=meta.artists,
+                    watermark_id=Records.new_watermark_id(),
+                    batch=batch_id,
+                )
+                store.put_if_absent(job.upload_key, upload)
+                jobs.append(job)
+                table.create(job)
+            if batch_id is not None:
+                table.create_batch(
+                    batch_id, agency, [(name, job.id) for (name, *_), job in zip(files, jobs, strict=True)]
+                )
         except BaseException:
-            store.delete(job.upload_key)
+            self._withdraw(jobs, batch_id)
+            raise
+        sent = 0
+        try:
+            for job in jobs:
+                _reaching(self._actor.send, job.id)
+                sent += 1
+        except BaseException:
+            # What was sent runs; what was not is withdrawn and the error goes to the client.
+            self._withdraw(jobs[sent:], None)
+            raise
+        return jobs
+
+    def _withdraw(self, jobs: list[Job], batch_id: str | None) -> None:
+        for job in jobs:
             try:
-                table.forget(job.id)
+                self.deployment.store.delete(job.upload_key)
+                self._table.forget(job.id)
             except RealmarkError:
                 pass
-            raise
-        return job
+        if batch_id is not None:
+            try:
+                self._table.forget_batch(batch_id)
+            except RealmarkError:
+                pass
 
     def get(self, job_id: str) -> Job | None:
         if not self.ever_used:
             return None
         return self._connect().get(job_id)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        """A batch with its files' jobs as they are now (a job gone after its retention: None)."""
+        if not self.ever_used:
+            return None
+        table = self._connect()
+        found = table.get_batch(batch_id)
+        if found is None:
+            return None
+        agency, created, items = found
+        jobs = table.get_many([job_id for _, job_id in items])
+        return Batch(batch_id, agency, created, [(n, i, job) for (n, i), job in zip(items, jobs, strict=True)])
 
     # -- running -------------------------------------------------------------------------
 
@@ -224,11 +272,11 @@ class JobEngine:
             raise
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        _once_reachable(lambda: table.done(job_id, result.manifest.manifest_id))
+        _once_reachable(lambda: table.done(job, result.manifest.manifest_id))
         self._clean_up(job)
 
     def _fail(self, job: Job, reason: str) -> None:
-        _once_reachable(lambda: self._table.failed(job.id, reason))
+        _once_reachable(lambda: self._table.failed(job, reason))
         self._clean_up(job)
 
     def _clean_up(self, job: Job) -> None:
