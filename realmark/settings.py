@@ -101,6 +101,7 @@ class Settings:
     verify_per_minute: int = 30
     public_url: str | None = None
     index_sync_seconds: int = 30
+    cache_prune_minutes: int = 60  # how often stale verify answers are removed (0: never)
     # Worker processes that read photos' watermarks for the service (0: in the request's
     # thread). From the environment, one per core by default.
     reader_processes: int = 0
@@ -140,6 +141,7 @@ class Settings:
             verify_per_minute=_int(env, "REALMARK_VERIFY_PER_MINUTE", 30, 0),
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
+            cache_prune_minutes=_int(env, "REALMARK_CACHE_PRUNE_MINUTES", 60, 0),
             reader_processes=_int(env, "REALMARK_READER_PROCESSES", cores(), 0),
             broker_url=broker_url,
             job_threads=_int(env, "REALMARK_JOB_THREADS", 0 if broker_url else 1, 0),

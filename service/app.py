@@ -64,6 +64,17 @@ async def _keep_index_current(deployment: Deployment) -> None:
             log.warning("index sync failed: %s", exc)
 
 
+async def _prune_verify_cache(cache: VerifyCache, minutes: int) -> None:
+    """Remove answers no instance will read again (service/cache.py)."""
+    while True:
+        await asyncio.sleep(minutes * 60)
+        try:
+            removed = await asyncio.to_thread(cache.prune)
+            log.info("verify cache: %d stale answers removed", removed)
+        except StoreError as exc:
+            log.warning("verify cache prune failed: %s", exc)
+
+
 def create_app(deployment: Deployment | None = None) -> FastAPI:
     deployment = deployment or Deployment(Settings.from_env())
     settings = deployment.settings
@@ -71,11 +82,15 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         svc: Services = app.state.services
-        syncing = asyncio.create_task(_keep_index_current(deployment)) if settings.index_sync_seconds else None
+        chores = []
+        if settings.index_sync_seconds:
+            chores.append(asyncio.create_task(_keep_index_current(deployment)))
+        if settings.cache_prune_minutes:
+            chores.append(asyncio.create_task(_prune_verify_cache(svc.verify_cache, settings.cache_prune_minutes)))
         await asyncio.to_thread(svc.jobs.start)  # go on with jobs accepted before a restart
         yield
-        if syncing is not None:
-            syncing.cancel()
+        for chore in chores:
+            chore.cancel()
         await asyncio.to_thread(svc.jobs.close)  # a running job finishes, or is run again later
         if readers is not None:
             readers.shutdown()

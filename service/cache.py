@@ -10,7 +10,10 @@ always the one a fresh verification would give, and nothing ever has to be inval
   an upload that was `unknown` is looked at again and found;
 - the code that verifies: a new release answers afresh.
 An old key is simply never asked for again. Entries are small JSON answers (never the
-upload) under cache/verify/ in the store; see README for what is kept."""
+upload), at cache/verify/<context>/<upload SHA-256>.json, where the context is the digest
+of everything but the upload: prune() removes every entry of another context than
+today's, which no instance would read again (one lagging behind a signing may, and
+misses once); see README for what is kept."""
 
 from __future__ import annotations
 
@@ -53,12 +56,26 @@ class VerifyCache:
                 self._trust_seen = (snapshot, hashlib.sha256(snapshot.to_json()).hexdigest())
             return self._trust_seen[1]
 
+    def context(self) -> str:
+        """What every answer depends on besides the upload, as things stand now."""
+        parts = (self._trust_digest(), self.index.catalogue, self.code)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
     def key(self, upload_sha256: str) -> str:
         """The store key for this upload's answer as things stand now. Taken before the
         verification it would cache: a signing during that verification then leaves its
         answer under the old key, never under the new."""
-        parts = (upload_sha256, self._trust_digest(), self.index.catalogue, self.code)
-        return PREFIX + hashlib.sha256("\0".join(parts).encode()).hexdigest() + ".json"
+        return f"{PREFIX}{self.context()}/{upload_sha256}.json"
+
+    def prune(self) -> int:
+        """Remove the entries of other contexts than today's; how many were removed."""
+        current = f"{PREFIX}{self.context()}/"
+        removed = 0
+        for key in list(self.store.list(PREFIX)):
+            if not key.startswith(current):
+                self.store.delete(key)
+                removed += 1
+        return removed
 
     def get(self, key: str) -> bytes | None:
         try:

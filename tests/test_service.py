@@ -426,6 +426,24 @@ def test_an_unknown_upload_is_looked_at_again_once_its_original_is_signed(client
     assert found.headers["x-realmark-cache"] == "miss" and found.json()["verdict"] == "likely_authentic"
 
 
+def test_pruning_the_cache_removes_only_answers_no_one_would_read_again(client, tokens, settings):
+    store = open_store(settings)
+    cache = client.app.state.services.verify_cache
+    stale = _photo("rocket")
+    assert _verify(client, stale).headers["x-realmark-cache"] == "miss"
+    assert _sign(client, tokens["YG"], _photo("chelsea")).status_code == 200  # a new asset: a new context
+    current = _photo("motorcycle_left")
+    assert _verify(client, current).headers["x-realmark-cache"] == "miss"
+    before = sorted(store.list("cache/verify/"))
+    removed = cache.prune()
+    after = sorted(store.list("cache/verify/"))
+    assert removed >= 1 and len(after) == len(before) - removed
+    assert all(key.startswith(f"cache/verify/{cache.context()}/") for key in after) and after
+    assert _verify(client, current).headers["x-realmark-cache"] == "hit"  # today's answers stay
+    again = _verify(client, stale)  # its old answer is gone, and it is verified afresh
+    assert again.headers["x-realmark-cache"] == "miss" and again.status_code == 200
+
+
 def test_cached_answers_need_no_heavy_slot(settings):
     with _service(settings, heavy_slots=1, heavy_queue=0) as c:
         photo = _photo()

@@ -34,5 +34,6 @@ class Store(Protocol):
         """Keys that start with prefix (a folder such as "manifests/"), in no set order."""
 
     def delete(self, key: str) -> None:
-        """Remove the object if it is there. Only for scratch objects (a job's upload,
-        under uploads/): records are never deleted."""
+        """Remove the object if it is there. Only for scratch objects (a job's upload under
+        uploads/, its segments under segments/, stale answers under cache/): records are
+        never deleted."""
