@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -67,17 +69,48 @@ class Claims:
         self._r = client
         self.lease = lease
         self.token = secrets.token_hex(8)
+        # Compare-and-set in one step on the server: a lapsed claim that another worker
+        # took is never extended or removed by its former holder.
+        self._extend = client.register_script(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+        )
+        self._drop = client.register_script(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+        )
 
     def take(self, name: str) -> bool:
         return bool(self._r.set(f"realmark:claim:{name}", self.token, nx=True, ex=self.lease))
 
-    def renew(self, name: str) -> None:
-        self._r.set(f"realmark:claim:{name}", self.token, xx=True, ex=self.lease)
+    def renew(self, name: str) -> bool:
+        """Extend our claim; False if it is no longer ours."""
+        return bool(self._extend(keys=[f"realmark:claim:{name}"], args=[self.token, self.lease]))
 
     def release(self, name: str) -> None:
-        key = f"realmark:claim:{name}"
-        if self._r.get(key) == self.token.encode():
-            self._r.delete(key)
+        self._drop(keys=[f"realmark:claim:{name}"], args=[self.token])
+
+    @contextmanager
+    def held(self, name: str):
+        """Keep a claim taken while the block runs: renewed from a thread of its own every
+        quarter lease, so only a dead (or frozen) process lets it lapse, not a slow step
+        such as x264's flush of its look-ahead, which shows no progress. Released after."""
+        stop = threading.Event()
+
+        def keep() -> None:
+            while not stop.wait(self.lease / 4):
+                try:
+                    if not self.renew(name):
+                        return
+                except redis.RedisError:
+                    pass  # the broker is away: try again; the lease may lapse meanwhile
+
+        keeper = threading.Thread(target=keep, name=f"claim {name}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
+            self.release(name)
 
 
 def sign_if_free(store: Store, claims: Claims, job_id: str, source, work: SegmentWork, folder: Path) -> bool:
@@ -90,23 +123,14 @@ def sign_if_free(store: Store, claims: Claims, job_id: str, source, work: Segmen
         claims.release(name)
         return False
     packets = folder / f"segment-{work.cut.index}.bin"
-    renewed = [time.monotonic()]
-
-    def renew(_fraction: float) -> None:
-        if time.monotonic() - renewed[0] >= claims.lease / 4:
-            claims.renew(name)
-            renewed[0] = time.monotonic()
-
-    try:
-        segment = sign_segment(source(), work, packets, renew)
-        store.put_if_absent(f"{name}.bin", packets)
-        store.put_if_absent(f"{name}.json", segment.to_json().encode())
-        log.info(
-            "signed segment %d of job %s (%d frames, %.1f s)", work.cut.index, job_id, segment.frames, segment.seconds
-        )
-    finally:
-        packets.unlink(missing_ok=True)
-        claims.release(name)
+    with claims.held(name):
+        try:
+            segment = sign_segment(source(), work, packets)
+            store.put_if_absent(f"{name}.bin", packets)
+            store.put_if_absent(f"{name}.json", segment.to_json().encode())
+        finally:
+            packets.unlink(missing_ok=True)
+    log.info("signed segment %d of job %s (%d frames, %.1f s)", work.cut.index, job_id, segment.frames, segment.seconds)
     return True
 
 
