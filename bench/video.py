@@ -2,6 +2,7 @@
 
     python -m bench.video [--markdown FILE]
     python -m bench.video --split [--seconds 40] [--processes 2] [--segment-seconds 5]
+    python -m bench.video --against-ffmpeg [--pairs 5]
 
 - sign time vs a plain transcode of the same clip with the same encoder settings
   (libx264, CRF 18, preset medium, audio copied), both through the same FFmpeg
@@ -15,12 +16,17 @@
 sound) signed in one piece and in segments on N processes of this machine, in
 interleaved pairs; and what cutting costs: the plan (reading every packet) and the
 join (writing the file from the segments' packets and the source's audio).
+
+--against-ffmpeg: `realmark sign` and the `ffmpeg` binary a user would run (imageio-ffmpeg's,
+`-c:v libx264 -crf 18 -preset medium -c:a copy`) on the same 1080p clip, each a whole
+process timed from outside, in interleaved pairs; the ratio is taken pair by pair.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -249,6 +255,62 @@ def split_run(seconds: float, processes: int, segment_seconds: float, pairs: int
     }
 
 
+def against_ffmpeg(pairs: int) -> dict:
+    import imageio_ffmpeg  # the bench extra: a static ffmpeg build from PyPI
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        src = work / "clip1080.mp4"  # the 5.3 s clip upscaled to 1080p, a CRF 16 master with AAC
+        attacks.splice([(videos.real(videos.BUNNY), 0.0, None)], src, crf=16, size=(1920, 1080))
+        Keyring(work / "home").create("Bench")
+        sign_cmd = [sys.executable, "-m", "cli", "sign", str(src), "-o", str(work / "s.mp4"), "--title", "T"]
+        sign_cmd += ["--artist", "A"]
+        ffmpeg_cmd = [ffmpeg, "-y", "-loglevel", "error", "-i", str(src), "-c:v", "libx264", "-crf", "18"]
+        ffmpeg_cmd += ["-preset", "medium", "-c:a", "copy", str(work / "f.mp4")]
+
+        def timed(cmd, env=None) -> float:
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, capture_output=True)
+            return time.perf_counter() - start
+
+        signs, plains = [], []
+        for run in range(pairs + 1):  # the first pair warms the caches and is not counted
+            home = work / f"home-{run}"
+            subprocess.run(["cp", "-r", str(work / "home"), str(home)], check=True)
+            took = timed(sign_cmd, {**os.environ, "REALMARK_HOME": str(home)})
+            plain = timed(ffmpeg_cmd)
+            if run:
+                signs.append(took)
+                plains.append(plain)
+        ratios = sorted(a / b for a, b in zip(signs, plains, strict=True))
+    return {
+        "machine": machine(),
+        "ffmpeg": Path(ffmpeg).name,
+        "sign_s": statistics.median(signs),
+        "ffmpeg_s": statistics.median(plains),
+        "ratio": statistics.median(ratios),
+        "ratio_range": (ratios[0], ratios[-1]),
+        "pairs": pairs,
+    }
+
+
+def against_ffmpeg_markdown(r: dict) -> str:
+    return "\n".join(
+        [
+            f"Machine: {r['machine']}. Big Buck Bunny (5.3 s) upscaled to 1920x1080, CRF 16 master, AAC; "
+            f"{r['pairs']} interleaved pairs, whole processes.",
+            "",
+            "| command | wall (median) |",
+            "|---|---|",
+            f"| `realmark sign clip.mp4 -o signed.mp4` (fresh home) | {r['sign_s']:.1f} s |",
+            f"| `{r['ffmpeg']} -i clip.mp4 -c:v libx264 -crf 18 -preset medium -c:a copy` | {r['ffmpeg_s']:.1f} s |",
+            f"| sign / ffmpeg (median of paired ratios; range) | **{r['ratio']:.2f}x** "
+            f"({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}) |",
+        ]
+    )
+
+
 def split_markdown(r: dict) -> str:
     return "\n".join(
         [
@@ -301,8 +363,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=40.0, help="--split: the long clip's length")
     parser.add_argument("--processes", type=int, default=2, help="--split: processes signing segments")
     parser.add_argument("--segment-seconds", type=float, default=5.0, help="--split: the shortest segment")
-    parser.add_argument("--pairs", type=int, default=2, help="--split: one-piece/segments pairs")
+    parser.add_argument("--pairs", type=int, default=2, help="--split, --against-ffmpeg: interleaved pairs")
+    parser.add_argument("--against-ffmpeg", action="store_true", help="realmark sign against the ffmpeg binary")
     args = parser.parse_args(argv)
+    if args.against_ffmpeg:
+        report = against_ffmpeg(args.pairs)
+        publish(against_ffmpeg_markdown(report), args.markdown)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        return 0
     if args.split:
         report = split_run(args.seconds, args.processes, args.segment_seconds, args.pairs)
         publish(split_markdown(report), args.markdown)

@@ -240,6 +240,13 @@ class Embedder:
             self._scaled = np.empty((height, width), np.float32)
             self._delta = np.empty((height, width), np.int16)
             self._sum = np.empty((height, width), np.int16)
+        self._unrounded(luma_u8)
+        np.rint(self._scaled, out=self._scaled)
+        np.copyto(self._delta, self._scaled, casting="unsafe")
+        return self._delta
+
+    def _unrounded(self, luma_u8: np.ndarray) -> None:
+        """pattern x mask, in float32, into self._scaled."""
         # The mask measures texture on a coarse grid, so every k-th sample is plenty and
         # avoids resizing (and copying) the whole plane.
         sparse = np.ascontiguousarray(luma_u8[:: self._step, :: self._step])
@@ -248,19 +255,22 @@ class Embedder:
         # target PSNR needs no full-size reduction.
         mask = _amplitude(coarse, self._rms_target)
         # The mask is smooth (box-filtered), so nearest-cell upsampling is enough, and it
-        # stays in numpy: converting full-size images out of Pillow costs a copy per frame.
-        self._scaled[...] = np.repeat(mask[self._rows], self._col_counts, axis=1)
+        # stays in numpy: widened on the small grid, then whole rows copied straight into
+        # the reused buffer (no full-size temporary).
+        np.take(np.repeat(mask, self._col_counts, axis=1), self._rows, axis=0, out=self._scaled)
         np.multiply(self._scaled, self._pattern, out=self._scaled)
-        np.rint(self._scaled, out=self._scaled)
-        np.copyto(self._delta, self._scaled, casting="unsafe")
-        return self._delta
 
     def mark_luma(self, luma_u8: np.ndarray) -> None:
-        """Add the mark to an 8-bit luma plane in place (a video frame's Y plane)."""
-        delta = self.delta(luma_u8)  # also makes the buffers on first use
-        np.add(luma_u8, delta, out=self._sum)
-        np.clip(self._sum, 0, 255, out=self._sum)
-        np.copyto(luma_u8, self._sum, casting="unsafe")
+        """Add the mark to an 8-bit luma plane in place (a video frame's Y plane): the same
+        as adding delta() (luma is whole, so rounding the sum rounds the delta), in fewer
+        passes over the plane, every video frame being one."""
+        if self._scaled is None:
+            self.delta(luma_u8)  # makes the buffers
+        self._unrounded(luma_u8)
+        np.add(self._scaled, luma_u8, out=self._scaled)
+        np.clip(self._scaled, 0, 255, out=self._scaled)
+        np.rint(self._scaled, out=self._scaled)
+        np.copyto(luma_u8, self._scaled, casting="unsafe")
 
     def mark_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """A marked copy of an RGB uint8 picture.
