@@ -15,4 +15,4 @@ pip install -q -e '.[test,baseline]'
 pip install -q --no-deps invisible-watermark==0.2.0
 # Two processes, whole files each (a file's module fixtures are built once): the suite
 # is mostly single-threaded decoding and numpy, so two cores do it in about half the time.
-python -m pytest -n 2 --dist loadfile "$@"
+python -m pytest -n 2 --dist loadfile --durations=15 "$@"

@@ -23,6 +23,7 @@ from realmark.keys.tokens import create_token
 from realmark.settings import Settings
 from service import create_app
 from service.jobs import JobEngine
+from signer import Signer
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +251,19 @@ def test_a_long_clip_is_signed_in_segments_by_every_free_worker_each_once(home, 
             worker.wait(timeout=60)
     assert result["verdict"] == "authentic", result
     assert result["manifest"]["media"]["frames"] == 180
+    # The same timeline as one worker signing it in one piece with the same watermark id.
+    one = Deployment(Settings(home=tmp_path / "one"))
+    one.keyring.create("YG")
+    whole = Signer(one.store, one.keyring.signing_key("YG")).sign(
+        tmp_path / "long.mp4",
+        tmp_path / "one.mp4",
+        title="Teaser",
+        artists=["IVE"],
+        watermark_id=int(result["manifest"]["watermark"]["id"], 16),
+    )
+    split_timeline = result["manifest"]["timeline"]
+    assert split_timeline["fingerprints"] == list(whole.manifest.timeline)
+    assert split_timeline["regions"] == whole.manifest.timeline_regions
     signed_by = [re.findall(r"signed segment (\d+) of job", log) for log in logs]
     assert all(signed_by), logs  # both workers signed segments
     assert sorted(int(n) for n in signed_by[0] + signed_by[1]) == list(range(6)), logs  # each once
