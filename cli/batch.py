@@ -8,7 +8,11 @@ row per file. Files are signed in parallel by worker processes, one per core by 
 
 A file that fails is reported and the batch goes on. Run again after an interruption and
 what was signed is not signed again: signing is idempotent (the same input and key find
-their stored manifest, and the published file is copied back from the store)."""
+their stored manifest, and the published file is copied back from the store).
+
+In distributed mode (REALMARK_BROKER_URL) the batch goes to the job engine instead, as
+`POST /v1/batches` sends it: each file a job that whichever worker is free signs, and
+each signed file copied from the store into place as its job ends (`run_on_workers`)."""
 
 from __future__ import annotations
 
@@ -151,10 +155,69 @@ def run(batch: list[Item], out_dir: Path, *, settings, agency, encoder, jobs: in
     return failed
 
 
+def run_on_workers(batch: list[Item], out_dir: Path, *, deployment, agency, progress, emit) -> int:
+    """Distributed mode: sign every item on the workers; emit(line) per file as it ends.
+    Returns the number of files that failed. Interrupted, the jobs go on on the workers
+    (they are durable), and running the same command again finishes the batch."""
+    import time
+
+    from realmark.manifest import parse_manifest
+    from realmark.store import Records
+    from service.jobs import JobEngine
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    engine = JobEngine(deployment, threads=0)
+    records = Records(deployment.store)
+    failed = 0
+    try:
+        files = [(item.name, item.title, item.artists, item.source) for item in batch]
+        accepted = engine.submit_batch(deployment.keyring.signing_key(agency).agency, files)
+        pending = {job_id: item for item, (_, job_id, _) in zip(batch, accepted.items, strict=True)}
+        while pending:
+            time.sleep(0.5)
+            now = engine.get_batch(accepted.id)
+            for _, job_id, job in now.items if now is not None else ():
+                item = pending.get(job_id)
+                if item is None or (job is not None and not job.ended):
+                    continue
+                del pending[job_id]
+                output = out_dir / item.name
+                line = {"file": str(item.source), "output": str(output)}
+                if job is None or job.manifest_id is None:
+                    failed += 1
+                    emit(line | {"ok": False, "error": job.error if job is not None else "the job expired"})
+                else:
+                    manifest = parse_manifest(records.manifest_bytes(job.manifest_id))
+                    _fetch(records, manifest, output)
+                    emit(line | {"ok": True, "manifest_id": job.manifest_id})
+                progress(1 - len(pending) / len(batch))
+    finally:
+        engine.close()
+    return failed
+
+
+def _fetch(records, manifest, output: Path) -> None:
+    """The published file of a manifest, from the store into place (written beside, renamed)."""
+    import os
+    import tempfile
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        if not records.published_to_file(manifest.manifest_id, manifest.media.sha256, Path(tmp)):
+            raise RealmarkError(f"the published file of {manifest.manifest_id} is missing from the store")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def describe(line: dict) -> str:
     if not line["ok"]:
         return f"FAILED {line['file']}: {line['error']}"
-    again = "" if line["created"] else " (already signed; same manifest)"
+    again = "" if line.get("created", True) else " (already signed; same manifest)"
     return f"{line['manifest_id']}  {line['output']}{again}"
 
 

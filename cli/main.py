@@ -97,16 +97,30 @@ def _sign_batch(args, deployment: Deployment, encoder: EncoderSettings) -> int:
     deployment.keyring.signing_key(args.agency)  # no key, or several agencies: say so before starting
     bar = ProgressBar(f"signing {len(todo)} files", not args.json)
     try:
-        failed = batch.run(
-            todo,
-            Path(args.out_dir),
-            settings=deployment.settings,
-            agency=args.agency,
-            encoder=encoder,
-            jobs=args.jobs or cores(),
-            progress=bar,
-            emit=batch.print_line(args.json),
-        )
+        if deployment.settings.broker_url:  # distributed mode: the workers sign
+            if encoder != EncoderSettings() or args.jobs:
+                raise RealmarkError(
+                    "with REALMARK_BROKER_URL the workers sign: --crf, --preset and --jobs do not apply"
+                )
+            failed = batch.run_on_workers(
+                todo,
+                Path(args.out_dir),
+                deployment=deployment,
+                agency=args.agency,
+                progress=bar,
+                emit=batch.print_line(args.json),
+            )
+        else:
+            failed = batch.run(
+                todo,
+                Path(args.out_dir),
+                settings=deployment.settings,
+                agency=args.agency,
+                encoder=encoder,
+                jobs=args.jobs or cores(),
+                progress=bar,
+                emit=batch.print_line(args.json),
+            )
     finally:
         bar.done()
     if failed:

