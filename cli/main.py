@@ -164,10 +164,8 @@ def cmd_tokens_create(args, deployment: Deployment) -> int:
 def cmd_serve(args, deployment: Deployment) -> int:
     import uvicorn
 
-    from realmark.memory import give_back_freed_memory
     from service import create_app
 
-    give_back_freed_memory()  # a long-running process: its memory follows its load
     uvicorn.run(create_app(deployment), host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0
 

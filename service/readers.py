@@ -15,7 +15,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from realmark.memory import give_back_freed_memory
 from realmark.watermark import Reading, extract
 
 
@@ -29,9 +28,7 @@ class MarkReaders:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn: a fork of a process with running threads (the server's) can inherit held locks
-        return ProcessPoolExecutor(
-            self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=give_back_freed_memory
-        )
+        return ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"))
 
     def __call__(self, rgb: np.ndarray) -> Reading:
         pool = self._pool
