@@ -244,7 +244,7 @@ def _sign_segment(src: Path, work: SegmentWork, packets: Path, progress: Progres
 
         with ThreadPoolExecutor(max_workers=1) as helper:
             ahead = None
-            for frame in _frames_of(source, stream, cut):
+            for frame in _frames_of(source, stream, cut, sought=seek and cut.start_pts is not None):
                 job = helper.submit(prepare, frame)
                 if ahead is not None:
                     finish(ahead.result())
@@ -275,8 +275,9 @@ def _first_position(after_s: float | None) -> int:
     return position
 
 
-def _frames_of(source, stream, cut: Cut) -> Iterator[av.VideoFrame]:
-    """The frames of one segment, in presentation order."""
+def _frames_of(source, stream, cut: Cut, sought: bool) -> Iterator[av.VideoFrame]:
+    """The frames of one segment, in presentation order. After a seek, the first frame
+    must be the cut's key frame; if the container's index put the seek past it, _Overshot."""
     first = True
     for packet in source.demux(stream):
         try:
@@ -287,7 +288,7 @@ def _frames_of(source, stream, cut: Cut) -> Iterator[av.VideoFrame]:
             if cut.start_pts is not None and frame.pts is not None:
                 if frame.pts < cut.start_pts:
                     continue  # before the cut: the previous segment's
-                if first and frame.pts != cut.start_pts:
+                if first and sought and frame.pts != cut.start_pts:
                     raise _Overshot()
             if cut.end_pts is not None and frame.pts is not None and frame.pts >= cut.end_pts:
                 return
