@@ -53,7 +53,6 @@ class TranscodeStats:
     timeline: tuple[str, ...]  # fingerprint hex of the frame at each timeline position
     regions: str  # base64url of the same frames' grid.regions, one after another
     first: Fingerprint  # of the first frame
-    segments: int  # how many pieces it was signed in
 
 
 def transcode(
@@ -103,7 +102,6 @@ def transcode(
         timeline=tuple(timeline),
         regions=base64.urlsafe_b64encode(bytes(cells)).rstrip(b"=").decode(),
         first=Fingerprint.from_hex(timeline[0], segments[0].first_quality),
-        segments=len(segments),
     )
 
 
