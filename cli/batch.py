@@ -197,9 +197,12 @@ def run_on_workers(batch: list[Item], out_dir: Path, *, deployment, agency, prog
 
 
 def _fetch(records, manifest, output: Path) -> None:
-    """The published file of a manifest, from the store into place (written beside, renamed)."""
+    """The published file of a manifest, from the store into place: written beside it and
+    renamed, as realmark.files writes, so `output` is never half-written."""
     import os
     import tempfile
+
+    from realmark.files import PUBLIC_FILE_MODE, sync_folder
 
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
@@ -207,8 +210,9 @@ def _fetch(records, manifest, output: Path) -> None:
     try:
         if not records.published_to_file(manifest.manifest_id, manifest.media.sha256, Path(tmp)):
             raise RealmarkError(f"the published file of {manifest.manifest_id} is missing from the store")
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, PUBLIC_FILE_MODE)
         os.replace(tmp, output)
+        sync_folder(output.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -100,8 +100,8 @@ class Claims:
                 try:
                     if not self.renew(name):
                         return
-                except redis.RedisError:
-                    pass  # the broker is away: try again; the lease may lapse meanwhile
+                except redis.RedisError as exc:  # the broker is away: try again next quarter
+                    log.warning("claim on segment %s not renewed (%s); it may lapse", name, exc)
 
         keeper = threading.Thread(target=keep, name=f"claim {name}", daemon=True)
         keeper.start()
