@@ -10,12 +10,17 @@ import sys
 from pathlib import Path
 
 from realmark.deployment import Deployment
-from realmark.errors import RealmarkError
+from realmark.errors import BadInput, InvalidReceipt, RealmarkError
+from realmark.files import atomic_write
+from realmark.keys import TrustList
 from realmark.keys.keyring import check_agency
 from realmark.keys.tokens import create_token
+from realmark.media import sha256_file
+from realmark.receipts import Receipt, check
 from realmark.settings import Settings, cores
 from signer import EncoderSettings, ProcessPool, Signer
 from verifier import Verification, Verifier
+from verifier.wording import DEFAULT_LANGUAGE, LANGUAGES
 
 from . import batch
 from .output import sign_to
@@ -128,8 +133,8 @@ def _sign_batch(args, deployment: Deployment, encoder: EncoderSettings) -> int:
     return EXIT_BAD_INPUT if failed else 0
 
 
-def _describe(result: Verification) -> str:
-    text = f"{result.verdict.value.upper()}: {result.message()}"
+def _describe(result: Verification, lang: str) -> str:
+    text = f"{result.verdict.value.upper()}: {result.message(lang)}"
     for r in getattr(result.evidence.content, "ranges", None) or ():
         mapped = f" = original {r.original_start:.1f}-{r.original_end:.1f} s" if r.original_start is not None else ""
         text += f"\n  {r.clip_start:6.1f}-{r.clip_end:.1f} s  {r.kind}{mapped}"
@@ -141,13 +146,68 @@ def _describe(result: Verification) -> str:
 
 
 def cmd_verify(args, deployment: Deployment) -> int:
+    if args.lang not in LANGUAGES:
+        raise BadInput(f"unknown language {args.lang!r}: one of {', '.join(LANGUAGES)}")
+    path = Path(args.file)
+    if args.receipt:  # the key first: making it changes the trust list's version
+        deployment.receipts.key()
+        trust_version = deployment.trust.version
     bar = ProgressBar("verifying", not args.json)
     try:
-        result = Verifier(deployment.store, deployment.trust, deployment.index).verify(Path(args.file), progress=bar)
+        result = Verifier(deployment.store, deployment.trust, deployment.index).verify(path, progress=bar)
     finally:
         bar.done()
-    _emit(args, result.to_dict(), _describe(result))
+    answer = result.to_dict(args.lang)
+    text = _describe(result, args.lang)
+    if args.receipt:
+        receipt = deployment.receipts.issue(answer, sha256_file(path), path.stat().st_size, trust_version)
+        answer["receipt"] = receipt.to_dict()
+        atomic_write(Path(args.receipt), json.dumps(receipt.to_dict(), indent=2).encode() + b"\n")
+        text += f"\nReceipt {receipt.id} ({receipt.issued_at}) written to {args.receipt}"
+    _emit(args, answer, text)
     return result.exit_code
+
+
+def cmd_receipt_verify(args, deployment: Deployment) -> int:
+    """Check a receipt offline: exit 0 when a receipt key of the trust list signed it as it
+    is, 1 when not, 2 when the file is no receipt at all."""
+    receipt = _read_receipt(Path(args.file))
+    trust = TrustList.load(Path(args.trust)) if args.trust else deployment.trust.snapshot()
+    try:
+        check(receipt, trust)
+    except InvalidReceipt as exc:
+        _emit(args, {"valid": False, "reason": exc.reason, "error": str(exc)}, f"NOT VALID: {exc}")
+        return 1
+    same_list = receipt.trust_list == trust.version
+    payload = {"valid": True, "receipt": receipt.to_dict(), "same_trust_list": same_list}
+    text = (
+        f"VALID: receipt {receipt.id}, issued {receipt.issued_at}: file sha256:{receipt.file_sha256} was "
+        f"{receipt.verdict} ({', '.join(receipt.reasons) or 'no reasons'})"
+        + (f", manifest {receipt.manifest_id} of {receipt.agency}" if receipt.manifest_id else "")
+        + (
+            "; checked against the trust list it names"
+            if same_list
+            else "; the trust list given is not the one it names (later or other; the key is on it)"
+        )
+    )
+    _emit(args, payload, text)
+    return 0
+
+
+def _read_receipt(path: Path) -> Receipt:
+    """A receipt from a file holding it alone, a verify answer, or GET /v1/receipts/{id}'s body."""
+    try:
+        obj = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(f"{path} is not JSON") from None
+    if isinstance(obj, dict) and isinstance(obj.get("receipt"), dict):
+        obj = obj["receipt"]
+    try:
+        return Receipt.from_dict(obj)
+    except InvalidReceipt as exc:
+        raise BadInput(f"{path}: {exc}") from None
 
 
 def cmd_tokens_create(args, deployment: Deployment) -> int:
@@ -252,8 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check whether a photo or clip is official")
     p.add_argument("file")
+    p.add_argument("--receipt", metavar="OUT", help="write a signed receipt of this check (kept here too, as /r/<id>)")
+    p.add_argument("--lang", default=DEFAULT_LANGUAGE, help=f"the sentence's language: {', '.join(LANGUAGES)}")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
+
+    receipts = sub.add_parser("receipt", help="verification receipts").add_subparsers(
+        dest="receipt_command", required=True
+    )
+    p = receipts.add_parser("verify", help="check a receipt's signature offline (exit 0 valid, 1 not)")
+    p.add_argument("file", help="the receipt JSON (alone, in a verify answer, or from GET /v1/receipts/{id})")
+    p.add_argument("--trust", help="the issuing deployment's trust.json (default: this one's)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_receipt_verify)
     return parser
 
 

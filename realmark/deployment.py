@@ -1,5 +1,5 @@
 """What one running Realmark works with, built once from its Settings: the store, the
-keyring, the trust list it follows, and the appearance index.
+keyring, the trust list it follows, the appearance index and the receipt book.
 
 The CLI builds one per command and the service one per app; signing and verifying are
 handed the parts they need (realmark never reaches for globals or the environment)."""
@@ -10,6 +10,7 @@ from functools import cached_property
 
 from realmark.index import FingerprintIndex, open_index
 from realmark.keys import Keyring, TrustFile
+from realmark.receipts import ReceiptBook
 from realmark.settings import Settings
 from realmark.store import LocalStore, Store
 
@@ -35,3 +36,8 @@ class Deployment:
         """The appearance index: the snapshot in home, brought up to date with the store
         (built on first use: key and token commands never need it)."""
         return open_index(self.settings.home, self.store)
+
+    @cached_property
+    def receipts(self) -> ReceiptBook:
+        """Verification receipts: signed with the deployment's receipt key, kept in the store."""
+        return ReceiptBook(self.store, self.keyring, self.trust)

@@ -48,3 +48,16 @@ class InvalidManifest(RealmarkError):
     def __init__(self, message: str, reason: str = MALFORMED):
         super().__init__(message)
         self.reason = reason
+
+
+class InvalidReceipt(RealmarkError):
+    """A verification receipt that does not check (realmark.receipts.check): `reason` says
+    which check failed."""
+
+    MALFORMED = "receipt_malformed"
+    KEY_UNKNOWN = "receipt_key_unknown"  # not a receipt key of the trust list given
+    SIGNATURE = "receipt_signature_invalid"  # changed after it was issued, or another key's
+
+    def __init__(self, message: str, reason: str = MALFORMED):
+        super().__init__(message)
+        self.reason = reason

@@ -34,7 +34,7 @@ from .deps import Services
 from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .readers import MarkReaders
-from .routers import batches, jobs, manifests, page, sign, softbinding, trust, verify, wording
+from .routers import batches, jobs, manifests, page, receipts, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 from .timing import ServerTiming
 
@@ -88,6 +88,11 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         if settings.cache_prune_minutes:
             chores.append(asyncio.create_task(_prune_verify_cache(svc.verify_cache, settings.cache_prune_minutes)))
         await asyncio.to_thread(svc.jobs.start)  # go on with jobs accepted before a restart
+        # The receipt key before the first answer: making it changes the trust list's version.
+        try:
+            await asyncio.to_thread(deployment.receipts.key)
+        except KeyProblem as exc:  # verify answers 503 saying so; everything else works
+            log.error("no receipt key: %s", exc)
         yield
         for chore in chores:
             chore.cancel()
@@ -118,6 +123,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         batches.router,
         jobs.router,
         verify.router,
+        receipts.router,
         wording.router,
         manifests.router,
         trust.router,

@@ -7,12 +7,13 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 
 from realmark.deployment import Deployment
 from realmark.keys.tokens import agency_for_token
 from signer import Signer
 from verifier import Verifier
+from verifier.wording import DEFAULT_LANGUAGE, LANGUAGES, best_language
 
 from .cache import VerifyCache
 from .jobs import JobEngine
@@ -66,3 +67,29 @@ AgencyDep = Annotated[str, Depends(signing_agency)]
 
 def verify_rate_limit(request: Request, svc: ServicesDep) -> None:
     svc.verify_rate.check(request.client.host if request.client else "unknown")
+
+
+def language(
+    lang: Annotated[str | None, Query(description=f"the sentence's language: one of {', '.join(LANGUAGES)}")] = None,
+) -> str:
+    """The language an API answer's sentence is told in: `?lang=`, else English (an API
+    answer does not change with a browser's settings; the page reads Accept-Language)."""
+    if lang is None:
+        return DEFAULT_LANGUAGE
+    if lang not in LANGUAGES:
+        raise HTTPException(400, f"unknown language {lang!r}: one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+LanguageDep = Annotated[str, Depends(language)]
+
+
+def page_language(request: Request, lang: Annotated[str | None, Query()] = None) -> str:
+    """A page's language: `?lang=` (a shared link opens in the sharer's language), else the
+    first of the browser's Accept-Language the service speaks, else English."""
+    if lang in LANGUAGES:
+        return lang
+    return best_language(request.headers.get("accept-language", ""))
+
+
+PageLanguageDep = Annotated[str, Depends(page_language)]

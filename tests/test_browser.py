@@ -87,6 +87,13 @@ def _check(browser, url: str, path: Path) -> tuple[str, str]:
     ).text
 
 
+def _language(browser, code: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "lang")).select_by_value(code)
+
+
 def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -103,15 +110,40 @@ def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
     assert "Official" in text and "YG" in text and "Lisa" in text and "Comeback teaser" in text
     assert "Content Credentials" in text and "valid, issued by YG" in text  # C2PA, beside the verdict
 
-    browser.find_element(By.CSS_SELECTOR, "nav button[data-lang='ko']").click()
+    _language(browser, "ko")
     korean = browser.find_element(By.ID, "result").text
     assert "공식" in korean and "소속사" in korean and "유효함, 발급: YG" in korean
 
     verdict, text = _check(browser, url, tmp_path / "unsigned.jpg")
     assert verdict == "unknown"
     assert "가짜라는 뜻은 아닙니다" in text  # the page remembered Korean; "not proof of a fake"
-    browser.find_element(By.CSS_SELECTOR, "nav button[data-lang='en']").click()
+    _language(browser, "en")
     assert "does not prove" in browser.find_element(By.ID, "result").text
     assert browser.execute_script(
         "return document.documentElement.scrollWidth <= window.innerWidth + 1"
     )  # fits a phone
+
+
+def test_a_receipt_link_opens_the_result_without_an_upload_in_the_sharers_language(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, settings, keyring = server
+    original = photos.encode(photos.fit(photos.real("coffee"), 1280, 720))
+    signed = sign(original, title="Teaser", artists=["Rosé"], key=keyring.signing_key("YG"), store=open_store(settings))
+    (tmp_path / "signed.jpg").write_bytes(signed.data)
+    _check(browser, url, tmp_path / "signed.jpg")
+    _language(browser, "ja")
+    assert "公式ファイル" in browser.find_element(By.ID, "result").text
+    link = browser.find_element(By.ID, "receipt-link").get_attribute("href")
+    assert "/r/" in link and link.endswith("?lang=ja")
+    browser.get("about:blank")
+    browser.get(link)  # a new visit: no upload, only the link
+    WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.ID, "result")))
+    result = browser.find_element(By.ID, "result")
+    assert result.get_attribute("data-verdict") == "authentic"
+    assert "公式ファイル" in result.text and "Teaser" in result.text and signed.manifest.media.sha256 in result.text
+    assert browser.execute_script("return document.documentElement.lang") == "ja"
+    assert browser.find_element(By.CSS_SELECTOR, 'meta[property="og:description"]').get_attribute("content")
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -409,12 +409,20 @@ def test_a_repeated_upload_is_answered_from_the_cache_until_a_revocation_changes
     first = _verify(client, published)
     again = _verify(client, published)
     assert first.headers["x-realmark-cache"] == "miss" and again.headers["x-realmark-cache"] == "hit"
-    assert again.json() == first.json() and first.json()["verdict"] == "authentic"
+    answer, receipt = _without_receipt(first.json()), first.json()["receipt"]
+    assert _without_receipt(again.json()) == answer and answer["verdict"] == "authentic"
+    # The same answer, but a receipt of its own: it records when this request was checked.
+    assert again.json()["receipt"]["id"] != receipt["id"]
+    assert again.json()["receipt"]["file_sha256"] == receipt["file_sha256"] == hashlib.sha256(published).hexdigest()
     keyring = Keyring(settings.home)
     keyring.revoke(keyring.signing_key("YG").key_id, "leaked")
     revoked = _verify(client, published)
     assert revoked.headers["x-realmark-cache"] == "miss" and revoked.json()["verdict"] == "invalid"
     assert _verify(client, published).headers["x-realmark-cache"] == "hit"
+
+
+def _without_receipt(answer: dict) -> dict:
+    return {k: v for k, v in answer.items() if k != "receipt"}
 
 
 def test_an_unknown_upload_is_looked_at_again_once_its_original_is_signed(client, tokens):

@@ -23,12 +23,14 @@ MIN_COMPARE_SIDE = 256  # px: smaller copies have too few pixels per grid cell t
 MIN_VIDEO_VOTES = 3  # sampled moments of a clip that must agree on one place in one original
 
 
-def _how(manifest: Manifest, entry: int) -> str:
+def _how(manifest: Manifest, entry: int) -> tuple[str, float | None]:
+    """Which of the asset's fingerprints matched (PhotoMatch.matched), and for a video the
+    second its frame is at."""
     if manifest.media.is_video:
-        return f"a frame {entry * STEP:.2f} s into the clip"
+        return "frame", round(entry * STEP, 2)
     if entry == 0:
-        return "the whole picture"
-    return f"its {list(manifest.fingerprint_variants)[entry - 1]} crop"
+        return "whole", None
+    return list(manifest.fingerprint_variants)[entry - 1], None
 
 
 def photo(luma: np.ndarray, ctx: Context) -> tuple[AppearanceEvidence, Manifest | None]:
@@ -50,7 +52,8 @@ def photo(luma: np.ndarray, ctx: Context) -> tuple[AppearanceEvidence, Manifest 
             restored = np.ascontiguousarray(np.rot90(luma[:, ::-1] if mirrored else luma, turns))
             differences = fit(decode(manifest.fingerprint_grid), grid(restored)).differences()
             regions = tuple(changed_regions(differences, manifest.media.width, manifest.media.height))
-        found = PhotoMatch(manifest.manifest_id, match.distance, _how(manifest, match.entry), mirrored, turns, regions)
+        matched, at_s = _how(manifest, match.entry)
+        found = PhotoMatch(manifest.manifest_id, match.distance, matched, mirrored, turns, regions, at_s)
         return AppearanceEvidence(True, match=found, **base), manifest
     return AppearanceEvidence(True, **base), None
 

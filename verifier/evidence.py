@@ -234,10 +234,13 @@ class PhotoMatch:
 
     manifest_id: str
     distance: int
-    matched: str  # which of its fingerprints: "the whole picture", "its square crop", ...
+    # Which of its fingerprints: "whole", a crop window (realmark.fingerprint CROP_VARIANTS:
+    # "square", "centre-70", ...), or "frame" of a video, `at_s` into it.
+    matched: str
     mirrored: bool
     quarter_turns: int
     changed_regions: tuple[Box, ...] | None = None  # None: not compared
+    at_s: float | None = None
 
     def to_dict(self) -> dict:
         out = {
@@ -247,6 +250,8 @@ class PhotoMatch:
             "mirrored": self.mirrored,
             "quarter_turns": self.quarter_turns,
         }
+        if self.at_s is not None:
+            out["at_s"] = self.at_s
         if self.changed_regions is not None:
             out["changed_regions"] = [b.to_dict() for b in self.changed_regions]
         return out

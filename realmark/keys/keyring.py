@@ -5,6 +5,8 @@ Layout under the data directory:
     keys/<agency>/<key_id>.chain.pem  its C2PA signing certificate (public; the chain
                                       embedded in Content Credentials, root excluded)
     ca/root.pem, ca/root-key.pem      the deployment's root CA (realmark.keys.certs)
+    ca/receipts-<key_id>.pem          the deployment's key for verification receipts
+                                      (realmark.receipts), made on first use
     trust.json                        the public trust list (see trust.py), which also
                                       publishes the root certificate
 """
@@ -28,7 +30,7 @@ from realmark.files import atomic_write
 from realmark.manifest.model import AGENCY, utc_now
 
 from .certs import DeploymentRoot, pem
-from .trust import KeyEntry, TrustFile, TrustList
+from .trust import KeyEntry, ReceiptKeyEntry, TrustFile, TrustList
 
 # Named in messages; Settings is what reads it (realmark.settings).
 PASSPHRASE_ENV = "REALMARK_KEY_PASSPHRASE"
@@ -54,6 +56,12 @@ class SigningKey:
     key_id: str
     private: Ed25519PrivateKey
     chain_pem: str  # the C2PA signing certificate of this key (leaf; the root is not included)
+
+
+@dataclass(frozen=True)
+class ReceiptKey:
+    key_id: str
+    private: Ed25519PrivateKey
 
 
 class Keyring:
@@ -142,17 +150,7 @@ class Keyring:
         key_id = key_id_for(raw)
         # The certificate first: if the root cannot sign (wrong passphrase), no key is left behind.
         self._issue_chain(trust, agency, key_id, private.public_key(), passphrase)
-        encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
-        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-        path = self._key_path(agency, key_id)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path.parent, 0o700)
-        # O_EXCL + mode 0600 at creation: the key is never readable by others, not even briefly.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_private(self._key_path(agency, key_id), private, passphrase)
         now = utc_now()
         if current is not None:
             trust.retire(current.key_id, now)
@@ -171,6 +169,42 @@ class Keyring:
             trust.update(revoked)
             return revoked
 
+    def receipt_key(self) -> ReceiptKey:
+        """The deployment's receipt signing key, made (and published on the trust list) on
+        first use. If its file is gone, a new key is made: receipts signed with the old
+        one still check, as its public key stays listed."""
+        with self._editing_trust() as trust:
+            for entry in reversed(trust.receipt_keys):
+                path = self._receipt_key_path(entry.key_id)
+                if path.exists():
+                    return ReceiptKey(entry.key_id, self._load_private(path, "the receipt key"))
+            private = Ed25519PrivateKey.generate()
+            raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            key_id = key_id_for(raw)
+            _write_private(self._receipt_key_path(key_id), private, self.passphrase)
+            public = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+            trust.receipt_keys.append(ReceiptKeyEntry(key_id=key_id, public_key=public, not_before=utc_now()))
+            return ReceiptKey(key_id, private)
+
+    def _receipt_key_path(self, key_id: str) -> Path:
+        return self.home / "ca" / f"receipts-{key_id}.pem"
+
+    def _load_private(self, path: Path, what: str) -> Ed25519PrivateKey:
+        pem = path.read_bytes()
+        # An unprotected key ignores a passphrase set for other keys.
+        passphrase = self.passphrase if b"ENCRYPTED" in pem else None
+        try:
+            private = serialization.load_pem_private_key(pem, password=passphrase)
+        except TypeError:
+            raise KeyProblem(f"{what} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
+        except ValueError:
+            raise KeyProblem(
+                f"cannot unlock {what}: wrong passphrase in {PASSPHRASE_ENV}, or a damaged key file"
+            ) from None
+        if not isinstance(private, Ed25519PrivateKey):
+            raise KeyProblem(f"{path} is not an Ed25519 key")
+        return private
+
     def signing_key(self, agency: str | None) -> SigningKey:
         """The active key of `agency` (or of the only agency here, when None)."""
         if agency is None:
@@ -185,19 +219,7 @@ class Keyring:
         path = self._key_path(agency, entry.key_id) if entry else None
         if entry is None or not path.exists():
             raise KeyProblem(f"no active signing key for {agency}: run `realmark keys init --agency {agency}`")
-        pem = path.read_bytes()
-        # An unprotected key ignores a passphrase set for other keys.
-        passphrase = self.passphrase if b"ENCRYPTED" in pem else None
-        try:
-            private = serialization.load_pem_private_key(pem, password=passphrase)
-        except TypeError:
-            raise KeyProblem(f"the key of {agency} is protected by a passphrase: set {PASSPHRASE_ENV}") from None
-        except ValueError:
-            raise KeyProblem(
-                f"cannot unlock the key of {agency}: wrong passphrase in {PASSPHRASE_ENV}, or a damaged key file"
-            ) from None
-        if not isinstance(private, Ed25519PrivateKey):
-            raise KeyProblem(f"{path} is not an Ed25519 key")
+        private = self._load_private(path, f"the key of {agency}")
         try:
             chain = self.chain_path(agency, entry.key_id).read_text("ascii")
         except (OSError, UnicodeDecodeError):
@@ -206,3 +228,16 @@ class Keyring:
                 f"{agency}` to issue it"
             ) from None
         return SigningKey(agency, entry.key_id, private, chain)
+
+
+def _write_private(path: Path, private: Ed25519PrivateKey, passphrase: bytes | None) -> None:
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    # O_EXCL + mode 0600 at creation: the key is never readable by others, not even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+        f.flush()
+        os.fsync(f.fileno())

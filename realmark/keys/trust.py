@@ -36,20 +36,47 @@ class KeyEntry:
     alg: str = "Ed25519"
 
     def public(self) -> Ed25519PublicKey:  # checked by TrustList.from_json
-        return Ed25519PublicKey.from_public_bytes(
-            base64.urlsafe_b64decode(self.public_key + "=" * (-len(self.public_key) % 4))
-        )
+        return Ed25519PublicKey.from_public_bytes(_raw_key(self.public_key))
 
 
 _ENTRY_FIELDS = {f.name for f in dataclasses.fields(KeyEntry)}
 
 
+@dataclass(frozen=True)
+class ReceiptKeyEntry:
+    """The deployment's key for signing verification receipts (realmark.receipts). Not an
+    agency's: it says "this service checked that file then", never "this is official"."""
+
+    key_id: str
+    public_key: str  # base64url of the raw 32-byte Ed25519 key
+    not_before: str
+    alg: str = "Ed25519"
+
+    def public(self) -> Ed25519PublicKey:  # checked by TrustList.from_json
+        return Ed25519PublicKey.from_public_bytes(_raw_key(self.public_key))
+
+
+_RECEIPT_FIELDS = {f.name for f in dataclasses.fields(ReceiptKeyEntry)}
+
+
+def _raw_key(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 class TrustList:
-    def __init__(self, entries: list[KeyEntry] | None = None, c2pa_root: str | None = None):
+    def __init__(
+        self,
+        entries: list[KeyEntry] | None = None,
+        c2pa_root: str | None = None,
+        receipt_keys: list[ReceiptKeyEntry] | None = None,
+    ):
         self.entries = list(entries or [])
         # The deployment's root certificate (PEM): the trust anchor C2PA validators need to
         # answer "Trusted" for Content Credentials this deployment's agencies signed.
         self.c2pa_root = c2pa_root
+        # Every key this deployment has signed receipts with: old ones stay listed, so a
+        # receipt cited years ago still checks.
+        self.receipt_keys = list(receipt_keys or [])
 
     @classmethod
     def load(cls, path: Path) -> TrustList:
@@ -99,13 +126,24 @@ class TrustList:
                         f"key entry {e.key_id}: {name} is not a UTC time like 2026-01-31T00:00:00Z"
                     ) from None
             entries.append(e)
-        return cls(entries, root)
+        return cls(entries, root, _receipt_keys(obj.get("receipt_keys", [])))
 
     def to_json(self) -> bytes:
         body = {"format": FORMAT, "keys": [asdict(e) for e in self.entries]}
         if self.c2pa_root:
             body["c2pa_root"] = self.c2pa_root
+        if self.receipt_keys:  # absent until the first receipt: older lists keep their bytes
+            body["receipt_keys"] = [asdict(e) for e in self.receipt_keys]
         return json.dumps(body, indent=2).encode("utf-8") + b"\n"
+
+    @property
+    def version(self) -> str:
+        """This list's version as receipts cite it: the digest of trust.json's bytes, so
+        anyone holding the file can tell whether it is the one a verification used."""
+        return "sha256:" + hashlib.sha256(self.to_json()).hexdigest()
+
+    def receipt_key(self, key_id: str) -> ReceiptKeyEntry | None:
+        return next((e for e in self.receipt_keys if e.key_id == key_id), None)
 
     def save(self, path: Path) -> None:
         atomic_write(path, self.to_json())
@@ -153,6 +191,29 @@ class TrustList:
         return entry.public()
 
 
+def _receipt_keys(raw) -> list[ReceiptKeyEntry]:
+    if not isinstance(raw, list):
+        raise ValueError("receipt_keys is not a list")
+    keys = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != _RECEIPT_FIELDS:
+            raise ValueError("a receipt key entry has missing or unknown fields")
+        e = ReceiptKeyEntry(**item)
+        try:
+            raw_key = _raw_key(e.public_key)
+            Ed25519PublicKey.from_public_bytes(raw_key)
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(f"receipt key {e.key_id!r} has an invalid public key") from None
+        if e.alg != "Ed25519" or e.key_id != hashlib.sha256(raw_key).hexdigest()[:16]:
+            raise ValueError(f"receipt key id {e.key_id!r} does not match its public key")
+        try:
+            parse_time(e.not_before)
+        except (TypeError, ValueError):
+            raise ValueError(f"receipt key {e.key_id}: not_before is not a UTC time") from None
+        keys.append(e)
+    return keys
+
+
 class TrustFile(TrustList):
     """The trust list on disk, followed: re-read whenever the file changes (one stat per
     use), so a long-running service sees a revocation at once without re-reading the
@@ -187,6 +248,10 @@ class TrustFile(TrustList):
     @property
     def c2pa_root(self) -> str | None:
         return self.snapshot().c2pa_root
+
+    @property
+    def receipt_keys(self) -> list[ReceiptKeyEntry]:
+        return list(self.snapshot().receipt_keys)
 
     def to_json(self) -> bytes:
         return self.snapshot().to_json()
