@@ -25,6 +25,9 @@ REALMARK_JOB_QUEUE           signing jobs that may wait for a worker before 503,
 REALMARK_JOB_TRIES           runs a job gets (crashes included) before it ends failed, default 3
 REALMARK_WORKER_LOST_SECONDS a worker silent this long is presumed dead and its jobs are
                              handed to another, default 60
+REALMARK_FINDINGS_PER_MINUTE new findings an agency's feed takes a minute, default 120
+REALMARK_EVIDENCE_DAYS       days an upload kept as evidence (its submitter asked) is kept,
+                             default 180
 REALMARK_KEY_PASSPHRASE      unlocks passphrase-protected agency keys and the deployment
                              root, and protects new ones (keys/README.md)
 
@@ -58,6 +61,8 @@ ENV = (
     "REALMARK_JOB_QUEUE",
     "REALMARK_JOB_TRIES",
     "REALMARK_WORKER_LOST_SECONDS",
+    "REALMARK_FINDINGS_PER_MINUTE",
+    "REALMARK_EVIDENCE_DAYS",
     "REALMARK_KEY_PASSPHRASE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -102,6 +107,9 @@ class Settings:
     public_url: str | None = None
     index_sync_seconds: int = 30
     cache_prune_minutes: int = 60  # how often stale verify answers are removed (0: never)
+    findings_per_minute: int = 120  # new findings an agency's feed takes a minute (service/findings)
+    # How long an upload kept as evidence (its submitter asked) is kept, in days.
+    evidence_days: int = 180
     # Worker processes that read photos' watermarks for the service (0: in the request's
     # thread). From the environment, one per core by default.
     reader_processes: int = 0
@@ -142,6 +150,8 @@ class Settings:
             public_url=(env.get("REALMARK_PUBLIC_URL") or "").rstrip("/") or None,
             index_sync_seconds=_int(env, "REALMARK_INDEX_SYNC_SECONDS", 30, 0),
             cache_prune_minutes=_int(env, "REALMARK_CACHE_PRUNE_MINUTES", 60, 0),
+            findings_per_minute=_int(env, "REALMARK_FINDINGS_PER_MINUTE", 120, 1),
+            evidence_days=_int(env, "REALMARK_EVIDENCE_DAYS", 180, 1),
             reader_processes=_int(env, "REALMARK_READER_PROCESSES", cores(), 0),
             broker_url=broker_url,
             job_threads=_int(env, "REALMARK_JOB_THREADS", 0 if broker_url else 1, 0),

@@ -31,10 +31,11 @@ from verifier import Verifier
 
 from .cache import VerifyCache
 from .deps import Services
+from .findings import FindingBook
 from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .readers import MarkReaders
-from .routers import batches, jobs, manifests, page, receipts, sign, softbinding, trust, verify, wording
+from .routers import batches, findings, jobs, manifests, page, receipts, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 from .timing import ServerTiming
 
@@ -110,13 +111,15 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         redoc_url=None,
     )
     readers = MarkReaders(settings.reader_processes) if settings.reader_processes else None
+    job_engine = JobEngine(deployment, settings.job_threads, deployment.index)
     app.state.services = Services(
         deployment=deployment,
         verifier=Verifier(deployment.store, deployment.trust, deployment.index, readers or extract),
         verify_cache=VerifyCache(deployment.store, deployment.trust, deployment.index),
         heavy=HeavyWork(settings.heavy_slots, settings.heavy_queue, settings.heavy_wait_seconds),
         verify_rate=RateLimit(settings.verify_per_minute),
-        jobs=JobEngine(deployment, settings.job_threads, deployment.index),
+        jobs=job_engine,
+        findings=FindingBook(job_engine.server, settings.findings_per_minute),
     )
     for router in (
         sign.router,
@@ -124,6 +127,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         jobs.router,
         verify.router,
         receipts.router,
+        findings.router,
         wording.router,
         manifests.router,
         trust.router,

@@ -16,6 +16,7 @@ from verifier import Verifier
 from verifier.wording import DEFAULT_LANGUAGE, LANGUAGES, best_language
 
 from .cache import VerifyCache
+from .findings import FindingBook
 from .jobs import JobEngine
 from .limits import HeavyWork, RateLimit
 
@@ -30,6 +31,7 @@ class Services:
     heavy: HeavyWork
     verify_rate: RateLimit
     jobs: JobEngine
+    findings: FindingBook
 
     def signer(self, agency: str) -> Signer:
         """A Signer with the agency's current key; it keeps this app's index current."""
@@ -63,6 +65,27 @@ def signing_agency(request: Request, svc: ServicesDep) -> str:
 
 
 AgencyDep = Annotated[str, Depends(signing_agency)]
+
+
+def findings_agency(
+    request: Request,
+    svc: ServicesDep,
+    agency: Annotated[str | None, Query(description="must be the token's own agency")] = None,
+) -> str:
+    """The agency whose findings the caller may read: its own, by its token. Anyone else
+    (no token, a bad one, another agency's) is refused with 403: findings name fakes
+    being checked, which is the agency's business alone."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    owner = agency_for_token(svc.deployment.store, token.strip()) if scheme.lower() == "bearer" and token else None
+    if owner is None:
+        raise HTTPException(403, "findings are shown only to their agency: send its API token (Authorization: Bearer)")
+    if agency is not None and agency != owner:
+        raise HTTPException(403, f"this token is {owner}'s; it cannot read the findings of {agency}")
+    return owner
+
+
+FindingsAgencyDep = Annotated[str, Depends(findings_agency)]
 
 
 def verify_rate_limit(request: Request, svc: ServicesDep) -> None:

@@ -34,7 +34,9 @@ class ReceiptBook:
                 self._key = self.keyring.receipt_key()
             return self._key
 
-    def issue(self, answer: dict, file_sha256: str, file_bytes: int, trust_version: str) -> Receipt:
+    def issue(
+        self, answer: dict, file_sha256: str, file_bytes: int, trust_version: str, upload_kept_until: str | None = None
+    ) -> Receipt:
         """Sign a receipt for this answer about this file, and keep it (with the answer)
         before it is handed out: a receipt's permalink always resolves."""
         manifest = answer.get("manifest") or {}
@@ -47,6 +49,7 @@ class ReceiptBook:
             manifest_id=manifest.get("manifest_id"),
             agency=manifest.get("agency"),
             trust_list=trust_version,
+            upload_kept_until=upload_kept_until,
         )
         record = {"receipt": receipt.to_dict(), "answer": {k: v for k, v in answer.items() if k != "receipt"}}
         self.store.put_if_absent(_key(receipt.id), json.dumps(record, ensure_ascii=False).encode())

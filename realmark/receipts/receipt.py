@@ -40,6 +40,9 @@ class Receipt:
     agency: str | None  # whose asset (or whose copied mark)
     trust_list: str  # TrustList.version: "sha256:<hex>" of the trust.json used
     key_id: str  # the receipt key that signed
+    # The last day the upload is kept as evidence (YYYY-MM-DD), only when its submitter
+    # asked; None: the upload was not kept.
+    upload_kept_until: str | None = None
     format: str = FORMAT
     signature: str = ""  # base64url Ed25519
 
@@ -69,7 +72,7 @@ class Receipt:
             raise InvalidReceipt("the receipt's file size is malformed")
         if not isinstance(obj["reasons"], list) or not all(isinstance(r, str) for r in obj["reasons"]):
             raise InvalidReceipt("the receipt's reasons are malformed")
-        for name in ("manifest_id", "agency"):
+        for name in ("manifest_id", "agency", "upload_kept_until"):
             if obj[name] is not None and not isinstance(obj[name], str):
                 raise InvalidReceipt(f"the receipt's {name} is malformed")
         try:
@@ -93,6 +96,7 @@ def issue(
     manifest_id: str | None,
     agency: str | None,
     trust_list: str,
+    upload_kept_until: str | None = None,
 ) -> Receipt:
     receipt = Receipt(
         id=uuid.uuid4().hex,
@@ -105,6 +109,7 @@ def issue(
         agency=agency,
         trust_list=trust_list,
         key_id=key.key_id,
+        upload_kept_until=upload_kept_until,
     )
     signature = key.private.sign(_signed_bytes(receipt))
     return Receipt(**{**asdict(receipt), "reasons": receipt.reasons, "signature": _b64url(signature)})

@@ -107,6 +107,12 @@ class JobEngine:
                     self._start_worker()
             return self._table
 
+    def server(self) -> redis.Redis:
+        """The broker's server connection (the embedded one started on first use), for what
+        else every instance shares there: findings (service/findings)."""
+        self._connect()
+        return self._broker.client
+
     def start(self) -> None:
         """Connect now, and start this process's worker threads: a restarted service
         goes on with the jobs it had accepted. Nothing to do where no job ever was."""

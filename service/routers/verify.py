@@ -3,45 +3,58 @@ with a signed receipt (realmark.receipts) whose permalink is /r/<id>.
 
 A repeated upload is answered from the verify cache (service/cache.py) without taking a
 heavy-work slot; `X-Realmark-Cache: hit` or `miss` says which. Each answer, cached or
-not, gets its own receipt: it records when this request was checked."""
+not, gets its own receipt: it records when this request was checked. An answer that
+finds an altered or forged copy of an agency's asset is counted as a finding for that
+agency (service/findings). The upload is kept only when its submitter asks
+(`keep_upload`), for REALMARK_EVIDENCE_DAYS."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
+from realmark.errors import JobsUnavailable
 from realmark.media import Kind, sha256_file
 from verifier.wording import in_language
 
-from ..deps import LanguageDep, ServicesDep, verify_rate_limit
+from ..deps import LanguageDep, Services, ServicesDep, verify_rate_limit
+from ..findings import evidence, finding_of
 from ..uploads import media_of, save, temp_folder
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["verify"])
 
 
 @router.post(
     "/verify",
     summary="Is this photo, clip or sound official?",
-    description="The same verdict JSON as `realmark verify --json`: verdict, reasons, message, manifest, evidence.",
+    description=(
+        "The same verdict JSON as `realmark verify --json`: verdict, reasons, message, manifest, evidence, and a "
+        "signed `receipt`. The upload is not kept unless `keep_upload` is true."
+    ),
     dependencies=[Depends(verify_rate_limit)],
     responses={400: {}, 413: {}, 415: {}, 429: {}, 503: {}},
 )
-async def verify_upload(svc: ServicesDep, lang: LanguageDep, file: UploadFile = File(...)):
-    cache, receipts = svc.verify_cache, svc.deployment.receipts
+async def verify_upload(
+    svc: ServicesDep,
+    lang: LanguageDep,
+    file: UploadFile = File(...),
+    keep_upload: Annotated[
+        bool, Form(description="keep my upload as evidence (for the agency's report), for a stated time")
+    ] = False,
+):
+    cache = svc.verify_cache
     photo = media_of(file).kind is Kind.PHOTO
-
-    def _with_receipt(answer: dict, checked) -> bytes:  # the answer told in lang, with its own receipt
-        told = in_language(answer, lang)
-        receipt = receipts.issue(told, *checked)
-        return json.dumps({**told, "receipt": receipt.to_dict()}, ensure_ascii=False).encode()
-
     with temp_folder() as folder:
 
         def lookup():  # one trip to a thread: read, hash, look up, and answer from the cache
-            receipts.key()  # made before the trust list's version is read (making it adds it there)
+            svc.deployment.receipts.key()  # made before the trust list's version is read (it adds itself there)
             trust_version = svc.deployment.trust.version
             if photo:
                 source = file.file.read()
@@ -49,24 +62,49 @@ async def verify_upload(svc: ServicesDep, lang: LanguageDep, file: UploadFile = 
             else:  # clips and sound are spooled to disk before they take a slot
                 source = save(file, folder / "upload")
                 digest, size = sha256_file(source), source.stat().st_size
+            upload = _Upload(source, digest, size, trust_version, keep_upload)
             key = cache.key(digest)
-            checked = (digest, size, trust_version)
             cached = cache.get(key)
-            return source, checked, key, None if cached is None else _with_receipt(json.loads(cached), checked)
+            return upload, key, None if cached is None else _answered(svc, json.loads(cached), upload, lang)
 
-        source, checked, key, answer = await run_in_threadpool(lookup)
-        if answer is not None:
-            return _answer(answer, "hit")
+        upload, key, body = await run_in_threadpool(lookup)
+        if body is not None:
+            return _response(body, "hit")
         async with svc.heavy.slot():
-            result = await run_in_threadpool(svc.verifier.verify, source)
+            result = await run_in_threadpool(svc.verifier.verify, upload.source)
 
-    def keep() -> bytes:
-        fresh = result.to_dict()
-        cache.put(key, json.dumps(fresh, ensure_ascii=False).encode())
-        return _with_receipt(fresh, checked)
+        def keep() -> bytes:
+            fresh = result.to_dict()
+            cache.put(key, json.dumps(fresh, ensure_ascii=False).encode())
+            return _answered(svc, fresh, upload, lang)
 
-    return _answer(await run_in_threadpool(keep), "miss")
+        return _response(await run_in_threadpool(keep), "miss")
 
 
-def _answer(body: bytes, cache: str) -> Response:
+class _Upload:
+    def __init__(self, source: bytes | Path, sha256: str, size: int, trust_version: str, keep: bool):
+        self.source, self.sha256, self.size, self.trust_version, self.keep = source, sha256, size, trust_version, keep
+
+
+def _answered(svc: Services, answer: dict, upload: _Upload, lang: str) -> bytes:
+    """The answer told in lang, with its own receipt; the upload kept if asked; a finding
+    counted if it is one."""
+    settings = svc.deployment.settings
+    told = in_language(answer, lang)
+    kept_until = upload_key = None
+    if upload.keep:
+        kept_until, upload_key = evidence.keep(
+            svc.deployment.store, upload.source, upload.sha256, settings.evidence_days
+        )
+    receipt = svc.deployment.receipts.issue(told, upload.sha256, upload.size, upload.trust_version, kept_until)
+    finding = finding_of(told, receipt.to_dict(), upload_key)
+    if finding is not None:
+        try:
+            svc.findings.record(finding)
+        except JobsUnavailable as exc:  # the broker is down: the fan still gets the answer
+            log.warning("finding not counted: %s", exc)
+    return json.dumps({**told, "receipt": receipt.to_dict()}, ensure_ascii=False).encode()
+
+
+def _response(body: bytes, cache: str) -> Response:
     return Response(body, media_type="application/json", headers={"X-Realmark-Cache": cache})
