@@ -31,7 +31,7 @@ from verifier import Verifier
 
 from .cache import VerifyCache
 from .deps import Services
-from .findings import FindingBook
+from .findings import FindingBook, evidence
 from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
 from .readers import MarkReaders
@@ -65,15 +65,18 @@ async def _keep_index_current(deployment: Deployment) -> None:
             log.warning("index sync failed: %s", exc)
 
 
-async def _prune_verify_cache(cache: VerifyCache, minutes: int) -> None:
-    """Remove answers no instance will read again (service/cache.py)."""
+async def _prune(cache: VerifyCache, store, minutes: int) -> None:
+    """Remove answers no instance will read again (service/cache.py), and uploads kept as
+    evidence whose time has passed (service/findings/evidence.py)."""
     while True:
         await asyncio.sleep(minutes * 60)
         try:
             removed = await asyncio.to_thread(cache.prune)
             log.info("verify cache: %d stale answers removed", removed)
+            removed = await asyncio.to_thread(evidence.prune, store)
+            log.info("evidence: %d uploads past their time removed", removed)
         except StoreError as exc:
-            log.warning("verify cache prune failed: %s", exc)
+            log.warning("pruning failed: %s", exc)
 
 
 def create_app(deployment: Deployment | None = None) -> FastAPI:
@@ -87,7 +90,7 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         if settings.index_sync_seconds:
             chores.append(asyncio.create_task(_keep_index_current(deployment)))
         if settings.cache_prune_minutes:
-            chores.append(asyncio.create_task(_prune_verify_cache(svc.verify_cache, settings.cache_prune_minutes)))
+            chores.append(asyncio.create_task(_prune(svc.verify_cache, deployment.store, settings.cache_prune_minutes)))
         await asyncio.to_thread(svc.jobs.start)  # go on with jobs accepted before a restart
         # The receipt key before the first answer: making it changes the trust list's version.
         try:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -170,3 +171,22 @@ def test_cli_receipt_is_written_and_checked_offline(agency_cli, tmp_path):
 )
 def test_the_page_language_follows_accept_language(header, lang):
     assert best_language(header) == lang
+
+
+def test_the_share_card_is_a_picture_of_the_verdict(service):
+    import io
+
+    from PIL import Image
+
+    client, _, published = service
+    for data, colour in ((published, (10, 125, 56)), (photos.encode(photos.hd("coffee")), (138, 90, 0))):
+        receipt_id = _verify(client, data).json()["receipt"]["id"]
+        page = client.get(f"/r/{receipt_id}").text
+        assert f'property="og:image" content="http://testserver/r/{receipt_id}/card.png?lang=en"' in page
+        card = client.get(f"/r/{receipt_id}/card.png", params={"lang": "ko"})
+        assert card.status_code == 200 and card.headers["content-type"] == "image/png"
+        picture = Image.open(io.BytesIO(card.content)).convert("RGB")
+        assert picture.size == (1200, 630) and picture.getpixel((10, 300)) == colour  # the verdict's colour
+        words = np.asarray(picture)[40:170, 80:900]  # the verdict word, drawn in it
+        assert (np.abs(words.astype(int) - colour).sum(axis=2) < 30).mean() > 0.02
+    assert client.get("/r/" + "0" * 32 + "/card.png").status_code == 404
