@@ -62,6 +62,8 @@ class Signer:
         with open_source(source) as opened:
             if opened.media.kind is Kind.SOUND:
                 raise UnsupportedMedia("this is a sound file, not a video: only photos and videos are signed")
+            if opened.media.container == "gif":
+                raise UnsupportedMedia("a GIF is verified, never signed: sign the photo or clip it was made from")
             if opened.media.is_video:
                 if output is None:
                     raise BadInput("signing a clip needs an output file")

@@ -96,6 +96,23 @@ def test_png_copy_of_jpeg_is_authentic(signed, tmp_path):
     assert cli.json("verify", path)[1]["verdict"] == "authentic"
 
 
+@pytest.mark.parametrize("width", [1920, 960, 480])
+def test_a_still_gif_is_a_photo_and_its_dithering_no_change(signed, tmp_path, width):
+    from PIL import Image
+
+    cli, _, out, manifest_id = signed
+    picture = Image.open(out).convert("RGB")
+    picture = picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS)
+    genuine = tmp_path / "copy.gif"
+    picture.quantize(256, dither=Image.Dither.FLOYDSTEINBERG).save(genuine)
+    code, body = cli.json("verify", genuine)
+    assert (code, body["verdict"], body["reasons"]) == (0, "authentic", ["reencoded"])
+    fake = attacks.replace_quarter(photos.decode(out.read_bytes()), photos.hd("coffee"))
+    Image.fromarray(fake).resize(picture.size, Image.LANCZOS).quantize(256).save(tmp_path / "fake.gif")
+    code, body = cli.json("verify", tmp_path / "fake.gif")
+    assert (code, body["verdict"], body["manifest"]["manifest_id"]) == (1, "altered", manifest_id)
+
+
 def test_quarter_replaced_is_altered(signed, tmp_path):
     cli, _, out, manifest_id = signed
     fake = attacks.replace_quarter(photos.decode(out.read_bytes()), photos.hd("coffee"))

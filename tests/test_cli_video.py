@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -212,3 +213,60 @@ def test_a_clip_whose_watermark_is_gone_is_found_by_appearance(vcli, tmp_path):
     found = body["evidence"]["appearance"]
     assert found["moments_matched"] >= found["samples"] // 2
     assert abs(found["original_start"] - 1.0) <= 0.3 and abs(found["original_end"] - 3.75) <= 0.3
+
+
+def _animation(src: Path, dst: Path, start: float, end: float, fps: float, width: int) -> int:
+    """Frames of a clip as an animated GIF (256 colours, dithered) or WebP, as fans make
+    them: shorter, smaller, fewer frames a second."""
+    import av
+    from PIL import Image
+
+    frames, due = [], start
+    with av.open(str(src)) as container:
+        for frame in container.decode(video=0):
+            if frame.time < due:
+                continue
+            if frame.time > end:
+                break
+            picture = frame.to_image()
+            frames.append(picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS))
+            due += 1 / fps
+    if dst.suffix == ".gif":
+        frames = [f.quantize(256, dither=Image.Dither.FLOYDSTEINBERG) for f in frames]
+    frames[0].save(dst, save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0)
+    return len(frames)
+
+
+@pytest.mark.parametrize(
+    "name, start, end, fps, width",
+    [("fan.gif", 1.0, 3.5, 10, 480), ("small.gif", 2.0, 4.0, 12.5, 320), ("fan.webp", 0.5, 3.0, 15, 640)],
+)
+def test_a_gif_of_official_frames_is_official_footage_at_its_seconds(vcli, name, start, end, fps, width):
+    cli, work, out = vcli
+    frames = _animation(out, work / name, start, end, fps, width)
+    assert frames >= 20
+    code, body = cli.json("verify", work / name)
+    assert (code, body["verdict"]) == (0, "authentic"), body["reasons"]
+    assert "no_sound" in body["reasons"]  # a GIF has none: its pictures are what is checked
+    (official,) = body["evidence"]["content"]["ranges"]
+    assert official["kind"] == "official" and abs(official["original_start"] - start) <= 0.3
+
+
+def test_a_gif_of_other_frames_is_unknown_and_a_bad_one_is_refused(vcli, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    cli, work, _ = vcli
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray((rng.random((120, 160, 3)) * 255).astype("uint8")) for _ in range(6)]
+    frames[0].save(tmp_path / "noise.gif", save_all=True, append_images=frames[1:], duration=100)
+    assert cli.json("verify", tmp_path / "noise.gif")[1]["verdict"] == "unknown"
+    (tmp_path / "cut.gif").write_bytes((tmp_path / "noise.gif").read_bytes()[:3000])
+    code, _, err = cli("verify", tmp_path / "cut.gif")
+    assert code == 2 and "damaged or truncated" in err
+    tiny = [Image.fromarray((rng.random((8, 8, 3)) * 255).astype("uint8")) for _ in range(3001)]  # all distinct
+    tiny[0].save(tmp_path / "long.gif", save_all=True, append_images=tiny[1:], duration=40)
+    code, _, err = cli("verify", tmp_path / "long.gif")
+    assert code == 2 and "3001 frames; the limit is 3000" in err
+    code, _, err = cli("sign", tmp_path / "noise.gif", "-o", tmp_path / "x.gif", "--title", "T", "--artist", "A")
+    assert code == 2 and "never signed" in err

@@ -280,8 +280,10 @@ def test_temporary_files_are_always_removed(client, tokens, tmp_path):
 
 def test_page_docs_and_assets_are_served_locally(client):
     page = client.get("/")
-    assert page.status_code == 200 and 'id="file"' in page.text and "한국어" in page.text
-    for asset in ("/static/app.js", "/static/style.css"):
+    assert page.status_code == 200 and 'id="file"' in page.text and 'id="lang"' in page.text
+    names = client.get("/v1/wording").json()["names"]  # the language switcher's, from the language files
+    assert names["ko"] == "한국어" and names["ja"] == "日本語" and len(names) == 8
+    for asset in ("/static/app.js", "/static/style.css", "/static/agency.js", "/static/agency.html"):
         r = client.get(asset)
         assert r.status_code == 200 and "http://" not in r.text and "https://" not in r.text
     assert "http://" not in page.text and "https://" not in page.text

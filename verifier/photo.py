@@ -58,12 +58,12 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
     # A mirrored or turned re-upload is compared turned back: the picture is the same.
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
-    content = compare(data, restored, found.manifest, reading)
+    content = compare(data, restored, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
 
 
-def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) -> PhotoContent:
+def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, dithered: bool = False) -> PhotoContent:
     """The submitted photo (turned back as signed) against the signed one: file hash,
     global fingerprint, and where they differ: the 32x32 grid's cells
     (realmark.fingerprint.grid) and the blocks where the mark or the fine detail is
@@ -82,7 +82,7 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
     changed = changed_regions(differences, width, height)
     scaled, work = filtered.contrast(), working(rgb)
     unmarked = _unmarked(work, manifest, reading, scaled)
-    redrawn = _redrawn(work, manifest, scaled)
+    redrawn = _redrawn(work, manifest, scaled, dithered)
     return PhotoContent(
         exact,
         manifest.fingerprint_alg,
@@ -100,14 +100,14 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading) 
     )
 
 
-def _redrawn(work: np.ndarray, manifest: Manifest, scaled: np.ndarray) -> list[Box]:
+def _redrawn(work: np.ndarray, manifest: Manifest, scaled: np.ndarray, dithered: bool) -> list[Box]:
     """Where the copy lost the signed picture's fine detail or gained detail where it had
-    little (none when the manifest predates detail maps)."""
+    little (none when the manifest predates detail maps; only lost in a dithered copy)."""
     if manifest.fingerprint_detail is None:
         return []
     width, height = manifest.media.width, manifest.media.height
     signed = Detail.decode(manifest.fingerprint_detail, width, height)
-    return detail_regions(signed, Detail.of(work), width, height, scaled)
+    return detail_regions(signed, Detail.of(work), width, height, scaled, dithered)
 
 
 def _unmarked(work: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray) -> list[Box]:

@@ -11,7 +11,7 @@ import numpy as np
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
-from realmark.media import Kind
+from realmark.media import Kind, animation
 from realmark.media.source import Source, open_source
 from realmark.media.video import has_pictures
 from realmark.store import Store
@@ -51,7 +51,10 @@ class Verifier:
         Content Credentials are validated and reported beside the verdict."""
         ctx = self._now()
         with open_source(source) as opened:
-            if opened.media.kind is Kind.PHOTO:
+            if opened.media.kind is Kind.PHOTO and animation.frame_count(opened.data, opened.media.container) > 1:
+                with animation.as_clip(opened.data, opened.media.container) as frames:
+                    result = verify_clip(frames, ctx, progress)  # an animated GIF or WebP: its frames are a clip
+            elif opened.media.kind is Kind.PHOTO:
                 result = verify_photo(opened.data, ctx)
             elif opened.media.kind is Kind.SOUND or not has_pictures(opened.path):
                 result = verify_sound(opened.path, ctx)

@@ -1,5 +1,6 @@
 """Reading and writing media files safely: which format a file is (formats.py), photos
-(image.py), clips (video.py), and any source opened one way (source.py)."""
+(image.py), clips (video.py), animated GIF and WebP as clips (animation.py), and any
+source opened one way (source.py)."""
 
 import hashlib
 from pathlib import Path

@@ -13,7 +13,8 @@ from realmark.errors import UnsupportedMedia
 
 HEAD_BYTES = 64  # enough for every signature below
 SUPPORTED = (
-    "a photo (JPEG, PNG, WebP), a video (MP4, MOV, WebM, Matroska) or, to verify, sound (M4A, MP3, AAC, WAV, Ogg, FLAC)"
+    "a photo (JPEG, PNG, WebP), a video (MP4, MOV, WebM, Matroska) or, to verify, a GIF or sound (M4A, MP3, AAC, "
+    "WAV, Ogg, FLAC)"
 )
 
 
@@ -27,7 +28,7 @@ class Kind(StrEnum):
 class Media:
     kind: Kind
     mime: str
-    container: str  # "jpeg", "png", "webp", "mp4", "mov", "webm", "mkv", "m4a", "mp3", "aac", "wav", "ogg", "flac"
+    container: str  # "jpeg", "png", "webp", "gif", "mp4", "mov", "webm", "mkv", "m4a", "mp3", "aac", "wav", ...
     carries_c2pa: bool  # c2pa-rs can embed Content Credentials in it (not Matroska)
 
     @property
@@ -46,6 +47,8 @@ FORMATS = {
         Media(Kind.PHOTO, "image/jpeg", "jpeg", True),
         Media(Kind.PHOTO, "image/png", "png", True),
         Media(Kind.PHOTO, "image/webp", "webp", True),
+        # Verified only: a still GIF as a photo, an animated one (or WebP) as a clip (media.animation).
+        Media(Kind.PHOTO, "image/gif", "gif", False),
         Media(Kind.VIDEO, "video/mp4", "mp4", True),
         Media(Kind.VIDEO, "video/quicktime", "mov", True),
         Media(Kind.VIDEO, "video/webm", "webm", False),
@@ -68,6 +71,8 @@ def _container(head: bytes) -> str | None:
         return "png"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
     if len(head) >= 12 and head[4:8] == b"ftyp":
         if head[8:12] in (b"M4A ", b"M4B "):
             return "m4a"

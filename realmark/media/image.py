@@ -20,7 +20,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: bigger than any camera output an agency publishes
 MAX_ASPECT = 10  # long side / short side; wider strips would blow up the watermark grid
 _8BIT_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "La", "RGBa"}
-_PILLOW = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}  # container -> Pillow's format name
+_PILLOW = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}  # container -> Pillow's format name
 JPEG_QUALITY = 95  # published photos: high quality, full-resolution chroma
 
 # Pillow's own bomb guard warns at 89 MP; ours is stricter and raises.
@@ -33,11 +33,14 @@ class Photo:
     to write it back in its own format."""
 
     rgb: np.ndarray  # (height, width, 3) uint8
-    format: str  # "JPEG", "PNG" or "WEBP"
+    format: str  # "JPEG", "PNG", "WEBP" or "GIF"
     alpha: np.ndarray | None = None  # (height, width) uint8, kept as it was
     grayscale: bool = False
     icc_profile: bytes | None = None
     exif: bytes | None = None  # with the orientation tag reset
+    # Drawn from a palette of at most 256 colours (a GIF, an 8-bit PNG): its dithering
+    # adds fine grain where the picture was smooth.
+    palette: bool = False
 
     @property
     def width(self) -> int:
@@ -106,6 +109,7 @@ def load_photo(data: bytes) -> Photo:
         grayscale=grayscale and alpha is None,
         icc_profile=icc,
         exif=exif.tobytes() if len(exif) else None,
+        palette=oriented.mode in ("P", "PA"),
     )
 
 

@@ -210,13 +210,20 @@ def lost_regions(
 
 
 def detail_regions(
-    signed: Detail, copy: Detail, width: int, height: int, contrast: np.ndarray | None = None
+    signed: Detail,
+    copy: Detail,
+    width: int,
+    height: int,
+    contrast: np.ndarray | None = None,
+    dithered: bool = False,
 ) -> list[Box]:
     """Boxes, in pixels of the width x height signed picture, where the copy lost the
     signed picture's fine detail (a blur fill, a flat panel), or gained detail where it
     had little (text or drawing on a wall or sky). Judged against what the copy did
     everywhere (a median) and what its filter's slope does there (`contrast`, as for
-    lost_regions)."""
+    lost_regions). A `dithered` copy (drawn from a palette: a GIF) gains grain in smooth
+    areas by itself, so only lost detail counts there; the grid and the mark still see
+    what was added."""
     rows = min(signed.rms.shape[0], copy.rms.shape[0])
     cols = min(signed.rms.shape[1], copy.rms.shape[1])
     s, c = _rms_windows(signed.rms[:rows, :cols]), _rms_windows(copy.rms[:rows, :cols])
@@ -240,7 +247,7 @@ def detail_regions(
         & (added - floor >= max(GAINED_LEVELS, GAINED_SIGMAS * spread))
         & (c >= GAINED_TIMES * np.maximum(expected, GAINED_FROM))
     )
-    return _boxes(lost | gained, DETAIL_WINDOWS, signed.rms.shape, width, height)
+    return _boxes(lost if dithered else lost | gained, DETAIL_WINDOWS, signed.rms.shape, width, height)
 
 
 def _rms_windows(plane: np.ndarray) -> np.ndarray:
