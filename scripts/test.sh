@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test. Installs the test extras, the invisible-watermark baseline (--no-deps: its
 # declared dependencies would pull torch with CUDA; see README), and Debian's chromium +
-# chromedriver for the browser test when they are missing (needs root, as in CI).
+# chromedriver for the browser test when they are missing (needs root, as in CI), with a
+# CJK font so the screenshots of the Korean, Japanese and Chinese pages show their text.
 source "$(dirname "$0")/_venv.sh"
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
@@ -9,6 +10,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   else
     echo "the browser test needs Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver" >&2
     exit 2
+  fi
+fi
+if ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null || true
+  else
+    echo "note: without a CJK font (apt-get install fonts-wqy-zenhei) page screenshots show boxes for Korean text" >&2
   fi
 fi
 pip install -q -e '.[test,baseline]'

@@ -79,8 +79,8 @@ def finding_of(answer: dict, receipt: dict, upload_key: str | None = None) -> Fi
     manifest = answer.get("manifest") or {}
     evidence = answer.get("evidence") or {}
     content = evidence.get("content") or {}
-    match = (evidence.get("appearance") or {}).get("match") or {}
-    boxes = content.get("changed_regions") or match.get("changed_regions") or []
+    appearance = evidence.get("appearance") or {}  # its match's fields, when it found one
+    boxes = content.get("changed_regions") or appearance.get("changed_regions") or []
     verdict = answer["verdict"]
     if not manifest.get("agency") or not (verdict in FINDING_VERDICTS or (verdict == "likely_authentic" and boxes)):
         return None

@@ -76,7 +76,9 @@ function sentence(body) {
   return fill(template, params);
 }
 
-function seconds(x) { return `${Number(x).toFixed(1)} ${t("sec")}`; }
+// An offset known to a quarter frame can put the original's first moment a hair before
+// zero: "-0.0" reads as an error (as in verifier/wording.py).
+function seconds(x) { return `${Math.max(0, Number(x)).toFixed(1)} ${t("sec")}`; }
 
 function date(iso, withTime) {
   const options = { year: "numeric", month: "long", day: "numeric" };
@@ -108,7 +110,9 @@ function render(body, file) {
     if (r.original_start !== undefined) text += ` (${t("original")} ${seconds(r.original_start)}–${seconds(r.original_end)})`;
     li.textContent = text; list.append(li);
   });
-  drawRegions(file, content.changed_regions || [], m);
+  showSignals(body);
+  showPictures(file, content.changed_regions || [], m);
+  showTimeline(body, file);
   showReceipt(body.receipt);
   $("json").textContent = JSON.stringify(body, null, 2);
 }
@@ -127,42 +131,175 @@ function showReceipt(receipt) {
   link.textContent = `/r/${receipt.id}`;
 }
 
-function drawRegions(file, regions, manifest) {
-  const wrap = $("preview-wrap");
-  wrap.hidden = true;
-  if (!regions.length || !file || !file.type.startsWith("image/") || !manifest) return;
-  const img = new Image();
-  img.onload = () => {
-    const canvas = $("preview");
-    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
-    const ctx = canvas.getContext("2d");
-    ctx.drawImage(img, 0, 0);
-    // Boxes are in the official photo's pixels; scale to this copy.
-    const sx = img.naturalWidth / manifest.media.width, sy = img.naturalHeight / manifest.media.height;
-    ctx.strokeStyle = "#ff1a1a"; ctx.lineWidth = Math.max(3, img.naturalWidth / 200);
-    regions.forEach((r) => ctx.strokeRect(r.x * sx, r.y * sy, r.width * sx, r.height * sy));
-    wrap.hidden = false;
-    $("message").textContent += " " + t("regions");
+const COLOURS = { official: "#0a7d38", foreign: "#b3261e", changed: "#e8710a", sound_changed: "#7b1fa2" };
+
+// The per-signal breakdown: each thing checked, and what it said.
+function showSignals(body) {
+  const list = $("signals"); list.replaceChildren();
+  const add = (key, value) => {
+    const dt = document.createElement("dt"); dt.textContent = t(`sig.${key}`);
+    const dd = document.createElement("dd"); dd.textContent = value; dd.dataset.signal = key;
+    list.append(dt, dd);
   };
-  img.src = URL.createObjectURL(file);
+  const e = body.evidence || {};
+  const mark = e.watermark || {};
+  add("watermark", mark.found ? fill(t("st.found"), { id: mark.id }) : t("st.notFound"));
+  if (e.signature) add("signature", e.signature.valid ? t("st.valid") : fill(t("st.invalid"), { reason: e.signature.reason || "" }));
+  const c = e.content;
+  if (c) {
+    let said = t("st.none");
+    if (c.exact_match) said = t("st.exact");
+    else if (c.ranges) {
+      const length = (kind) => c.ranges.filter((r) => (kind === "official") === (r.kind === "official")).reduce((sum, r) => sum + r.clip_end - r.clip_start, 0);
+      said = fill(t("st.parts"), { official: length("official").toFixed(1), other: length("other").toFixed(1) });
+    } else if (c.changed_regions) said = c.changed_regions.length ? t("st.changed") : t("st.unchanged");
+    add("content", said);
+  }
+  if (e.sound) add("sound", t(`st.heard.${e.sound.status}`) === `st.heard.${e.sound.status}` ? t("st.heard.other") : t(`st.heard.${e.sound.status}`));
+  if (body.credentials) add("credentials", fill(t(`c2pa.${body.credentials.state}`), { who: body.credentials.issuer }));
+  if (e.appearance && e.appearance.searched) add("appearance", e.appearance.manifest_id ? t("st.looks") : t("st.looksNot"));
+}
+
+function outline(canvas, picture, boxes, sx, sy) {
+  canvas.width = picture.naturalWidth || picture.videoWidth; canvas.height = picture.naturalHeight || picture.videoHeight;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(picture, 0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#ff1a1a"; ctx.lineWidth = Math.max(3, canvas.width / 200);
+  boxes.forEach((r) => ctx.strokeRect(r.x * sx, r.y * sy, r.width * sx, r.height * sy));
+}
+
+function loaded(src) {
+  return new Promise((resolve, reject) => { const img = new Image(); img.onload = () => resolve(img); img.onerror = reject; img.src = src; });
+}
+
+// A photo: the official picture beside this copy, the changed regions outlined on both
+// (boxes are in the official's pixels, scaled to each). On a receipt's page there is no
+// copy: the official alone.
+async function showPictures(file, regions, manifest) {
+  const pair = $("compare");
+  pair.hidden = true;
+  if (!manifest || !manifest.media.type.startsWith("image/")) return;
+  const copy = file && file.type.startsWith("image/") && !file.type.includes("gif") ? file : null;
+  try {
+    const official = await loaded(`/v1/files/${manifest.manifest_id}`);
+    outline($("official-canvas"), official, regions, official.naturalWidth / manifest.media.width, official.naturalHeight / manifest.media.height);
+    $("copy-figure").hidden = !copy;
+    if (copy) {
+      const mine = await loaded(URL.createObjectURL(copy));
+      outline($("copy-canvas"), mine, regions, mine.naturalWidth / manifest.media.width, mine.naturalHeight / manifest.media.height);
+    }
+    pair.hidden = false;
+    if (regions.length) $("message").textContent = sentence(last.body) + " " + t("regions");
+  } catch (err) { /* the official file is not kept here: the sentence and details stand */ }
+}
+
+function span(kind, seconds, total, label) {
+  const s = document.createElement("span");
+  s.className = kind; s.style.flexGrow = String(Math.max(seconds, 0.001) / total);
+  s.title = label; s.setAttribute("aria-label", label);
+  return s;
+}
+
+// A clip: a bar of its parts coloured by where they come from, with the original's
+// seconds, the sound's own bar, and a strip of key moments (official above, this copy below).
+function showTimeline(body, file) {
+  const section = $("timeline");
+  const content = (body.evidence && body.evidence.content) || {};
+  const ranges = content.ranges || [];
+  section.hidden = !ranges.length;
+  if (!ranges.length) return;
+  const total = Math.max(...ranges.map((r) => r.clip_end));
+  const label = (r) => `${seconds(r.clip_start)}–${seconds(r.clip_end)}: ${t(r.kind)}` + (r.original_start !== undefined && r.original_start !== null ? ` (${t("original")} ${seconds(r.original_start)}–${seconds(r.original_end)})` : "");
+  const bar = $("bar");
+  bar.replaceChildren(...ranges.map((r) => span(r.kind, r.clip_end - r.clip_start, total, label(r))));
+  bar.setAttribute("role", "img");
+  bar.setAttribute("aria-label", ranges.map(label).join("; "));
+  const sound = (body.evidence.sound || {}).ranges || [];
+  const soundBar = $("sound-bar");
+  soundBar.hidden = !sound.some((r) => r.kind === "changed");
+  soundBar.replaceChildren(...sound.map((r) => span(r.kind === "changed" ? "sound_changed" : "official", r.clip_end - r.clip_start, total, label(r))));
+  const kinds = new Set(ranges.map((r) => r.kind));
+  if (!soundBar.hidden) kinds.add("sound_changed");
+  $("legend").replaceChildren(...[...kinds].map((k) => {
+    const li = document.createElement("li"); li.style.setProperty("--swatch", COLOURS[k] || "#999");
+    li.textContent = k === "sound_changed" ? t("soundChangedKind") : t(k); return li;
+  }));
+  keyframes(ranges, body.manifest, file);
+}
+
+function frameAt(video, time) {
+  return new Promise((resolve) => {
+    const done = () => { video.removeEventListener("seeked", done); resolve(); };
+    video.addEventListener("seeked", done);
+    video.currentTime = Math.max(0, time);
+    setTimeout(done, 4000);  // a file the browser cannot seek: draw what is there
+  });
+}
+
+async function videoOf(src) {
+  const video = document.createElement("video");
+  video.muted = true; video.preload = "auto"; video.src = src;
+  await new Promise((resolve, reject) => { video.onloadeddata = resolve; video.onerror = reject; setTimeout(reject, 8000); });
+  return video;
+}
+
+async function keyframes(ranges, manifest, file) {
+  const strip = $("strip"); strip.replaceChildren();
+  $("strip-caption").hidden = true;
+  const moments = ranges.slice(0, 8).map((r) => ({ kind: r.kind, clip: (r.clip_start + r.clip_end) / 2, original: r.original_start !== undefined && r.original_start !== null ? (r.original_start + r.original_end) / 2 : null }));
+  let official = null, copy = null;
+  try { if (manifest && manifest.media.type.startsWith("video/")) official = await videoOf(`/v1/files/${manifest.manifest_id}`); } catch (e) { official = null; }
+  try { if (file && file.type.startsWith("video/")) copy = await videoOf(URL.createObjectURL(file)); } catch (e) { copy = null; }
+  if (!official && !copy) return;
+  for (const m of moments) {
+    const figure = document.createElement("figure");
+    for (const [video, time] of [[official, m.original], [copy, m.clip]].filter(([v]) => v)) {
+      const canvas = document.createElement("canvas");
+      canvas.width = 160; canvas.height = 90;
+      const ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#ddd"; ctx.fillRect(0, 0, 160, 90);
+      if (video && time !== null) { await frameAt(video, time); ctx.drawImage(video, 0, 0, 160, 90); }
+      ctx.fillStyle = COLOURS[m.kind] || "#999"; ctx.fillRect(0, 84, 160, 6);
+      figure.append(canvas);
+    }
+    const caption = document.createElement("figcaption"); caption.textContent = `${seconds(m.clip)}: ${t(m.kind)}`;
+    figure.append(caption); strip.append(figure);
+  }
+  $("strip-caption").hidden = false;
+}
+
+// POST with upload progress (fetch cannot report it): the upload bar moves, then the
+// verification bar runs until the answer comes.
+function send(file) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData(); form.append("file", file);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/verify");
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) $("upload-progress").value = ev.loaded / ev.total; };
+    xhr.upload.onload = () => { $("upload-progress").value = 1; $("verify-progress").hidden = false; };
+    xhr.onload = () => resolve({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, body: xhr.response || {} });
+    xhr.onerror = () => reject(new Error("network error"));
+    xhr.send(form);
+  });
 }
 
 async function check(file) {
   if (!file) return;
   $("result").hidden = true;
   $("status").textContent = t("checking");
-  const form = new FormData();
-  form.append("file", file);
+  $("upload-progress").value = 0; $("verify-progress").hidden = true; $("progress").hidden = false;
   try {
-    const response = await fetch("/v1/verify", { method: "POST", body: form });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
+    const response = await send(file);
+    if (!response.ok) throw new Error(response.body.error || String(response.status));
     await wordsLoaded;
     $("status").textContent = "";
-    last = { body, file };
-    render(body, file);
+    last = { body: response.body, file };
+    render(response.body, file);
   } catch (err) {
     $("status").textContent = t("failed") + err.message;
+  } finally {
+    $("progress").hidden = true;
   }
 }
 
