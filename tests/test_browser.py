@@ -119,6 +119,16 @@ def _check(browser, url: str, path: Path) -> tuple[str, str]:
     ).text
 
 
+def _signed_photo(server, tmp_path: Path, name: str, title: str, artist: str):
+    """A real photo signed by YG into the service's store: (its file, the SignResult)."""
+    _, settings, keyring = server
+    original = photos.encode(photos.fit(photos.real(name), 1280, 720))
+    signed = sign(original, title=title, artists=[artist], key=keyring.signing_key("YG"), store=open_store(settings))
+    path = tmp_path / f"{name}-signed.jpg"
+    path.write_bytes(signed.data)
+    return path, signed
+
+
 def _language(browser, code: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -161,11 +171,9 @@ def test_a_receipt_link_opens_the_result_without_an_upload_in_the_sharers_langua
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url, settings, keyring = server
-    original = photos.encode(photos.fit(photos.real("coffee"), 1280, 720))
-    signed = sign(original, title="Teaser", artists=["Rosé"], key=keyring.signing_key("YG"), store=open_store(settings))
-    (tmp_path / "signed.jpg").write_bytes(signed.data)
-    _check(browser, url, tmp_path / "signed.jpg")
+    url = server[0]
+    path, signed = _signed_photo(server, tmp_path, "coffee", "Teaser", "Rosé")
+    _check(browser, url, path)
     _language(browser, "ja")
     assert "公式ファイル" in browser.find_element(By.ID, "result").text
     link = browser.find_element(By.ID, "receipt-link").get_attribute("href")
@@ -206,10 +214,8 @@ def test_an_altered_photo_is_shown_beside_the_official_with_the_changes_outlined
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url, settings, keyring = server
-    original = photos.encode(photos.fit(photos.real("astronaut"), 1280, 720))
-    key, store = keyring.signing_key("YG"), open_store(settings)
-    signed = sign(original, title="Concept photo", artists=["Jisoo"], key=key, store=store)
+    url = server[0]
+    _, signed = _signed_photo(server, tmp_path, "astronaut", "Concept photo", "Jisoo")
     fake = attacks.replace_quarter(photos.decode(signed.data), photos.hd("coffee"))
     (tmp_path / "fake.jpg").write_bytes(photos.encode(fake, quality=90))
     verdict, text = _check(browser, url, tmp_path / "fake.jpg")
@@ -257,11 +263,9 @@ def test_a_gif_of_official_frames_verifies_on_the_page(clip_server, browser, tmp
 def test_the_share_card_is_served_and_shows_the_verdict(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    url, settings, keyring = server
-    original = photos.encode(photos.fit(photos.real("coffee"), 1280, 720))
-    signed = sign(original, title="Teaser", artists=["Lisa"], key=keyring.signing_key("YG"), store=open_store(settings))
-    (tmp_path / "signed.jpg").write_bytes(signed.data)
-    _check(browser, url, tmp_path / "signed.jpg")
+    url = server[0]
+    path, _ = _signed_photo(server, tmp_path, "coffee", "Teaser", "Lisa")
+    _check(browser, url, path)
     link = browser.find_element(By.ID, "receipt-link").get_attribute("href")
     browser.get(link)
     image = browser.find_element(By.CSS_SELECTOR, 'meta[property="og:image"]').get_attribute("content")
