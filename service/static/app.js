@@ -273,6 +273,7 @@ async function keyframes(ranges, manifest, file) {
 function send(file) {
   return new Promise((resolve, reject) => {
     const form = new FormData(); form.append("file", file);
+    if ($("keep").checked) form.append("keep_upload", "true");  // only when the submitter asks
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/v1/verify");
     xhr.responseType = "json";
