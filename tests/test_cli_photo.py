@@ -40,7 +40,10 @@ def test_signed_photo_is_authentic_with_citable_json(signed):
     assert body["manifest"]["manifest_id"] == manifest_id
     assert body["manifest"]["artists"] == ["Jisoo", "Jennie"]
     assert body["evidence"]["content"]["exact_match"] is True
-    assert body["evidence"]["watermark"]["found"] is True
+    # The published file itself: known by its hash, so its mark is not read (the id is its record's).
+    mark = body["evidence"]["watermark"]
+    assert mark["found"] is None and mark["id"] == body["manifest"]["watermark"]["id"]
+    assert "byte-identical" in mark["note"]
     assert body["evidence"]["signature"]["valid"] is True
     assert body["message"].count(".") >= 1 and "\n" not in body["message"]
 

@@ -26,14 +26,21 @@ from realmark.watermark.presence import Detail, Presence, detail_regions, lost_r
 
 from . import appearance, decide
 from .context import Context
-from .evidence import Evidence, PhotoContent, ReframedContent, WatermarkEvidence
-from .manifests import lookup
+from .evidence import Evidence, ExactContent, PhotoContent, ReframedContent, SignatureEvidence, WatermarkEvidence
+from .manifests import lookup, published_manifest
 from .placement import place
 from .result import Verification
 
 
 def verify_photo(data: bytes, ctx: Context) -> Verification:
     """The verdict on a photo's bytes. Raises BadInput only for unreadable input."""
+    published = published_manifest(hashlib.sha256(data).hexdigest(), ctx)
+    if published is not None and not published.media.is_video:
+        # The published file itself, byte for byte (the most common upload of all): its
+        # record says everything, so it is neither decoded nor read.
+        mark, signature = WatermarkEvidence.not_read(published), SignatureEvidence(published.key_id, True)
+        decision = decide.published_file()
+        return Verification(decision.verdict, decision.reasons, published, Evidence(mark, signature, ExactContent()))
     photo = load_photo(data)
     reading = ctx.read_mark(photo.rgb)
     mark = WatermarkEvidence.of(reading)

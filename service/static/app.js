@@ -143,7 +143,8 @@ function showSignals(body) {
   };
   const e = body.evidence || {};
   const mark = e.watermark || {};
-  add("watermark", mark.found ? fill(t("st.found"), { id: mark.id }) : t("st.notFound"));
+  // found is null for the published file itself: known by its hash, its mark is not read.
+  add("watermark", mark.found === null ? `${t("st.exact")} (${mark.id})` : mark.found ? fill(t("st.found"), { id: mark.id }) : t("st.notFound"));
   if (e.signature) add("signature", e.signature.valid ? t("st.valid") : fill(t("st.invalid"), { reason: e.signature.reason || "" }));
   const c = e.content;
   if (c) {
