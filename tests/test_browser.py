@@ -247,6 +247,7 @@ def test_a_spliced_clip_shows_its_timeline_with_the_foreign_part(clip_server, br
     attacks.splice([(signed, 0.0, 2.0), (videos.real(videos.BIKES), 3.0, 5.0), (signed, 3.0, 5.0)], fake)
     verdict, _ = _check(browser, url, fake)
     assert verdict == "altered"
+    assert browser.execute_script("return document.getElementById('verify-progress').value") > 0.5  # it moved
     bar = browser.find_element(By.ID, "bar")
     kinds = [s.get_attribute("class") for s in bar.find_elements(By.TAG_NAME, "span")]
     assert kinds == ["official", "foreign", "official"]

@@ -269,6 +269,30 @@ def test_waiting_requests_get_the_slot_in_the_order_they_came():
     assert served == list(range(6)) and heavy.waiting == 0
 
 
+def test_a_clip_verified_with_progress_lines_then_its_answer(client, tmp_path):
+    clip = videos.synthetic(tmp_path / "c.mp4", seconds=3.0)
+    ndjson = {"Accept": "application/x-ndjson"}
+    with open(clip, "rb") as f:
+        r = client.post("/v1/verify", files={"file": ("c.mp4", f, "video/mp4")}, headers=ndjson)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    fractions = [line["progress"] for line in lines[:-1]]
+    assert len(fractions) >= 3 and fractions == sorted(fractions) and 0 < fractions[-1] <= 1
+    answer = lines[-1]
+    assert (
+        answer["verdict"] == "unknown"
+        and answer["receipt"]["file_sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest()
+    )
+    with open(clip, "rb") as f:  # now cached: the answer alone, one line
+        again = client.post("/v1/verify", files={"file": ("c.mp4", f, "video/mp4")}, headers=ndjson)
+    assert again.headers["x-realmark-cache"] == "hit" and len(again.text.splitlines()) == 1
+    broken = clip.read_bytes()[:1500] + bytes(20_000)  # an MP4 that starts well and cannot be decoded
+    r = client.post("/v1/verify", files={"file": ("b.mp4", broken, "video/mp4")}, headers=ndjson)
+    assert r.status_code in (200, 400)
+    last = json.loads(r.text.splitlines()[-1]) if r.status_code == 200 else r.json()
+    assert "error" in last and "verdict" not in last
+
+
 def test_temporary_files_are_always_removed(client, tokens, tmp_path):
     before = {p.name for p in Path(tempfile.gettempdir()).glob("realmark-*")}
     clip = videos.synthetic(tmp_path / "c.mp4", seconds=1.0)

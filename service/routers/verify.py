@@ -10,16 +10,20 @@ agency (service/findings). The upload is kept only when its submitter asks
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
-from realmark.errors import JobsUnavailable
+from realmark.errors import JobsUnavailable, RealmarkError
 from realmark.media import Kind, sha256_file
 from verifier.wording import in_language
 
@@ -29,6 +33,8 @@ from ..uploads import media_of, save, temp_folder
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["verify"])
+NDJSON = "application/x-ndjson"
+PROGRESS_POLL_SECONDS = 0.25
 
 
 @router.post(
@@ -42,6 +48,7 @@ router = APIRouter(prefix="/v1", tags=["verify"])
     responses={400: {}, 413: {}, 415: {}, 429: {}, 503: {}},
 )
 async def verify_upload(
+    request: Request,
     svc: ServicesDep,
     lang: LanguageDep,
     file: UploadFile = File(...),
@@ -51,7 +58,12 @@ async def verify_upload(
 ):
     cache = svc.verify_cache
     photo = media_of(file).kind is Kind.PHOTO
-    with temp_folder() as folder:
+    # `Accept: application/x-ndjson`: progress lines ({"progress": 0.42}) while a clip is
+    # verified, then the answer as the last line (the page's verification bar).
+    streaming = "application/x-ndjson" in request.headers.get("accept", "")
+    cleanup = ExitStack()
+    folder = cleanup.enter_context(temp_folder())
+    try:
 
         def lookup():  # one trip to a thread: read, hash, look up, and answer from the cache
             svc.deployment.receipts.key()  # made before the trust list's version is read (it adds itself there)
@@ -69,16 +81,50 @@ async def verify_upload(
 
         upload, key, body = await run_in_threadpool(lookup)
         if body is not None:
-            return _response(body, "hit")
-        async with svc.heavy.slot():
-            result = await run_in_threadpool(svc.verifier.verify, upload.source)
+            return _response(body, "hit", streaming)
+        await svc.heavy.acquire()  # 503 past the queue's bound, before any answer starts
+        cleanup.callback(svc.heavy.release)
 
-        def keep() -> bytes:
+        def keep(result) -> bytes:
             fresh = result.to_dict()
             cache.put(key, json.dumps(fresh, ensure_ascii=False).encode())
             return _answered(svc, fresh, upload, lang)
 
-        return _response(await run_in_threadpool(keep), "miss")
+        if streaming:  # the slot and the upload's folder go with the stream, freed when it ends
+            lines = _with_progress(svc, upload, keep, cleanup.pop_all())
+            return StreamingResponse(lines, media_type=NDJSON, headers={"X-Realmark-Cache": "miss"})
+        result = await run_in_threadpool(svc.verifier.verify, upload.source)
+        return _response(await run_in_threadpool(keep, result), "miss")
+    finally:
+        cleanup.close()
+
+
+async def _with_progress(svc: Services, upload: _Upload, keep, cleanup: ExitStack) -> AsyncIterator[bytes]:
+    """Progress lines while verifying, then the answer; an input that turns out bad ends
+    the stream with {"error"} (its status was sent before it was known)."""
+    with cleanup:
+        loop = asyncio.get_running_loop()
+        reports: asyncio.Queue[float] = asyncio.Queue()
+
+        def progress(fraction: float) -> None:
+            loop.call_soon_threadsafe(reports.put_nowait, fraction)
+
+        work = asyncio.ensure_future(run_in_threadpool(svc.verifier.verify, upload.source, progress=progress))
+        sent = -1.0
+        while not work.done():
+            try:
+                fraction = await asyncio.wait_for(reports.get(), PROGRESS_POLL_SECONDS)
+            except TimeoutError:
+                continue
+            if fraction - sent >= 0.01:
+                sent = fraction
+                yield json.dumps({"progress": round(fraction, 3)}).encode() + b"\n"
+        try:
+            result = work.result()
+        except RealmarkError as exc:
+            yield json.dumps({"error": str(exc)}, ensure_ascii=False).encode() + b"\n"
+            return
+        yield await run_in_threadpool(keep, result) + b"\n"
 
 
 class _Upload:
@@ -106,5 +152,7 @@ def _answered(svc: Services, answer: dict, upload: _Upload, lang: str) -> bytes:
     return json.dumps({**told, "receipt": receipt.to_dict()}, ensure_ascii=False).encode()
 
 
-def _response(body: bytes, cache: str) -> Response:
+def _response(body: bytes, cache: str, streaming: bool = False) -> Response:
+    if streaming:  # one line: the answer
+        return Response(body + b"\n", media_type=NDJSON, headers={"X-Realmark-Cache": cache})
     return Response(body, media_type="application/json", headers={"X-Realmark-Cache": cache})

@@ -269,18 +269,42 @@ async function keyframes(ranges, manifest, file) {
   $("strip-caption").hidden = false;
 }
 
-// POST with upload progress (fetch cannot report it): the upload bar moves, then the
-// verification bar runs until the answer comes.
+// POST with progress both ways (fetch cannot report an upload's): the upload bar moves
+// as the file goes, then the verification bar with the service's progress lines
+// (application/x-ndjson: {"progress": f} ..., then the answer or {"error"}).
 function send(file) {
   return new Promise((resolve, reject) => {
     const form = new FormData(); form.append("file", file);
     if ($("keep").checked) form.append("keep_upload", "true");  // only when the submitter asks
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/v1/verify");
-    xhr.responseType = "json";
+    xhr.setRequestHeader("Accept", "application/x-ndjson");
+    let seen = 0;
+    const lines = () => {
+      const text = xhr.responseText, out = [];
+      let end;
+      while ((end = text.indexOf("\n", seen)) >= 0) { out.push(text.slice(seen, end)); seen = end + 1; }
+      return out.filter((l) => l.trim()).map((l) => JSON.parse(l));
+    };
+    let answer = null;
+    const take = () => lines().forEach((line) => {
+      if (line.progress !== undefined && Object.keys(line).length === 1) $("verify-progress").value = line.progress;
+      else answer = line;
+    });
     xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) $("upload-progress").value = ev.loaded / ev.total; };
-    xhr.upload.onload = () => { $("upload-progress").value = 1; $("verify-progress").hidden = false; };
-    xhr.onload = () => resolve({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, body: xhr.response || {} });
+    xhr.upload.onload = () => { $("upload-progress").value = 1; $("verify-progress").removeAttribute("value"); $("verify-progress").hidden = false; };
+    xhr.onprogress = take;
+    xhr.onload = () => {
+      if (xhr.status < 200 || xhr.status >= 300) {
+        let error = String(xhr.status);
+        try { error = JSON.parse(xhr.responseText).error || error; } catch (e) { /* not JSON */ }
+        resolve({ ok: false, body: { error } });
+        return;
+      }
+      take();
+      if (answer === null) answer = { error: "no answer" };
+      resolve({ ok: !answer.error, body: answer });
+    };
     xhr.onerror = () => reject(new Error("network error"));
     xhr.send(form);
   });
