@@ -66,7 +66,7 @@ def test_a_clip_given_as_bytes_is_spooled_and_removed(parts):
     "source, error, words",
     [
         (b"", BadInput, "empty"),
-        (b"GIF89a" + b"\0" * 100, UnsupportedMedia, "not a supported"),
+        (b"BM" + b"\0" * 100, UnsupportedMedia, "not a supported"),  # a BMP
         (io.BytesIO(b""), BadInput, "empty"),
         ("/no/such/folder/photo.jpg", BadInput, "photo.jpg: no such file"),
         (12345, BadInput, "path, bytes or a binary stream"),
