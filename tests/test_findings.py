@@ -167,3 +167,11 @@ def test_photo_fakes_stay_findings_after_a_screenshot_of_the_fake(agency):
     shot = photos.encode(attacks.post_screenshot(photos.decode(_fake(published, 0)), np.random.default_rng(3)))
     verdict = _verify(client, shot).json()["verdict"]
     assert verdict in ("altered", "unknown")  # a screenshot of a fake is never official
+
+
+def test_a_report_in_korean_or_japanese_uses_the_readers_asian_fonts():
+    from service.findings.report import Facts, report_pdf
+
+    facts = Facts("Evidence report: altered copy of 컴백 티저", [("Sentence given", "これは公式ではありません")], None, None, [])
+    pdf = report_pdf(facts)
+    assert pdf.startswith(b"%PDF") and b"HYSMyeongJo-Medium" in pdf and b"HeiseiMin-W3" in pdf
