@@ -172,6 +172,7 @@ def test_photo_fakes_stay_findings_after_a_screenshot_of_the_fake(agency):
 def test_a_report_in_korean_or_japanese_uses_the_readers_asian_fonts():
     from service.findings.report import Facts, report_pdf
 
-    facts = Facts("Evidence report: altered copy of 컴백 티저", [("Sentence given", "これは公式ではありません")], None, None, [])
+    rows = [("Sentence given", "これは公式ではありません")]
+    facts = Facts("Evidence report: altered copy of 컴백 티저", rows, None, None, [])
     pdf = report_pdf(facts)
     assert pdf.startswith(b"%PDF") and b"HYSMyeongJo-Medium" in pdf and b"HeiseiMin-W3" in pdf
