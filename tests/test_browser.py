@@ -155,6 +155,7 @@ def test_fan_checks_a_signed_and_an_unsigned_photo(server, browser, tmp_path):
     _language(browser, "ko")
     korean = browser.find_element(By.ID, "result").text
     assert "공식" in korean and "소속사" in korean and "유효함, 발급: YG" in korean
+    _shot(browser, "official-photo-ko")
 
     verdict, text = _check(browser, url, tmp_path / "unsigned.jpg")
     assert verdict == "unknown"
