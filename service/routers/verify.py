@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -127,9 +128,13 @@ async def _with_progress(svc: Services, upload: _Upload, keep, cleanup: ExitStac
         yield await run_in_threadpool(keep, result) + b"\n"
 
 
+@dataclass(frozen=True)
 class _Upload:
-    def __init__(self, source: bytes | Path, sha256: str, size: int, trust_version: str, keep: bool):
-        self.source, self.sha256, self.size, self.trust_version, self.keep = source, sha256, size, trust_version, keep
+    source: bytes | Path  # a photo's bytes, or the spooled clip
+    sha256: str
+    size: int
+    trust_version: str  # the trust list's, read before verifying: what the receipt cites
+    keep: bool  # its submitter asked to keep it as evidence
 
 
 def _answered(svc: Services, answer: dict, upload: _Upload, lang: str) -> bytes:
