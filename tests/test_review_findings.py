@@ -158,13 +158,16 @@ def test_published_files_are_world_readable(signed_photo):
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
 
 
-def test_damaged_watermark_record_is_invalid_not_a_crash(signed_photo):
+def test_damaged_watermark_record_is_invalid_not_a_crash(signed_photo, tmp_path):
     cli, _, out, manifest = signed_photo
+    copy = _write(tmp_path, "copy.jpg", photos.encode(photos.decode(out.read_bytes()), quality=90))
     record = cli.home / "store" / "watermarks" / f"{manifest['watermark']['id']}.json"
     for body in (b'["x"]', b'{"manifest_id": "../../etc/passwd"}', b"\xff"):
         record.write_bytes(body)
-        code, result = cli.json("verify", out)
+        code, result = cli.json("verify", copy)  # found by its mark: the damaged record is read
         assert (code, result["verdict"]) == (1, "invalid"), body
+    # The published file itself is known by its hash and its (intact) signed manifest.
+    assert cli.json("verify", out)[1]["verdict"] == "authentic"
 
 
 def test_exif_that_cannot_be_rewritten_is_a_clear_error(agency_cli, tmp_path):
