@@ -11,7 +11,10 @@ COPY verifier ./verifier
 COPY cli ./cli
 COPY service ./service
 COPY bench ./bench
-# Everything comes from PyPI wheels: FFmpeg's libraries ship inside `av`; no apt packages.
+# Everything else comes from PyPI wheels (FFmpeg's libraries ship inside `av`). From apt,
+# only fonts: the share card's Korean, Japanese, Chinese and Thai letters (service/card.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhei fonts-thai-tlwg \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir .
 
 USER realmark

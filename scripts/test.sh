@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test. Installs the test extras, the invisible-watermark baseline (--no-deps: its
 # declared dependencies would pull torch with CUDA; see README), and Debian's chromium +
-# chromedriver for the browser test when they are missing (needs root, as in CI), with a
-# CJK font so the screenshots of the Korean, Japanese and Chinese pages show their text.
+# chromedriver for the browser test when they are missing (needs root, as in CI), and a
+# CJK font: the share card's Korean test draws with it, and the page screenshots show
+# Korean, Japanese and Chinese text with it.
 source "$(dirname "$0")/_venv.sh"
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
@@ -14,9 +15,10 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
 fi
 if ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then
   if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null
   else
-    echo "note: without a CJK font (apt-get install fonts-wqy-zenhei) page screenshots show boxes for Korean text" >&2
+    echo "the share card test needs a CJK font: sudo apt-get install fonts-wqy-zenhei" >&2
+    exit 2
   fi
 fi
 pip install -q -e '.[test,baseline]'

@@ -190,3 +190,19 @@ def test_the_share_card_is_a_picture_of_the_verdict(service):
         words = np.asarray(picture)[40:170, 80:900]  # the verdict word, drawn in it
         assert (np.abs(words.astype(int) - colour).sum(axis=2) < 30).mean() > 0.02
     assert client.get("/r/" + "0" * 32 + "/card.png").status_code == 404
+
+
+def test_the_share_card_speaks_korean_where_the_machine_has_a_font_and_english_where_not(service, monkeypatch):
+    from service import card
+
+    client, _, published = service
+    record = client.get(f"/v1/receipts/{_verify(client, published).json()['receipt']['id']}", params={"lang": "ko"})
+    answer, receipt = record.json()["answer"], record.json()["receipt"]
+    assert card.script_font("ko"), "scripts/test.sh installs fonts-wqy-zenhei"
+    assert card.card_png(answer, receipt, "ko") != card.card_png(answer, receipt, "en")
+    monkeypatch.setattr(card, "SCRIPT_FONTS", {})
+    card.script_font.cache_clear()
+    try:  # no font for Korean letters: the card is drawn in English rather than in empty boxes
+        assert card.card_png(answer, receipt, "ko") == card.card_png(answer, receipt, "en")
+    finally:
+        card.script_font.cache_clear()
