@@ -251,7 +251,8 @@ def test_a_spliced_clip_shows_its_timeline_with_the_foreign_part(clip_server, br
     assert browser.execute_script("return document.getElementById('verify-progress').value") > 0.5  # it moved
     bar = browser.find_element(By.ID, "bar")
     kinds = [s.get_attribute("class") for s in bar.find_elements(By.TAG_NAME, "span")]
-    assert kinds == ["official", "foreign", "official"]
+    ranges = browser.execute_script("return JSON.parse(document.getElementById('json').textContent)")
+    assert kinds == ["official", "foreign", "official"], ranges["evidence"]["content"]["ranges"]
     widths = [s.size["width"] for s in bar.find_elements(By.TAG_NAME, "span")]
     assert abs(widths[1] / sum(widths) - 2 / 6) < 0.08  # two seconds of six
     assert "original" in bar.get_attribute("aria-label") and "not official" in bar.get_attribute("aria-label")

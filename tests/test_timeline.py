@@ -165,3 +165,20 @@ def test_other_pictures_with_the_mark_for_half_a_second_in_fewer_frames_are_stil
     assert (code, body["verdict"]) == (1, "altered"), body["message"]
     others = [r for r in body["evidence"]["content"]["ranges"] if r["kind"] != "official"]
     assert any(r["clip_start"] < 2.75 and 2.0 < r["clip_end"] for r in others)
+
+
+def test_a_marked_sliver_too_short_to_place_joins_the_official_part_beside_it():
+    from verifier.timeline import Range, _joined
+
+    placed = Range("official", 4.0, 5.9, 3.0, 4.9)
+    sliver = Range("official", 5.9, 6.0)  # the last frames: marked, no timeline position in them
+    assert _joined([Range("foreign", 2.0, 4.0), placed, sliver]) == [
+        Range("foreign", 2.0, 4.0),
+        Range("official", 4.0, 6.0, 3.0, 5.0),
+    ]
+    assert _joined([Range("official", 0.0, 0.1), Range("official", 0.1, 2.0, 0.6, 2.5)]) == [
+        Range("official", 0.0, 2.0, 0.5, 2.5)
+    ]
+    # Two placed parts on different offsets stay two: that is a cut to another moment.
+    cut = [Range("official", 0.0, 2.0, 0.0, 2.0), Range("official", 2.0, 4.0, 5.0, 7.0)]
+    assert _joined(cut) == cut

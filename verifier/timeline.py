@@ -389,5 +389,13 @@ def _joined(ranges: list[Range]) -> list[Range]:
             if last.original_start is None and r.original_start is None:
                 out[-1] = Range(r.kind, last.clip_start, r.clip_end)
                 continue
+            # A marked sliver too short to place (no timeline position in it) beside
+            # official footage that is placed: the same footage, so it carries the
+            # neighbour's offset rather than showing as a second official part.
+            placed = last if last.original_start is not None else r
+            if (last.original_start is None) != (r.original_start is None):
+                shift = placed.original_start - placed.clip_start
+                out[-1] = Range(r.kind, last.clip_start, r.clip_end, last.clip_start + shift, r.clip_end + shift)
+                continue
         out.append(r)
     return out
