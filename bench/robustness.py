@@ -70,8 +70,8 @@ def _bit_accuracy(bits, truth) -> float:
 
 
 def _photo_job(args) -> dict:
-    """Every method and attack on one photo (runs in a worker process)."""
-    index, cover, methods = args
+    """Every method and attack (or the `only` ones) on one photo (runs in a worker process)."""
+    index, cover, methods, only = args
     rng = np.random.default_rng(1000 + index)
     out = {"quality": {}, "attacks": {}}
     for method in methods:
@@ -91,6 +91,8 @@ def _photo_job(args) -> dict:
             for name, (attack, _) in attacks.PLACEMENT.items()
         ]
         for name, attack in cases:
+            if only and name not in only:
+                continue
             attacked = attack(marked)
             if method == "realmark":
                 reading = extract(attacked)
@@ -107,10 +109,12 @@ def _placed(attack, rng, rgb):
     return attack(rgb, rng)
 
 
-def photo_robustness(covers, pool, methods=METHODS) -> dict:
-    per_photo = list(pool.map(_photo_job, [(i, cover, methods) for i, cover in enumerate(covers)]))
+def photo_robustness(covers, pool, methods=METHODS, only: tuple[str, ...] = ()) -> dict:
+    per_photo = list(pool.map(_photo_job, [(i, cover, methods, only) for i, cover in enumerate(covers)]))
     table = {}
     for name in list(attacks.ROBUSTNESS) + list(attacks.PLACEMENT):
+        if only and name not in only:
+            continue
         table[name] = {
             m: {
                 "recovered": statistics.mean(p["attacks"][name][m]["ok"] for p in per_photo),
@@ -383,18 +387,28 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--no-photo-table", action="store_true", help="skip the photo watermark table (photo forgery rows still run)"
     )
+    parser.add_argument(
+        "--attacks",
+        default="",
+        help="comma-separated photo attacks to run alone (e.g. keystone,keystone_mirrored); "
+        "skips the photo forgery rows",
+    )
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
+    only = tuple(a for a in args.attacks.split(",") if a)
+    unknown = set(only) - set(attacks.ROBUSTNESS) - set(attacks.PLACEMENT)
+    if unknown:
+        parser.error(f"unknown attacks: {', '.join(sorted(unknown))}")
     started = time.perf_counter()
     report = {"machine": machine()}
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool, tempfile.TemporaryDirectory() as tmp:
         covers = [rgb for _, rgb in photos.robustness_set()][: args.photos]
         if covers and not args.no_photo_table:
-            report["photos"] = photo_robustness(covers, pool)
+            report["photos"] = photo_robustness(covers, pool, only=only)
         if args.videos:
             report["videos"] = video_robustness(Path(tmp), args.videos, pool)
-        if covers:
+        if covers and not only:
             report.setdefault("forgeries", {})["photos"] = forgeries.photo_forgeries(covers, pool)
         if args.forgeries:
             report.setdefault("forgeries", {})["clips"] = forgeries.clip_forgeries(Path(tmp), args.forgeries, pool)

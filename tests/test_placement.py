@@ -82,6 +82,8 @@ PHOTO_CASES = {
         lambda x: attacks.jpeg(attacks.hflip(attacks.rotate_crop(x, -3.0)), 85),
         ["cropped", "rotated", "mirrored"],
     ),
+    # A phone photo of a screen: only a perspective holds its mark together (perspective.py).
+    "keystone": (lambda x: attacks.jpeg(attacks.keystone(x, _rng(6), 0.06), 85), ["cropped", "stretched"]),
 }
 
 
@@ -140,6 +142,7 @@ def test_unmarked_screenshots_and_collages_stay_unknown(signed_photo, tmp_path, 
         "screenshot": attacks.post_screenshot(unmarked, _rng(11)),
         "collage": attacks.collage(unmarked, _rng(12), 3, list(attacks.collage_tiles())),
         "rotated": attacks.rotate_crop(unmarked, 6.0),
+        "keystone": attacks.keystone(unmarked, _rng(13), 0.06),
     }.items():
         copy = tmp_path / f"{name}.png"
         copy.write_bytes(photos.encode(copy_pixels, "PNG"))
@@ -331,3 +334,30 @@ def test_a_dark_picture_in_a_dark_mode_screenshot_is_read():
     for seed in range(2):
         shot = attacks.post_screenshot(marked, _rng(40 + seed), share=0.5, dark=True)
         assert watermark.extract(shot).wm_id == 0xDA4C_0DE5_1234, seed
+
+
+def test_a_phone_photo_of_a_screen_is_read_through_its_perspective():
+    """Keystone (one edge 5-7 % shorter, a small tilt): no affine lattice holds the mark
+    together, so these copies are read only by the last stage, the perspective fold
+    (reading.perspective says which stage read them), and named as stretched."""
+    from realmark import watermark
+
+    wm_id = 0x5A17_C0FF_EE42
+    cases = [  # (photo, signed size, keystone draw, how much shorter the far edge is)
+        ("coffee", (1080, 1350), 7, 0.07),
+        ("coffee", (1080, 1350), 9, 0.05),
+        ("coffee", (1920, 1080), 6, 0.07),
+        ("coffee", (1920, 1080), 10, 0.05),
+        ("chelsea", (1080, 1350), 6, 0.05),
+        ("chelsea", (1080, 1350), 8, 0.07),
+    ]
+    for name, size, seed, amount in cases:
+        marked = attacks.jpeg(watermark.embed(photos.fit(photos.real(name), *size), wm_id), 90)
+        copy = attacks.jpeg(attacks.keystone(marked, _rng(seed), amount), 85)
+        reading = watermark.extract(copy)
+        assert reading.wm_id == wm_id and reading.perspective, (name, size, seed, reading.pilot_score)
+        # the map at the middle: magnified by the crop to the screen's inside
+        assert 1.0 < reading.scale < 1.4
+    unmarked = photos.fit(photos.real("chelsea"), 1080, 1350)
+    for seed in range(3):
+        assert watermark.extract(attacks.jpeg(attacks.keystone(unmarked, _rng(seed), 0.06), 85)).wm_id is None

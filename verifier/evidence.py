@@ -37,10 +37,17 @@ class Placement:
     region: tuple[int, int, int, int] | None  # where the mark itself was found present
     corner: tuple[float, float] = (0.0, 0.0)  # the signed picture's top-left corner, px (may lie outside)
     matrix: tuple[tuple[float, float], tuple[float, float]] = ((1.0, 0.0), (0.0, 1.0))  # px per signed cell
+    perspective: bool = False  # seen in perspective (a photo of a screen): never a plain resize
 
     @property
     def rotated(self) -> bool:
-        return not self.uniform and abs(self.rotation) > abs(self.shear) and abs(self.rotation) >= 0.6
+        # In perspective, the angle is the middle's only: the copy is named as stretched.
+        return (
+            not self.uniform
+            and not self.perspective
+            and abs(self.rotation) > abs(self.shear)
+            and abs(self.rotation) >= 0.6
+        )
 
     @property
     def stretched(self) -> bool:
@@ -56,6 +63,7 @@ class Placement:
             "rotation_deg": self.rotation,
             "stretch": self.stretch,
             "shear_deg": self.shear,
+            "perspective": self.perspective,
         }
 
 

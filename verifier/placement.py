@@ -91,10 +91,11 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
         rotation=round(geometry.rotation, 2),
         stretch=round(geometry.stretch, 4),
         shear=round(geometry.shear, 2),
-        uniform=geometry.uniform,
+        uniform=geometry.uniform and not reading.perspective,
         region=reading.region,
         corner=(float(best_corner[0]), float(best_corner[1])),
         matrix=tuple(map(tuple, geometry.m.tolist())),
+        perspective=reading.perspective,
     )
 
 

@@ -400,6 +400,9 @@ class Reading:
     lattice: sync.Lattice | None = field(default=None, repr=False)
     fold_origin: tuple[float, float] = (0.0, 0.0)
     phase: tuple[int, int] = (0, 0)
+    # Read through a perspective (a photo of a screen, perspective.py): the geometry is
+    # the affine map that holds at the picture's middle, not everywhere.
+    perspective: bool = False
 
     @property
     def synchronised(self) -> bool:
@@ -490,19 +493,23 @@ def _unoriented_pilot_fft_conj() -> np.ndarray:
     return np.stack([np.conj(np.fft.rfft2(_unorient(_PILOT, *o))) for o in ORIENTATIONS]).astype(np.complex64)
 
 
-def pilot_scores(tiles: np.ndarray) -> np.ndarray:
+def pilot_scores(tiles: np.ndarray, orientations: tuple[int, ...] | None = None) -> np.ndarray:
     """The pilot's correlation peak, in standard deviations over all offsets, for each of
     a stack of folded tiles [n, TILE, TILE] in each orientation: [n, len(ORIENTATIONS)],
-    the score of orient(tiles[i], *ORIENTATIONS[k]).
+    the score of orient(tiles[i], *ORIENTATIONS[k]); or only in the orientations whose
+    indices are given (a search that knows the picture was not turned).
 
     Orienting a tile only permutes the offsets of its correlation with the pilot, the
     same values as correlating the tile itself with the un-oriented pilot: one forward
     FFT per tile serves all eight orientations (the same peak, mean and spread)."""
     # float32 transforms: a fold is searched dozens of times per picture, and the scores
     # agree with float64's to 1e-6
+    pilots = _unoriented_pilot_fft_conj()
+    if orientations is not None:
+        pilots = pilots[list(orientations)]
     spectra = sfft.rfft2(tiles.astype(np.float32, copy=False))
-    corr = sfft.irfft2(spectra[:, None] * _unoriented_pilot_fft_conj()[None], s=tiles.shape[1:])
-    flat = corr.reshape(len(tiles), len(ORIENTATIONS), -1)
+    corr = sfft.irfft2(spectra[:, None] * pilots[None], s=tiles.shape[1:])
+    flat = corr.reshape(len(tiles), len(pilots), -1)
     mean = flat.mean(axis=2, dtype=np.float64)
     mean_square = np.einsum("nok,nok->no", flat, flat, dtype=np.float64) / flat.shape[2]
     spread = np.sqrt(np.maximum(mean_square - mean * mean, 0.0))

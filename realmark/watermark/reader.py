@@ -4,12 +4,14 @@ First the working grid as it is (8 orientations: mirror images and quarter turns
 nothing decodes there, the picture moved (cropped anywhere, rotated, stretched, set inside
 a screenshot, a collage or a letterbox), and the search measures where the tile lattice
 went (sync.py) on planes of three resolutions, folds along the strongest lattices, tunes
-the promising ones by pilot and decodes. A found mark comes with its geometry and a map
+the promising ones by pilot and decodes; a photo seen in perspective (a phone photo of a
+screen) is folded last through a perspective (perspective.py). A found mark comes with its geometry and a map
 of where it is present, from which the verifier places the signed picture.
 
 False positives: an unmarked image yields effectively random decoded bits, so the check
 matches with probability 2**-40 per decoding attempt. `extract` makes at most
-`MAX_ATTEMPTS` (8 orientations + at most SYNC_ATTEMPTS = 90 lattice decodes) attempts,
+`MAX_ATTEMPTS` (8 orientations + at most SYNC_ATTEMPTS = 90 lattice and perspective
+decodes) attempts,
 so P(false id) <= 98 * 2**-40 (about 8.9e-11). Choosing what to decode by pilot score
 costs nothing here: the pilot chips are apart from the coded bits the check covers.
 """
@@ -23,7 +25,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from . import regions, sync
+from . import perspective, regions, sync
 from .codec import (
     ORIENTATIONS,
     TILE,
@@ -54,7 +56,9 @@ from .codec import (
 #   a screenshot, a window over other footage), each resampled to its own scale;
 # - 512: 0.22x to 0.9x (a 9:16 letterbox, a padded square, a large screenshot);
 # - 1024 (capped at the picture's own): 0.11x to 0.3x (a picture at a third of a phone
-#   screenshot's width), short lags only.
+#   screenshot's width), short lags only;
+# - last, for a photo, the working grid through a perspective (perspective.py: a phone
+#   photo of a screen, whose period changes across the picture).
 # Finer planes look at short lags only, averaged over windows (cheap on a large plane).
 # Each plane folds `lattices` ranked lattices and `squares` square lattices on single
 # peaks (sync.find_lattices); folds cost more on larger planes, so they get fewer.
@@ -271,6 +275,10 @@ class _Search:
                 found = self._panels()
                 if found is not None:
                     return found
+        if isinstance(self.planes, Planes):  # a photo (a clip's frames are not shot off a screen one by one)
+            found = self._perspective()
+            if found is not None:
+                return found
         return Reading(None, self.best.pilot_score, None, attempts=self.attempts, raw_bits=self.best.raw_bits)
 
     def _plane(self, sync_plane: SyncPlane) -> Reading | None:
@@ -375,6 +383,40 @@ class _Search:
         lattices = sync.find_lattices(sub, lag, ROI_LATTICES, ROI_SQUARES)
         lattices += _framed_lattices(sub.shape, max(lag), (PANEL_CELLS,), PANEL_ERRORS)
         return self._decode(sub, corner, lattices, plane_px, whole)
+
+    def _perspective(self) -> Reading | None:
+        """A phone photo of a screen: the working grid folded through a perspective
+        (perspective.py). Its geometry is the affine map that holds at the middle."""
+        for fit in perspective.search(self.white):
+            if fit.pilot < MIN_PILOT or self.attempts >= self.cap:
+                continue
+            self.attempts += 1
+            wm_id, pilot, errors, raw, offset = _decode_folded(orient(fit.tile, *fit.orientation))
+            if wm_id is None:
+                if pilot > self.best.pilot_score:
+                    self.best = Reading(None, pilot, None, raw_bits=raw)
+                continue
+            geometry = _geometry(fit.matrix, fit.orientation, offset, fit.phase, self.px, sync.SUBSAMPLE, fit.centre)
+            v1, v2 = fit.matrix[:, 0] * TILE, fit.matrix[:, 1] * TILE
+            reading = Reading(
+                wm_id,
+                pilot,
+                errors,
+                mirrored=fit.orientation[0],
+                turns=fit.orientation[1],
+                attempts=self.attempts,
+                offset=offset,
+                scale=float(np.sqrt(np.prod(geometry.cell))) / min(self.px),
+                raw_bits=raw,
+                lattice=sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), fit.pilot).in_pixels(
+                    self.px
+                ),
+                fold_origin=(fit.centre[0] * self.px[0], fit.centre[1] * self.px[1]),
+                phase=fit.phase,
+                perspective=True,
+            )
+            return _located(reading, geometry, self.white, self.px)
+        return None
 
     def _decode(self, plane, corner, lattices, plane_px, whole=None) -> Reading | None:
         """Fold along each lattice, tune the promising ones, decode the best pilots. `plane`
