@@ -65,6 +65,9 @@ CLIMB_WINDOWS = (SWEEP_WINDOW, 256, 400, None, None)  # the whole plane twice, t
 CLIMB_STEPS = np.array([0.004, 0.01, np.radians(0.3), 0.01, 1.0, 1.0])
 PERSPECTIVE_SPAN = 128.0
 CLIMB_ROUNDS = 4
+# The perspective terms tried either side of the middle before the climb (per cent of
+# scale change over PERSPECTIVE_SPAN): a keystone of 8 % on a 1080p photo is about 4.
+TILT_TERMS = np.arange(-6.0, 6.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,14 @@ def _matrix(params: np.ndarray) -> np.ndarray:
     return scale * np.array([[c, -s], [s, c]]) @ np.array([[1 + aspect / 2, shear], [0.0, 1 - aspect / 2]])
 
 
-def _window(shape: tuple[int, int], side: int | None) -> tuple[int, int, int, int]:
+def _window(shape: tuple[int, int], side: int | None, at: tuple[int, int] = (0, 0)) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of a window of `side` centred `at` (dx, dy) from the
+    plane's centre (kept inside the plane); None: the whole plane."""
     h, w = shape
     hh, ww = (h, w) if side is None else (min(h, side), min(w, side))
-    return (h - hh) // 2, (w - ww) // 2, hh, ww
+    top = min(max(0, (h - hh) // 2 + at[1]), h - hh)
+    left = min(max(0, (w - ww) // 2 + at[0]), w - ww)
+    return top, left, hh, ww
 
 
 def _phases(fine: np.ndarray) -> np.ndarray:
@@ -108,10 +115,11 @@ def _phases(fine: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=-3)
 
 
-def _fold(white: np.ndarray, params: np.ndarray, side: int | None) -> np.ndarray:
-    """Fold a centred window of the plane along (params): the affine lattice at the plane's
-    centre, seen through the perspective x -> x / (1 + p.x) about that centre."""
-    top, left, hh, ww = _window(white.shape, side)
+def _fold(white: np.ndarray, params: np.ndarray, side: int | None, at: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Fold a window of the plane (centred `at` from the plane's centre) along (params):
+    the affine lattice at the plane's centre, seen through the perspective
+    x -> x / (1 + p.x) about that centre."""
+    top, left, hh, ww = _window(white.shape, side, at)
     h, w = white.shape
     x = (np.arange(left, left + ww) + 0.5 - w / 2)[None, :]
     y = (np.arange(top, top + hh) + 0.5 - h / 2)[:, None]
@@ -126,8 +134,10 @@ def _fold(white: np.ndarray, params: np.ndarray, side: int | None) -> np.ndarray
     return _phases(fine.reshape(cells, cells))
 
 
-def _score(white: np.ndarray, params: np.ndarray, side: int | None, orientation: int) -> tuple[float, np.ndarray]:
-    phases = _fold(white, params, side)
+def _score(
+    white: np.ndarray, params: np.ndarray, side: int | None, orientation: int, at: tuple[int, int] = (0, 0)
+) -> tuple[float, np.ndarray]:
+    phases = _fold(white, params, side, at)
     return float(pilot_scores(phases, (orientation,)).max()), phases
 
 
@@ -193,6 +203,29 @@ def _sweep(white: np.ndarray) -> list[tuple[float, np.ndarray, int]]:
     return found
 
 
+def _tilted(white: np.ndarray, params: np.ndarray, orientation: int) -> np.ndarray:
+    """The middle's lattice with the perspective's two terms that hold it together best in
+    windows either side of the middle, left and right, then above and below (in each,
+    the period is the middle's, scaled by the perspective): a starting point near
+    enough for the climb, which alone can wander off on a wide picture."""
+    h, w = white.shape
+    params = params.copy()
+    for term, reach in ((4, w), (5, h)):
+        offset = round(0.3 * reach)
+        if offset < SWEEP_WINDOW // 2:
+            continue
+        sides = [(offset, 0), (-offset, 0)] if term == 4 else [(0, offset), (0, -offset)]
+        best = None
+        for value in TILT_TERMS:
+            trial = params.copy()
+            trial[term] = value
+            pilot = sum(_score(white, trial, SWEEP_WINDOW, orientation, at)[0] for at in sides)
+            if best is None or pilot > best[0]:
+                best = (pilot, value)
+        params[term] = best[1]
+    return params
+
+
 def _climb(white: np.ndarray, params: np.ndarray, orientation: int) -> np.ndarray:
     """Coordinate ascent of the pilot on growing windows (perspective once a window is wide
     enough to show it)."""
@@ -225,7 +258,7 @@ def search(white: np.ndarray) -> list[Fit]:
     for pilot, params, o in _sweep(white):
         if pilot < SWEEP_CLIMB_FROM:
             break
-        params = _climb(white, params, o)
+        params = _climb(white, _tilted(white, params, o), o)
         phases = _fold(white, params, None)
         scores = pilot_scores(phases, (o,))[:, 0]
         best = int(np.argmax(scores))
