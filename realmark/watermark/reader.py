@@ -104,12 +104,18 @@ PANEL_CELL = 1.25
 PANEL_ERRORS = (0.0, 0.01, -0.01)
 PANEL_FINDING_SHORT = 512
 PANEL_PLANES = (512, 1024)
-# A photo's outlined boxes searched, the largest first: a picture pasted in a screenshot
-# is outlined as found and grown along its sides (two boxes). In bench.robustness's
-# screenshots, collages and bars (176 reads) every box that decoded was one of the two
-# largest; plain photos outline up to four, each a search of 10-25 ms. (A clip's first
-# frame can hold its window among other footage's edges: all OUTLINE_BOXES are searched.)
-PHOTO_BOXES = 2
+# A photo's outlined boxes searched, the largest first, and the textured box (a picture
+# framed by flat app chrome), each snapped to the full picture's edges
+# (regions.snapped_box). A picture pasted in a post screenshot is outlined as found and
+# grown along its sides, and with the post's avatar or button row: the box holding the
+# picture alone was often the third largest. Plain photos outline up to four, each a
+# search of 10-25 ms. (A clip's first frame can hold its window among other footage's
+# edges: all OUTLINE_BOXES are searched, unsnapped.)
+PHOTO_BOXES = 3
+# A snapped box is resampled to BOX_CELL plane pixels a cell: a picture a third of a
+# phone screen wide (360 px) is then reduced, not enlarged, and its snapped edges leave no
+# error for PANEL_CELL's slack.
+BOX_CELL = 1.0
 ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
@@ -339,22 +345,27 @@ class _Search:
 
         A photo's panel is cut from the full picture and resampled so that, if it holds
         the signed picture's short side, a cell is PANEL_CELL plane pixels (the whitening
-        sees chips of one to two pixels best); a clip's comes from the summed plane whose
-        cells are nearest that size."""
+        sees chips of one to two pixels best), and its outlined boxes, snapped to the
+        picture's edges, BOX_CELL; a clip's comes from the summed plane whose cells are
+        nearest that size."""
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
+        searched = [(box, PANEL_CELL) for box in regions.panels(gray)]
         boxes = regions.outlined_boxes(gray)
         if isinstance(self.planes, Planes):
-            boxes = boxes[:PHOTO_BOXES]
-        for box in regions.panels(gray) + boxes:
-            found = self._panel(box)
+            boxes = boxes[:PHOTO_BOXES] + ([self.textured] if self.textured is not None else [])
+            searched += [(box, BOX_CELL) for box in self.planes.snapped(boxes, min(gray.shape))]
+        else:
+            searched += [(box, PANEL_CELL) for box in boxes]
+        for box, cell in searched:
+            found = self._panel(box, cell)
             if found is not None:
                 return found
         return None
 
-    def _panel(self, box: tuple[float, float, float, float]) -> Reading | None:
-        resampled = self.planes.white_box(box, PANEL_CELLS * PANEL_CELL) if isinstance(self.planes, Planes) else None
+    def _panel(self, box: tuple[float, float, float, float], cell: float) -> Reading | None:
+        resampled = self.planes.white_box(box, PANEL_CELLS * cell) if isinstance(self.planes, Planes) else None
         if resampled is not None:
             sub, plane_px, corner = resampled
 
@@ -371,7 +382,7 @@ class _Search:
                 h, w = plane.shape
                 t0, l0 = int(top * h), int(left * w)
                 sub = np.ascontiguousarray(plane[t0 : int(np.ceil(bottom * h)), l0 : int(np.ceil(right * w))])
-                misfit = abs(np.log(min(sub.shape) / (PANEL_CELLS * PANEL_CELL)))
+                misfit = abs(np.log(min(sub.shape) / (PANEL_CELLS * cell)))
                 if chosen is None or misfit < chosen[0]:
                     chosen = (misfit, sub, self.planes.pixels_per_plane_pixel(plane.shape), (l0, t0), plane)
             if chosen is None:
@@ -563,6 +574,9 @@ def extract(rgb: np.ndarray) -> Reading:
     return reader.read(search=True, planes=Planes(rgb), size=(width, height))
 
 
+SAME_BOX = 0.003  # boxes whose sides are this near (fractions of the picture) are one
+
+
 class Planes:
     """The picture's luma at the lattice search's finer plane sizes, grey and whitened,
     made on demand (once each) from one grey conversion of the full picture."""
@@ -617,6 +631,17 @@ class Planes:
         picture = self._full_gray().resize(size, Image.BOX, box=(left, top, right, bottom))
         px = ((right - left) / size[0], (bottom - top) / size[1])
         return _whiten(np.asarray(picture, dtype=np.float32)).copy(), px, (left / px[0], top / px[1])
+
+    def snapped(self, boxes, plane_short: int) -> list[tuple[float, float, float, float]]:
+        """Boxes found on a plane of `plane_short` (fractions), snapped to the full
+        picture's edges (regions.snapped_box); one of those that land on the same box."""
+        gray = np.asarray(self._full_gray(), dtype=np.int16)
+        out: list[tuple[float, float, float, float]] = []
+        for box in boxes:
+            box = regions.snapped_box(gray, box, plane_short)
+            if all(max(abs(a - b) for a, b in zip(box, kept, strict=True)) > SAME_BOX for kept in out):
+                out.append(box)
+        return out
 
     def white_scaled(self, px: tuple[float, float]) -> np.ndarray:
         """The whole picture whitened at `px` submitted pixels per plane pixel (x, y)."""

@@ -194,3 +194,46 @@ def outlined_boxes(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
                     boxes.append(box)
     boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
     return [(x0 / w, y0 / h, x1 / w, y1 / h) for x0, y0, x1, y1 in boxes[:OUTLINE_BOXES]]
+
+
+# Snapping: a box found on a reduced plane (PANEL_FINDING_SHORT) is a few of the full
+# picture's pixels off (a post screenshot's picture on a 1080 px screen: 2 px a plane
+# pixel), and for a picture a third of the screen wide that is more than a cell of its
+# mark. Each side is moved to the strongest straight edge within reach on the full
+# picture, where it jumps along most of the side; a side with no such edge near it stays.
+SNAP_REACH = 8  # full-picture pixels, at least; 3 plane pixels on a larger picture
+SNAP_SPAN = 0.8  # the middle of each side that must jump (its ends may touch other edges)
+SNAP_JUMP = 7.0  # grey levels between neighbouring rows that count as a jump (1 pixel apart)
+SNAP_LINE = 0.5  # share of the span that must jump
+SNAP_OVER = 2.0  # times the median of the rows within reach: an edge, not texture
+
+
+def snapped_box(
+    gray: np.ndarray, box: tuple[float, float, float, float], plane_short: int
+) -> tuple[float, float, float, float]:
+    """`box` (left, top, right, bottom, fractions) found on a plane of `plane_short`, with
+    each side moved to the full grey picture's edge nearest its straight line."""
+    h, w = gray.shape
+    reach = max(SNAP_REACH, round(3 * min(h, w) / plane_short))
+    left, top, right, bottom = round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)
+    top, bottom = (_snapped_side(gray, side, left, right, reach) for side in (top, bottom))
+    left, right = (_snapped_side(gray.T, side, top, bottom, reach) for side in (left, right))
+    if right - left < 2 * reach or bottom - top < 2 * reach:
+        return box
+    return left / w, top / h, right / w, bottom / h
+
+
+def _snapped_side(gray: np.ndarray, at: int, start: int, end: int, reach: int) -> int:
+    """The row boundary (the first row below the edge) nearest `at` where the rows between
+    columns start and end jump most, or `at` when none stands out."""
+    margin = round((1 - SNAP_SPAN) / 2 * (end - start))
+    a, b = start + margin, end - margin
+    lo, hi = max(1, at - reach), min(gray.shape[0] - 1, at + reach)
+    if b - a < 8 or hi <= lo:
+        return at
+    rows = gray[lo - 1 : hi + 1, a:b]
+    share = (np.abs(np.diff(rows, axis=0)) > SNAP_JUMP).mean(axis=1)  # share[i]: boundary at lo + i
+    best = int(np.argmax(share))
+    if share[best] < SNAP_LINE or share[best] < SNAP_OVER * float(np.median(share)):
+        return at
+    return lo + best
