@@ -177,11 +177,17 @@ def reencode_either(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def post_screenshot(
-    rgb: np.ndarray, rng: np.random.Generator, share: float | None = None, dark: bool | None = None
+    rgb: np.ndarray,
+    rng: np.random.Generator,
+    share: float | None = None,
+    dark: bool | None = None,
+    radius: float = 0.0,
 ) -> np.ndarray:
     """A phone screenshot of a post: a 1080x2340 (or 1170x2532) screen, app chrome (status
     bar, avatar and name, buttons, caption text) and the picture at `share` (30-70 %) of
-    the screen's width, at a random place, in the app's light or `dark` mode; saved as PNG."""
+    the screen's width, at a random place, in the app's light or `dark` mode, its corners
+    rounded by `radius` of the screen's width (a card, as X, Threads and Bluesky draw
+    pictures); saved as PNG."""
     from PIL import ImageDraw
 
     width, height = (1080, 2340) if rng.random() < 0.5 else (1170, 2532)
@@ -201,7 +207,12 @@ def post_screenshot(
     avatar = round(width * 0.08)
     draw.ellipse((left, top - avatar - 20, left + avatar, top - 20), fill=(200, 120, 160))
     draw.text((left + avatar + 16, top - avatar - 10), "official_account  ✓", fill=fg, font=_font(avatar // 2))
-    shot.paste(Image.fromarray(rgb).resize((shown_w, shown_h), Image.BILINEAR), (left, top))
+    shown = Image.fromarray(rgb).resize((shown_w, shown_h), Image.BILINEAR)
+    corners = Image.new("L", shown.size, 255)
+    if radius > 0:
+        corners = Image.new("L", shown.size, 0)
+        ImageDraw.Draw(corners).rounded_rectangle((0, 0, shown_w - 1, shown_h - 1), round(radius * width), fill=255)
+    shot.paste(shown, (left, top), corners)
     y = top + shown_h + 20
     for i in range(4):  # like, comment, share, save
         draw.rounded_rectangle((left + i * 90, y, left + i * 90 + 50, y + 50), radius=12, outline=fg, width=4)
@@ -360,6 +371,8 @@ def _placed(family: Callable[[np.ndarray, np.random.Generator], np.ndarray]):
 
 _PLACEMENT_FAMILIES: dict[str, tuple[Callable, str]] = {
     "post_screenshot": (post_screenshot, "placement"),
+    # the same post drawn as a card with rounded corners, 16-48 px on a 1080 px screen
+    "post_card": (lambda x, r: post_screenshot(x, r, radius=float(r.uniform(0.015, 0.045))), "placement"),
     "collage_2x2": (lambda x, r: collage(x, r, 2, list(collage_tiles())), "placement"),
     "collage_3x3": (lambda x, r: collage(x, r, 3, list(collage_tiles())), "placement_hard"),
     "text_bar": (text_bar, "placement"),

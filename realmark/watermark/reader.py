@@ -352,9 +352,10 @@ class _Search:
         if gray is None:
             return None
         searched = [(box, PANEL_CELL) for box in regions.panels(gray)]
-        boxes = regions.outlined_boxes(gray)
+        boxes = regions.outlined_boxes(gray, cards=self.textured is not None)
         if isinstance(self.planes, Planes):
-            boxes = boxes[:PHOTO_BOXES] + ([self.textured] if self.textured is not None else [])
+            framed = self.textured is not None  # a screenshot's chrome: its boxes are what to search
+            boxes = boxes[: regions.OUTLINE_BOXES if framed else PHOTO_BOXES] + ([self.textured] if framed else [])
             searched += [(box, BOX_CELL) for box in self.planes.snapped(boxes, min(gray.shape))]
         else:
             searched += [(box, PANEL_CELL) for box in boxes]
