@@ -88,7 +88,7 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, 
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
     scaled, work = filtered.contrast(), working(rgb)
-    unmarked = [] if dithered else _unmarked(work, manifest, reading, scaled)
+    unmarked = _unmarked(work, manifest, reading, scaled, dithered)
     redrawn = _redrawn(work, manifest, scaled, dithered)
     return PhotoContent(
         exact,
@@ -107,12 +107,6 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, 
     )
 
 
-# A palette copy (a GIF) is not judged by where its mark went: 256 colours draw a dark or
-# smooth area with a few of them, and the dither there replaces the mark's shading with
-# its own. Of 846 genuine dithered GIFs of the signed astronaut (282 random watermark ids,
-# 480, 960 and 1920 px), one lost its mark in a 100 px patch beside a dark edge: a false
-# "altered" (tests/test_cli_photo.py keeps that id). The grid and the lost detail still
-# judge such a copy.
 def _redrawn(work: np.ndarray, manifest: Manifest, scaled: np.ndarray, dithered: bool) -> list[Box]:
     """Where the copy lost the signed picture's fine detail or gained detail where it had
     little (none when the manifest predates detail maps; only lost in a dithered copy)."""
@@ -123,10 +117,17 @@ def _redrawn(work: np.ndarray, manifest: Manifest, scaled: np.ndarray, dithered:
     return detail_regions(signed, Detail.of(work), width, height, scaled, dithered)
 
 
-def _unmarked(work: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray) -> list[Box]:
+def _unmarked(work: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray, dithered: bool) -> list[Box]:
     """Where the signed picture carried its mark and this copy does not (none when the
-    manifest predates presence maps)."""
-    if manifest.watermark_presence is None or reading.wm_id is None:
+    manifest predates presence maps, and none in a dithered copy).
+
+    A palette copy (a GIF) is not judged by where its mark went: 256 colours draw a dark
+    or smooth area with a few of them, and the dither there replaces the mark's shading
+    with its own. Of 846 genuine dithered GIFs of the signed astronaut (282 random
+    watermark ids; 480, 960 and 1920 px), one lost its mark in a 100 px patch beside a
+    dark edge: a false "altered" (tests/test_cli_photo.py keeps that id). The grid and
+    the lost detail still judge such a copy."""
+    if dithered or manifest.watermark_presence is None or reading.wm_id is None:
         return []
     width, height = manifest.media.width, manifest.media.height
     signed = Presence.decode(manifest.watermark_presence, width, height)

@@ -108,9 +108,10 @@ PANEL_PLANES = (512, 1024)
 # framed by flat app chrome), each snapped to the full picture's edges
 # (regions.snapped_box). A picture pasted in a post screenshot is outlined as found and
 # grown along its sides, and with the post's avatar or button row: the box holding the
-# picture alone was often the third largest. Plain photos outline up to four, each a
-# search of 10-25 ms. (A clip's first frame can hold its window among other footage's
-# edges: all OUTLINE_BOXES are searched, unsnapped.)
+# picture alone was often the third largest, and the fourth when a rounded card's
+# corners outline more: a framed picture's (textured box) all OUTLINE_BOXES are searched.
+# Plain photos outline up to four, each a search of 10-25 ms. (A clip's first frame can
+# hold its window among other footage's edges: all OUTLINE_BOXES are searched, unsnapped.)
 PHOTO_BOXES = 3
 # A snapped box is resampled to BOX_CELL plane pixels a cell: a picture a third of a
 # phone screen wide (360 px) is then reduced, not enlarged, and its snapped edges leave no
