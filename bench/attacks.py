@@ -208,7 +208,7 @@ def post_screenshot(
     draw.ellipse((left, top - avatar - 20, left + avatar, top - 20), fill=(200, 120, 160))
     draw.text((left + avatar + 16, top - avatar - 10), "official_account  ✓", fill=fg, font=_font(avatar // 2))
     shown = Image.fromarray(rgb).resize((shown_w, shown_h), Image.BILINEAR)
-    corners = Image.new("L", shown.size, 255)
+    corners = None  # the whole picture
     if radius > 0:
         corners = Image.new("L", shown.size, 0)
         ImageDraw.Draw(corners).rounded_rectangle((0, 0, shown_w - 1, shown_h - 1), round(radius * width), fill=255)

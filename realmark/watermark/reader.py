@@ -355,9 +355,9 @@ class _Search:
         if gray is None:
             return None
         searched = [(box, PANEL_CELL) for box in regions.panels(gray)]
-        boxes = regions.outlined_boxes(gray, cards=self.textured is not None)
+        framed = self.textured is not None  # an app's chrome: its cards and boxes are what to search
+        boxes = regions.outlined_boxes(gray, cards=framed)
         if isinstance(self.planes, Planes):
-            framed = self.textured is not None  # a screenshot's chrome: its boxes are what to search
             boxes = boxes[: regions.OUTLINE_BOXES if framed else PHOTO_BOXES] + ([self.textured] if framed else [])
             searched += [(box, BOX_CELL) for box in self.planes.snapped(boxes, min(gray.shape))]
         else:
