@@ -17,7 +17,9 @@ each signed file copied from the store into place as its job ends (`run_on_worke
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from pathlib import Path
 from realmark.errors import RealmarkError
 from signer.details import output_name, read_rows
 
-from .output import sign_to
+from .output import partial_files, sign_to
 
 SIGNABLE = {".jpg", ".jpeg", ".png", ".webp", ".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 
@@ -99,15 +101,44 @@ def _start(settings, agency: str | None, encoder) -> None:
     from realmark.deployment import Deployment
     from signer import Signer
 
-    # Stopped by the batch (Ctrl-C, or a failure of the batch itself), a worker unwinds
-    # like an interrupted `realmark sign`: its half-written output is removed.
-    signal.signal(signal.SIGTERM, _stop)
+    stop_on_terminate()
     deployment = Deployment(settings)
     _signer = Signer(deployment.store, deployment.keyring.signing_key(agency), encoder=encoder)
 
 
+def stop_on_terminate() -> None:
+    """Stopped by the batch (Ctrl-C, or a failure of the batch itself), a worker unwinds
+    like an interrupted `realmark sign`: its half-written output is removed."""
+    signal.signal(signal.SIGTERM, _stop)
+    sys.unraisablehook = _quiet_about_a_dropped_stop
+
+
+# How long a stopped worker may take to unwind before it is ended at once. Unwinding takes
+# milliseconds; the grace only has to outlast a slow disk removing a large partial file.
+STOP_GRACE_S = 5
+
+
 def _stop(signum, frame) -> None:
+    # The exit raised here unwinds through sign_to, which removes the half-written output.
+    # But raised while c2pa is calling back into Python (its stream callbacks are ctypes
+    # callbacks), it is printed and dropped: the worker would sign on, then wait for more
+    # work, and the batch's pool.terminate() wait for it forever (CI, stop 26). So an alarm
+    # ends the worker after the grace in any case.
+    signal.signal(signal.SIGALRM, _exit_now)
+    signal.alarm(STOP_GRACE_S)
     raise SystemExit(1)
+
+
+def _quiet_about_a_dropped_stop(unraisable) -> None:
+    # A dropped stop is handled by the alarm: not a traceback on the batch's terminal.
+    if not isinstance(unraisable.exc_value, SystemExit):
+        sys.__unraisablehook__(unraisable)
+
+
+def _exit_now(signum, frame) -> None:
+    for partial in list(partial_files):
+        partial.unlink(missing_ok=True)
+    os._exit(1)
 
 
 def _sign_one(task: tuple[Item, Path]) -> dict:

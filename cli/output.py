@@ -10,6 +10,10 @@ from pathlib import Path
 
 from realmark.errors import RealmarkError
 
+# The temporary files being written now: what a batch worker told to stop at once removes
+# before it exits without unwinding (cli/batch.py, _exit_now).
+partial_files: set[Path] = set()
+
 
 def sign_to(signer, source: Path, out: Path, title: str, artists: Sequence[str], progress=None):
     """Sign `source` into `out` with `signer` (a signer.Signer): written beside it first and
@@ -23,10 +27,13 @@ def sign_to(signer, source: Path, out: Path, title: str, artists: Sequence[str],
         os.close(fd)
     except OSError as exc:
         raise RealmarkError(f"{out}: cannot write there ({exc.strerror})") from None
+    partial_files.add(Path(tmp))
     try:
         result = signer.sign(source, Path(tmp), title=title, artists=artists, progress=progress)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        partial_files.discard(Path(tmp))
     return result

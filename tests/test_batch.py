@@ -147,3 +147,57 @@ def test_an_interrupted_batch_leaves_nothing_half_written_and_resumes(agency_cli
     assert len(done) <= sum(not line["created"] for line in lines) <= len(done) + 2
     manifests = [k for k in agency_cli.stored_files() if k.startswith("manifests/")]
     assert len(manifests) == 10  # one record per file, photos and the clip alike
+
+
+STOPPED_INSIDE_A_CALLBACK = """
+import ctypes, sys, time
+from pathlib import Path
+from cli import batch
+from cli.output import partial_files
+
+batch.stop_on_terminate()  # as a batch worker starts (batch._start)
+partial = Path(sys.argv[1])
+partial.write_bytes(b"half a photo")
+partial_files.add(partial)
+
+def compare(a, b):  # C calls back into Python, as c2pa does for every read and write
+    print("in the callback", flush=True)
+    time.sleep(3)  # the stop comes here
+    return 0
+
+compare_c = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(compare)
+pair = (ctypes.c_int * 2)(2, 1)
+ctypes.CDLL(None).qsort(pair, 2, ctypes.sizeof(ctypes.c_int), compare_c)
+print("went on", flush=True)
+while True:  # waiting for the next file, as a pool worker does
+    time.sleep(0.1)
+"""
+
+
+def test_a_worker_whose_stop_is_dropped_inside_a_c_callback_still_ends_and_removes_its_partial_file(tmp_path):
+    """c2pa reads and writes through ctypes callbacks, and an exit raised inside one is
+    printed and dropped: the worker went on, and the interrupted batch waited for it
+    forever. It must end anyway, within its grace, its half-written file removed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from cli.batch import STOP_GRACE_S
+
+    partial = tmp_path / ".photo.jpg.x.part"
+    argv = [sys.executable, "-c", STOPPED_INSIDE_A_CALLBACK, str(partial)]
+    worker = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert worker.stdout.readline() == b"in the callback\n"
+    worker.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    try:
+        out, err = worker.communicate(timeout=STOP_GRACE_S + 30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        pytest.fail("the stopped worker went on running")
+    assert b"went on" in out  # the exit was dropped, as in c2pa
+    assert b"Traceback" not in err  # and not shown: the worker ends all the same
+    assert worker.returncode == 1 and time.monotonic() - started < STOP_GRACE_S + 10
+    assert not partial.exists()
