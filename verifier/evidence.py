@@ -185,6 +185,7 @@ class PhotoContent:
     changed_regions: tuple[Box, ...] | None = None  # every changed region: the grid's, then the mark's
     unmarked_regions: tuple[Box, ...] | None = None  # of which: where the mark is gone (presence map)
     detail_regions: tuple[Box, ...] | None = None  # and where fine detail was lost or added (detail map)
+    moved_regions: tuple[Box, ...] | None = None  # and where content was pushed aside (published file)
     matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
     look: Filter | None = None  # the whole-picture filter between the signed picture and the copy
 
@@ -206,6 +207,7 @@ class PhotoContent:
                 changed_regions=[b.to_dict() for b in self.changed_regions or ()],
                 unmarked_regions=[b.to_dict() for b in self.unmarked_regions or ()],
                 detail_regions=[b.to_dict() for b in self.detail_regions or ()],
+                moved_regions=[b.to_dict() for b in self.moved_regions or ()],
                 matching_share=self.matching_share,
                 filter=self.look.to_dict() if self.look is not None else None,
             )
