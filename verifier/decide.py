@@ -49,6 +49,12 @@ class Decision:
     verdict: Verdict
     reasons: tuple[Reason, ...]
 
+    @property
+    def authentic(self) -> bool:
+        """Called authentic: the answer that a photo is first checked against its
+        published file for (verifier/photo.py)."""
+        return self.verdict is Verdict.AUTHENTIC
+
 
 def _sound(sound: SoundCheck | None) -> tuple[Reason, ...]:
     """What the sound adds to a clip's reasons."""

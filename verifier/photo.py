@@ -23,14 +23,14 @@ from realmark.fingerprint.grid import (
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark.codec import Reading, orient
-from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions, working
+from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions, masking, working
 
 from . import appearance, decide
 from .context import Context
 from .evidence import Evidence, ExactContent, PhotoContent, ReframedContent, SignatureEvidence, WatermarkEvidence
 from .manifests import lookup, published_manifest
 from .placement import place
-from .result import Verdict, Verification
+from .result import Verification
 
 
 def verify_photo(data: bytes, ctx: Context) -> Verification:
@@ -68,7 +68,7 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
     content = compare(data, restored, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
-    if decision.verdict is Verdict.AUTHENTIC and not content.exact_match:
+    if decision.authentic and not content.exact_match:
         content = _pushed_aside(content, restored, found.manifest, ctx)
         decision = decide.photo(mark, content)
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
@@ -92,8 +92,9 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, 
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
     scaled, work = filtered.contrast(), working(rgb)
-    unmarked = _unmarked(work, manifest, reading, scaled, dithered)
-    redrawn = _redrawn(work, manifest, scaled, dithered)
+    details = _details(work, manifest)
+    unmarked = _unmarked(work, manifest, reading, scaled, dithered, details)
+    redrawn = _redrawn(manifest, details, scaled, dithered)
     return PhotoContent(
         exact,
         manifest.fingerprint_alg,
@@ -123,17 +124,33 @@ def _pushed_aside(content: PhotoContent, rgb: np.ndarray, manifest: Manifest, ct
     return replace(content, changed_regions=(content.changed_regions or ()) + moved, moved_regions=moved)
 
 
-def _redrawn(work: np.ndarray, manifest: Manifest, scaled: np.ndarray, dithered: bool) -> list[Box]:
-    """Where the copy lost the signed picture's fine detail or gained detail where it had
-    little (none when the manifest predates detail maps; only lost in a dithered copy)."""
+def _details(work: np.ndarray, manifest: Manifest) -> tuple[Detail, Detail] | None:
+    """The signed picture's detail map and the copy's (None when the manifest predates
+    detail maps)."""
     if manifest.fingerprint_detail is None:
-        return []
+        return None
     width, height = manifest.media.width, manifest.media.height
-    signed = Detail.decode(manifest.fingerprint_detail, width, height)
-    return detail_regions(signed, Detail.of(work), width, height, scaled, dithered)
+    return Detail.decode(manifest.fingerprint_detail, width, height), Detail.of(work)
 
 
-def _unmarked(work: np.ndarray, manifest: Manifest, reading: Reading, scaled: np.ndarray, dithered: bool) -> list[Box]:
+def _redrawn(
+    manifest: Manifest, details: tuple[Detail, Detail] | None, scaled: np.ndarray, dithered: bool
+) -> list[Box]:
+    """Where the copy lost the signed picture's fine detail or gained detail where it had
+    little (none without detail maps; only lost in a dithered copy)."""
+    if details is None:
+        return []
+    return detail_regions(*details, manifest.media.width, manifest.media.height, scaled, dithered)
+
+
+def _unmarked(
+    work: np.ndarray,
+    manifest: Manifest,
+    reading: Reading,
+    scaled: np.ndarray,
+    dithered: bool,
+    details: tuple[Detail, Detail] | None,
+) -> list[Box]:
     """Where the signed picture carried its mark and this copy does not (none when the
     manifest predates presence maps, and none in a dithered copy).
 
@@ -147,4 +164,7 @@ def _unmarked(work: np.ndarray, manifest: Manifest, reading: Reading, scaled: np
         return []
     width, height = manifest.media.width, manifest.media.height
     signed = Presence.decode(manifest.watermark_presence, width, height)
-    return lost_regions(signed, Presence.of(work, reading.wm_id, reading.offset), width, height, scaled)
+    copy = Presence.of(work, reading.wm_id, reading.offset)
+    # Noise the copy added (grain) lowers the mark's z most where the picture was smooth.
+    noise = masking(*details) if details is not None else None
+    return lost_regions(signed, copy, width, height, scaled, noise)
