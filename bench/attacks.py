@@ -1091,10 +1091,10 @@ def remove_object(rgb: np.ndarray, rng: np.random.Generator):
     return np.clip(out, 0, 255).astype(np.uint8), box
 
 
-def paste_face(rgb: np.ndarray, rng: np.random.Generator, other: np.ndarray):
-    """A face-sized patch of another picture (1/10 to 1/5 of the short side), feathered in."""
+def paste_face(rgb: np.ndarray, rng: np.random.Generator, other: np.ndarray, low: float = 1 / 10, high: float = 1 / 5):
+    """A face-sized patch of another picture (low to high of the short side), feathered in."""
     h, w = rgb.shape[:2]
-    left, top, right, bottom = box = _box(rng, h, w, 1 / 10, 1 / 5)
+    left, top, right, bottom = box = _box(rng, h, w, low, high)
     other = np.asarray(Image.fromarray(other).resize((w, h), Image.BICUBIC), np.float64)
     out = rgb.astype(np.float64)
     mask = _feather(bottom - top, right - left)

@@ -185,7 +185,8 @@ class PhotoContent:
     changed_regions: tuple[Box, ...] | None = None  # every changed region: the grid's, then the mark's
     unmarked_regions: tuple[Box, ...] | None = None  # of which: where the mark is gone (presence map)
     detail_regions: tuple[Box, ...] | None = None  # and where fine detail was lost or added (detail map)
-    moved_regions: tuple[Box, ...] | None = None  # and where content was pushed aside (published file)
+    moved_regions: tuple[Box, ...] | None = None  # and where content was pushed aside (the published file)
+    replaced_regions: tuple[Box, ...] | None = None  # and where it matches nothing near (the published file)
     matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
     look: Filter | None = None  # the whole-picture filter between the signed picture and the copy
 
@@ -208,6 +209,7 @@ class PhotoContent:
                 unmarked_regions=[b.to_dict() for b in self.unmarked_regions or ()],
                 detail_regions=[b.to_dict() for b in self.detail_regions or ()],
                 moved_regions=[b.to_dict() for b in self.moved_regions or ()],
+                replaced_regions=[b.to_dict() for b in self.replaced_regions or ()],
                 matching_share=self.matching_share,
                 filter=self.look.to_dict() if self.look is not None else None,
             )

@@ -9,7 +9,6 @@ import numpy as np
 
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import COPY_DISTANCE, Fingerprint, fingerprint_luma
-from realmark.fingerprint.displacement import moved_regions
 from realmark.fingerprint.grid import (
     MAX_CELL_DIFFERENCE,
     Box,
@@ -20,6 +19,7 @@ from realmark.fingerprint.grid import (
     grid,
     matching_share,
 )
+from realmark.fingerprint.published import changes
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark.codec import Reading, orient
@@ -69,7 +69,7 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
     content = compare(data, restored, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
     if decision.authentic and not content.exact_match:
-        content = _pushed_aside(content, restored, found.manifest, ctx)
+        content = _against_published(content, restored, found.manifest, ctx)
         decision = decide.photo(mark, content)
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
 
@@ -112,16 +112,22 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, 
     )
 
 
-def _pushed_aside(content: PhotoContent, rgb: np.ndarray, manifest: Manifest, ctx: Context) -> PhotoContent:
+def _against_published(content: PhotoContent, rgb: np.ndarray, manifest: Manifest, ctx: Context) -> PhotoContent:
     """A copy the manifest's maps call unchanged, against the published file itself: an
-    expression warped by a few pixels keeps every map (realmark.fingerprint.displacement).
-    Costs a fetch and a decode of the published file, so only copies that would be called
-    authentic pay it; without the file (an older deployment), the maps' answer stands."""
+    expression warped by a few pixels keeps every map, and a small pasted face can
+    (realmark.fingerprint.published). Costs a fetch and a decode of the published file,
+    so only copies that would be called authentic pay it; without the file (a deployment
+    that removed it), the maps' answer stands."""
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    moved = tuple(moved_regions(load_photo(published).rgb, rgb))
-    return replace(content, changed_regions=(content.changed_regions or ()) + moved, moved_regions=moved)
+    found = changes(load_photo(published).rgb, rgb)
+    return replace(
+        content,
+        changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,
+        moved_regions=found.moved,
+        replaced_regions=found.replaced,
+    )
 
 
 def _details(work: np.ndarray, manifest: Manifest) -> tuple[Detail, Detail] | None:

@@ -1,0 +1,337 @@
+"""A copy against the published file itself: where its content was pushed aside or replaced.
+
+An expression changed by a face-reenactment model or a liquify tool pushes an eye- or
+mouth-sized region a few pixels. The manifest's compact maps do not see it: the grid's
+cell means stay, the mark only moves by a cell or two over too small an area, and detail
+is moved, neither lost nor added (README, issue 14). The published file, kept in the
+store, does see it: there, blocks of the copy match the signed picture best a few pixels
+away from where they belong, and neighbouring blocks agree on how far. A small face
+pasted over the picture can also slip past the maps (its cells close to the old ones,
+the mark faint there); compared with the published file, its blocks match nothing.
+
+Both pictures are brought to ANALYSIS_SHORT_SIDE and registered first: a copy that
+placement calls whole may be trimmed by a few pixels, or up to 3 % of a side, which
+offsets everything, by more at one edge than the other. Then they are compared in blocks
+of BLOCK pixels (every BLOCK / 2) by normalised cross-correlation at every shift up to
+REACH pixels. NCC ignores a block's brightness and contrast, so a filter (contrast, a
+tone curve, sepia, a vignette) moves nothing; a shift along an edge matches as well as
+none, so it gains nothing and counts for nothing.
+
+Measured on the 22 bench photos (1920x1080 and 1080x1350), with the constants below: of
+374 genuine copies (JPEG q30-85, WebP q60, 480-2880 px, contrast, grain, sharpening, six
+filters) and 220 copies trimmed by 2-40 px and resized (0.6-1x), none had two agreeing
+moved blocks nor a single replaced block. Of 88 warps of 4-8 px, as saved (q90) and as
+re-posted (halved, q75), 79 had a moved box on the warp; of 88 pasted faces (1/10-1/5
+of the short side), 80 a replaced box. The warps missed lie on areas too smooth to
+match (no block with MIN_TEXTURE on both sides). Only copies about to be called
+authentic pay for this (README: the cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .grid import Box
+
+# Warps of 4-8 px on a 1080 px short side are 2-4 px here; the picture's noise and JPEG
+# blocks are averaged over BLOCK x BLOCK pixels. A REACH of 2 found 79 of the 88 bench
+# warps, 3 found 80 at twice the shifts (49 against 25: most of the cost).
+ANALYSIS_SHORT_SIDE = 512
+BLOCK = 16
+REACH = 2
+# A block is judged only where both pictures have texture to match (luma levels of
+# standard deviation: under 5, grain and JPEG noise choose the best shift), where the copy
+# kept at least half of the signed block's (a sepia that clips highlights leaves another
+# pattern there, which matches best elsewhere), and where some shift matches it well: a
+# moved block still matches its source.
+MIN_TEXTURE = 5.0
+KEPT_TEXTURE = 0.5
+MIN_MATCH = 0.75
+# A textured block replaced: no shift matches it at this (genuine copies: never under 0.6).
+REPLACED_MATCH = 0.5
+# A block moved when its misfit (1 - NCC) is at least MISFIT_RATIO times larger where it
+# belongs than at its best shift (+0.02: JPEG noise bounds how well any block matches),
+# and its NCC gains MIN_GAIN there.
+MISFIT_RATIO = 2.0
+MIN_GAIN = 0.05
+# A region moved when at least MIN_BLOCKS moved blocks touch and agree on the shift within
+# a pixel, replaced when MIN_REPLACED replaced blocks touch. No genuine copy measured had
+# two agreeing moved blocks (at a MIN_TEXTURE of 3, grain and sharpening made groups of 2
+# on the flat highlights of one photo: hence 5), nor a single replaced block; a 50 px
+# patch on an 800 px photo can leave only two.
+MIN_BLOCKS = 3
+MIN_REPLACED = 2
+# A local edit changes a small part of the picture: where more than this share of the
+# textured blocks moved or match nothing, the two are not registered, and nothing is
+# judged (the maps' answer stands).
+CHANGED_AT_MOST = 0.25
+# Registration: an affine map fitted to block matches coarse to fine, (times smaller, reach
+# there): 16 px first (a trim of 3 % of 512), then 4, then 1, to about 0.15 px (two
+# levels left a pixel at the corners: a 4 px trim was "moved" there; an eighth-size
+# first level costs a sixth of a quarter-size one with the same reach). Each level needs
+# REGISTER_MIN_BLOCKS matched blocks (else nothing is judged: a picture too smooth to
+# register has too little to warp); a map that scales by more than REGISTER_MAX_SCALE or
+# moves by more than REGISTER_MAX_OFFSET pixels is not a trimmed, resized copy's.
+REGISTER_LEVELS = ((8, 2), (2, 2), (1, 1))
+REGISTER_MIN_BLOCKS = 12
+# A map within this of the identity (pixels, anywhere on the plane) leaves the copy as it
+# is: most copies are not trimmed, and a whole-pixel search cannot tell half a pixel
+# either way (an untrimmed resize measured 0.4 after the second level).
+REGISTER_SETTLED = 0.5
+REGISTER_MAX_SCALE = 0.05
+REGISTER_MAX_OFFSET = 24.0
+
+
+def _luma(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    im = Image.fromarray(rgb).convert("L")
+    if im.size != size:
+        im = im.resize(size, Image.BOX)  # area means: both pictures alike, a fifth of LANCZOS's cost
+    return np.asarray(im, np.float32)
+
+
+def _block_sums(x: np.ndarray) -> np.ndarray:
+    """Sums over BLOCK x BLOCK windows every BLOCK / 2 pixels."""
+    c = BLOCK // 2
+    h, w = x.shape[0] // c * c, x.shape[1] // c * c
+    columns = x[:h, 0:w:c].copy()
+    for i in range(1, c):  # strided adds: numpy reduces over a short axis slowly
+        columns += x[:h, i:w:c]
+    s = columns[0:h:c].copy()
+    for i in range(1, c):
+        s += columns[i:h:c]
+    return s[:-1, :-1] + s[1:, :-1] + s[:-1, 1:] + s[1:, 1:]
+
+
+def _integral(x: np.ndarray) -> np.ndarray:
+    out = np.zeros((x.shape[0] + 1, x.shape[1] + 1))
+    out[1:, 1:] = x.cumsum(0).cumsum(1)
+    return out
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """Each block of a signed plane against a copy of it at every shift up to `reach`."""
+
+    ncc: np.ndarray  # [(2 reach + 1)^2, rows, cols]: shift k is (k // side - reach, k % side - reach)
+    textured: np.ndarray  # [rows, cols]: texture on both sides, and kept in the copy
+    reach: int
+
+    @property
+    def still(self) -> np.ndarray:
+        return self.ncc[len(self.ncc) // 2]
+
+    @property
+    def top(self) -> np.ndarray:
+        return self.ncc.max(axis=0)
+
+    @property
+    def judged(self) -> np.ndarray:
+        """Textured blocks that some shift matches well: a moved block still matches its source."""
+        return self.textured & (self.top >= MIN_MATCH)
+
+    @property
+    def best(self) -> np.ndarray:
+        """[rows, cols, 2] the best whole-pixel shift (dy, dx)."""
+        side = 2 * self.reach + 1
+        k = self.ncc.argmax(axis=0)
+        return np.stack([k // side - self.reach, k % side - self.reach], axis=-1)
+
+
+def _match(signed: np.ndarray, copy: np.ndarray, reach: int) -> _Matches:
+    # Centred on one level, float32 sums keep the covariances to a few parts in 10^5.
+    level = float(signed.mean())
+    signed, copy = signed - level, copy - level
+    h, w = signed.shape
+    c = BLOCK // 2
+    n = float(BLOCK * BLOCK)
+    padded = np.pad(copy, reach, mode="edge")
+    side = 2 * reach + 1
+    # The copy's block sums at every shift at once, from its integral images.
+    shifts = np.arange(side) - reach
+    rows = np.arange(h // c - 1) * c + reach
+    cols = np.arange(w // c - 1) * c + reach
+    y0 = (rows[None, :] + shifts[:, None])[:, None, :, None]  # [dy, 1, rows, 1]
+    x0 = (cols[None, :] + shifts[:, None])[None, :, None, :]  # [1, dx, 1, cols]
+
+    def sums(integral: np.ndarray) -> np.ndarray:
+        out = integral[y0 + BLOCK, x0 + BLOCK] - integral[y0, x0 + BLOCK] - integral[y0 + BLOCK, x0] + integral[y0, x0]
+        return out.reshape(side * side, len(rows), len(cols))
+
+    wide = padded.astype(np.float64)
+    s_c, ss_c = sums(_integral(wide)), sums(_integral(wide * wide))
+    v_c = np.maximum(ss_c - s_c * s_c / n, 0.0)
+    s_r = _block_sums(signed)
+    v_r = np.maximum(_block_sums(signed * signed) - s_r * s_r / n, 0.0)
+    ncc = np.empty((side * side, *s_r.shape))
+    for k in range(side * side):
+        dy, dx = k // side, k % side
+        cross = _block_sums(signed * padded[dy : dy + h, dx : dx + w])
+        ncc[k] = (cross - s_r * s_c[k] / n) / np.sqrt(np.maximum(v_r * v_c[k], 1e-6))
+    texture, kept = np.sqrt(v_r / n), np.sqrt(v_c[side * side // 2] / n)
+    textured = (texture >= MIN_TEXTURE) & (kept >= MIN_TEXTURE) & (kept >= KEPT_TEXTURE * texture)
+    return _Matches(ncc, textured, reach)
+
+
+def _subpixel(m: _Matches) -> np.ndarray:
+    """[rows, cols, 2] the best shift to a fraction of a pixel (a parabola through the NCC
+    either side of the best whole shift, on each axis)."""
+    side = 2 * m.reach + 1
+    cube = m.ncc.reshape(side, side, *m.ncc.shape[1:])
+    best = m.best
+    iy, ix = best[..., 0] + m.reach, best[..., 1] + m.reach
+    rows, cols = np.indices(iy.shape)
+    out = best.astype(np.float64)
+    for axis, i in ((0, iy), (1, ix)):
+        lo, hi = np.maximum(i - 1, 0), np.minimum(i + 1, side - 1)
+        at = (lambda j: cube[j, ix, rows, cols]) if axis == 0 else (lambda j: cube[iy, j, rows, cols])
+        a, b, c = at(lo), at(i), at(hi)
+        curve = a - 2 * b + c
+        step = np.where((curve < -1e-9) & (lo < i) & (i < hi), 0.5 * (a - c) / np.where(curve < -1e-9, curve, -1), 0)
+        out[..., axis] += np.clip(step, -0.5, 0.5)
+    return out
+
+
+def _reduced(x: np.ndarray, factor: int) -> np.ndarray:
+    """Means over factor x factor pixels (a ragged edge left out)."""
+    if factor == 1:
+        return x
+    h, w = x.shape[0] // factor * factor, x.shape[1] // factor * factor
+    return x[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3), dtype=np.float32)
+
+
+def _resampled(signed: np.ndarray, total: np.ndarray, factor: int) -> np.ndarray:
+    """A plane `factor` times smaller than the full one, resampled by the map `total`
+    (full pixels, (y, x, 1)) onto the copy."""
+    if np.allclose(total, np.eye(3)):
+        return signed
+    # small pixel i is full pixel factor i + (factor - 1) / 2
+    to_full = np.array([[factor, 0, (factor - 1) / 2], [0, factor, (factor - 1) / 2], [0, 0, 1.0]])
+    inverse = np.linalg.inv(to_full) @ np.linalg.inv(total) @ to_full  # copy (y, x) -> signed (y, x)
+    # PIL maps output (x, y) to input (a x + b y + c, d x + e y + f), bilinear: a tenth of
+    # scipy's cost. Its pixel centres differ by half a pixel, an error of (map - 1) / 2:
+    # under 0.03 px for the maps allowed here.
+    data = (inverse[1, 1], inverse[1, 0], inverse[1, 2], inverse[0, 1], inverse[0, 0], inverse[0, 2])
+    plane = Image.fromarray(np.ascontiguousarray(signed, np.float32), mode="F")
+    return np.asarray(plane.transform(plane.size, Image.AFFINE, data, Image.BILINEAR), np.float32)
+
+
+def _fit(signed: np.ndarray, copy: np.ndarray, factor: int, reach: int) -> np.ndarray | None:
+    """The affine map (3x3, (y, x, 1), full pixels) from the signed plane to the copy,
+    fitted to block matches on these planes (`factor` times smaller than full), up to
+    `reach` pixels there; None when too few blocks match."""
+    m = _match(signed, copy, reach)
+    rows, cols = np.nonzero(m.judged)
+    if len(rows) < REGISTER_MIN_BLOCKS:
+        return None
+    shift = _subpixel(m)[rows, cols] * factor
+    # block centres, in full pixels (small pixel i spans `factor` centred at factor i + (factor - 1) / 2)
+    at = (np.stack([rows, cols], axis=-1) * (BLOCK // 2) + (BLOCK - 1) / 2) * factor + (factor - 1) / 2
+    design = np.column_stack([at, np.ones(len(at))])
+    keep = np.ones(len(at), bool)
+    for _ in range(3):  # least squares, then without the blocks it fits worst (a warp, a repeat)
+        fit, *_ = np.linalg.lstsq(design[keep], shift[keep], rcond=None)
+        misfit = np.abs(design @ fit - shift).max(axis=1)
+        keep = misfit <= max(0.5 * factor, 2.5 * float(np.median(misfit)))
+        if keep.sum() < REGISTER_MIN_BLOCKS:
+            return None
+    # shift(p) = fit.T @ (p, 1): the copy shows signed(p) at p + shift(p)
+    return np.vstack([np.hstack([np.eye(2), np.zeros((2, 1))]) + fit.T, [0.0, 0.0, 1.0]])
+
+
+def _register(signed: np.ndarray, copy: np.ndarray) -> np.ndarray | None:
+    """The signed plane resampled onto the copy, when the copy is the whole picture up to a
+    trim and a resize (placement calls a copy whole within 3 % of a side, so the two can
+    be offset by up to 15 px here, and more at one edge than the other): an affine map
+    fitted coarse to fine (REGISTER_LEVELS), each level on its own reduced planes. None
+    when too few blocks match or the map is not such a copy's."""
+    total = np.eye(3)
+    for factor, reach in REGISTER_LEVELS:
+        if factor == 1 and _near(total, np.eye(3), REGISTER_SETTLED):
+            break  # an untrimmed copy: the finest level would not move it
+        small_copy = _reduced(copy, factor)
+        step = _fit(_resampled(_reduced(signed, factor), total, factor), small_copy, factor, reach)
+        if step is None:
+            return None
+        total = step @ total
+    if _near(total, np.eye(3), REGISTER_SETTLED):
+        return signed
+    linear, offset = total[:2, :2] - np.eye(2), total[:2, 2]
+    if np.abs(linear).max() > REGISTER_MAX_SCALE or np.abs(offset).max() > REGISTER_MAX_OFFSET:
+        return None
+    return _resampled(signed, total, 1)
+
+
+def _near(a: np.ndarray, b: np.ndarray, pixels: float) -> bool:
+    """Whether two maps place every pixel of a 1024 px plane within `pixels` of each other."""
+    d = a - b
+    return float(np.abs(d[:2, :2]).max()) * 1024 + float(np.abs(d[:2, 2]).max()) <= pixels
+
+
+def changed_blocks(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(moved, shift [rows, cols, 2] pixels, replaced, textured) of two registered luma
+    planes of one size, per block of BLOCK every BLOCK / 2."""
+    m = _match(signed, copy, REACH)
+    still, top = m.still, m.top
+    moved = m.judged & ((1 - still) >= MISFIT_RATIO * (1 - top + 0.02)) & (top - still >= MIN_GAIN)
+    replaced = m.textured & (top < REPLACED_MATCH)
+    return moved, m.best, replaced, m.textured
+
+
+def _agreeing(moved: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The moved blocks with a moved neighbour (of 8) whose shift is within a pixel."""
+    h, w = moved.shape
+    out = np.zeros_like(moved)
+    for oy, ox in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        a = (slice(0, h - oy), slice(max(0, -ox), w - max(0, ox)))
+        b = (slice(oy, h), slice(max(0, ox), w + min(0, ox)))
+        near = np.abs(shift[a] - shift[b]).max(axis=-1) <= 1
+        pair = moved[a] & moved[b] & near
+        out[a] |= pair
+        out[b] |= pair
+    return out
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Where a copy differs from its published file, in the signed picture's pixels."""
+
+    moved: tuple[Box, ...] = ()  # content pushed aside by a few pixels (a warp)
+    replaced: tuple[Box, ...] = ()  # textured content that matches nothing near (a paste)
+
+
+def changes(signed_rgb: np.ndarray, copy_rgb: np.ndarray) -> Changes:
+    """A copy, oriented and sized as signed up to a uniform resize and a trim, against the
+    published picture; nothing when the two cannot be registered."""
+    ch, cw = copy_rgb.shape[:2]
+    f = min(1.0, ANALYSIS_SHORT_SIDE / min(ch, cw))
+    size = (max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f)))
+    copy = _luma(copy_rgb, size)
+    signed = _register(_luma(signed_rgb, size), copy)
+    if signed is None:
+        return Changes()
+    moved, shift, replaced, textured = changed_blocks(signed, copy)
+    if (moved | replaced).sum() > CHANGED_AT_MOST * textured.sum():
+        return Changes()  # the whole picture differs: misregistered, not a local edit
+    height, width = signed_rgb.shape[:2]
+    scale = (width / size[0], height / size[1])
+    return Changes(_boxes(_agreeing(moved, shift), MIN_BLOCKS, scale), _boxes(replaced, MIN_REPLACED, scale))
+
+
+def _boxes(blocks: np.ndarray, least: int, scale: tuple[float, float]) -> tuple[Box, ...]:
+    """Boxes around each group of `least` or more touching blocks, scaled to pixels."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(blocks, structure=np.ones((3, 3)))
+    step = BLOCK // 2
+    out = []
+    for k, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is None or np.count_nonzero(labels[found] == k) < least:
+            continue
+        rows, cols = found
+        left, top = cols.start * step * scale[0], rows.start * step * scale[1]
+        right, bottom = (cols.stop * step + step) * scale[0], (rows.stop * step + step) * scale[1]
+        out.append(Box(int(left), int(top), int(round(right - left)), int(round(bottom - top))))
+    return tuple(out)
