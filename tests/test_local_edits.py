@@ -86,7 +86,7 @@ def test_an_expression_warped_by_a_few_pixels_is_altered_with_a_box_on_it(signed
             for kind, rgb, quality in (("saved", warped, 90), ("reposted", attacks.scale(warped, REPOSTED_SCALE), 75)):
                 code, body = verify(rgb, quality)
                 content = body["evidence"]["content"]
-                on_it = _overlaps(content["moved_regions"], box) and _overlaps(content["changed_regions"], box)
+                on_it = _overlaps(content["moved_regions"] or [], box) and _overlaps(content["changed_regions"], box)
                 altered = (code, body["verdict"], body["reasons"]) == (1, "altered", ["regions_changed"])
                 caught[kind] += on_it and altered
     assert caught["saved"] >= 10 and caught["reposted"] >= 10, caught
@@ -127,7 +127,7 @@ def test_a_genuine_copy_trimmed_at_its_edges_gets_no_moved_box(signed_photos, ve
     copy = attacks.scale(np.ascontiguousarray(rgb[top : h - bottom, left : w - right]), scale)
     code, body = verify(copy, 85)
     content = body["evidence"].get("content") or {}
-    assert content.get("moved_regions", []) == content.get("replaced_regions", []) == [], body["message"]
+    assert not content.get("moved_regions") and not content.get("replaced_regions"), body["message"]
     if body["verdict"] == "authentic":  # a trim that placement calls cropped is judged as one
         assert content["changed_regions"] == []
 
@@ -155,3 +155,34 @@ def test_a_genuine_copy_gets_no_box(signed_photos, verify, name, copy):
     assert body["evidence"]["content"]["detail_regions"] == []
     assert body["evidence"]["content"]["moved_regions"] == []
     assert body["evidence"]["content"]["replaced_regions"] == []
+
+
+def test_without_its_published_file_a_copy_keeps_the_maps_answer_and_says_it_was_not_compared(
+    signed_photos, verify, tmp_path
+):
+    """The store's published file damaged (its bytes no longer have the signed hash): a
+    warped copy cannot be compared with it, and gets the maps' answer (`authentic`), with
+    `moved_regions` null, not an empty list, so a reader knows the comparison did not run;
+    nothing is written to the store. With the file back, the warp is found again."""
+    name = "coffee"
+    home = signed_photos[0]
+    store = home / "store"
+    published = [p for p in (store / "published").iterdir() if p.is_file()]
+    warped, box = attacks.warp_region(signed_photos[1][name], np.random.default_rng(3))
+    code, body = verify(warped)
+    assert body["verdict"] == "altered" and _overlaps(body["evidence"]["content"]["moved_regions"], box)
+    target = next(p for p in published if p.name == body["manifest"]["media"]["sha256"])
+    kept = target.read_bytes()
+    before = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
+    try:
+        target.write_bytes(kept[: len(kept) // 2])  # a half-written or damaged object
+        code, body = verify(warped)
+        content = body["evidence"]["content"]
+        assert (code, body["verdict"]) == (0, "authentic")
+        assert content["moved_regions"] is None and content["replaced_regions"] is None
+        after = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
+        assert after == before
+    finally:
+        target.write_bytes(kept)
+    code, body = verify(warped)
+    assert body["verdict"] == "altered"

@@ -208,12 +208,18 @@ class PhotoContent:
                 changed_regions=[b.to_dict() for b in self.changed_regions or ()],
                 unmarked_regions=[b.to_dict() for b in self.unmarked_regions or ()],
                 detail_regions=[b.to_dict() for b in self.detail_regions or ()],
-                moved_regions=[b.to_dict() for b in self.moved_regions or ()],
-                replaced_regions=[b.to_dict() for b in self.replaced_regions or ()],
+                # null: not compared with the published file (called altered by the maps
+                # already, or the store no longer has the file); a list: compared
+                moved_regions=_boxes_or_none(self.moved_regions),
+                replaced_regions=_boxes_or_none(self.replaced_regions),
                 matching_share=self.matching_share,
                 filter=self.look.to_dict() if self.look is not None else None,
             )
         return out
+
+
+def _boxes_or_none(boxes: tuple[Box, ...] | None) -> list[dict] | None:
+    return None if boxes is None else [b.to_dict() for b in boxes]
 
 
 @dataclass(frozen=True)
