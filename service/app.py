@@ -23,6 +23,7 @@ from realmark.errors import (
     StoreError,
     UnsupportedMedia,
 )
+from realmark.fingerprint.published import changes_from_file
 from realmark.index import sync
 from realmark.index.catalogue import SNAPSHOT, save_snapshot
 from realmark.settings import Settings
@@ -117,7 +118,13 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
     job_engine = JobEngine(deployment, settings.job_threads, deployment.index)
     app.state.services = Services(
         deployment=deployment,
-        verifier=Verifier(deployment.store, deployment.trust, deployment.index, readers or extract),
+        verifier=Verifier(
+            deployment.store,
+            deployment.trust,
+            deployment.index,
+            readers or extract,
+            readers.compare if readers else changes_from_file,
+        ),
         verify_cache=VerifyCache(deployment.store, deployment.trust, deployment.index),
         heavy=HeavyWork(settings.heavy_slots, settings.heavy_queue, settings.heavy_wait_seconds),
         verify_rate=RateLimit(settings.verify_per_minute),

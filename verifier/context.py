@@ -1,6 +1,7 @@
 """What a verification works against, handed in once: the store of records, the trust
-list, (optionally) the appearance index, and how a photo's watermark is read (in the
-calling thread by default; the service hands in worker processes)."""
+list, (optionally) the appearance index, and how a photo's pixels are worked on (its
+watermark read, a copy compared with the published file: in the calling thread by
+default; the service hands in worker processes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from realmark.fingerprint.published import Changes, changes_from_file
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.store import Records, Store
@@ -21,6 +23,7 @@ class Context:
     trust: TrustList
     index: FingerprintIndex | None = None
     read_mark: Callable[[np.ndarray], Reading] = extract
+    compare_published: Callable[[bytes, np.ndarray], Changes] = changes_from_file
     records: Records = field(init=False)
 
     def __post_init__(self):

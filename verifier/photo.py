@@ -19,7 +19,6 @@ from realmark.fingerprint.grid import (
     grid,
     matching_share,
 )
-from realmark.fingerprint.published import changes
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark.codec import Reading, orient
@@ -121,7 +120,7 @@ def _against_published(content: PhotoContent, rgb: np.ndarray, manifest: Manifes
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    found = changes(load_photo(published).rgb, rgb)
+    found = ctx.compare_published(published, rgb)
     return replace(
         content,
         changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from realmark.fingerprint.published import Changes, changes_from_file
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
@@ -34,7 +35,9 @@ class Verifier:
     `trust` may be a TrustFile (realmark.keys), which follows the trust list on disk: a
     revocation then counts from the next verification on. With an `index`, a photo or
     clip whose watermark is gone is also looked up by appearance. `read_mark` reads a
-    photo's watermark (watermark.extract; the service passes worker processes)."""
+    photo's watermark (watermark.extract) and `compare_published` compares a copy with
+    its published file (fingerprint.published.changes_from_file): the service passes
+    worker processes for both."""
 
     def __init__(
         self,
@@ -42,8 +45,9 @@ class Verifier:
         trust: TrustList,
         index: FingerprintIndex | None = None,
         read_mark: Callable[[np.ndarray], Reading] = extract,
+        compare_published: Callable[[bytes, np.ndarray], Changes] = changes_from_file,
     ):
-        self.context = Context(store, trust, index, read_mark)
+        self.context = Context(store, trust, index, read_mark, compare_published)
 
     def verify(self, source: Source, *, progress: Progress | None = None) -> Verification:
         """Raises BadInput (UnsupportedMedia) only for input that cannot be read at all;
