@@ -23,7 +23,7 @@ from realmark.watermark import Reading, extract
 
 
 class MarkReaders:
-    """`readers(rgb)` is watermark.extract(rgb) and `readers.compare(published, rgb)` is
+    """`readers(rgb)` is watermark.extract(rgb) and `readers.compare(published, sha256, rgb)` is
     fingerprint.published.changes_from_file, each run in one of `processes` workers."""
 
     def __init__(self, processes: int):
@@ -38,8 +38,8 @@ class MarkReaders:
     def __call__(self, rgb: np.ndarray) -> Reading:
         return self._run(extract, rgb)
 
-    def compare(self, published: bytes, rgb: np.ndarray) -> Changes:
-        return self._run(changes_from_file, published, rgb)
+    def compare(self, published: bytes, sha256: str, rgb: np.ndarray) -> Changes:
+        return self._run(changes_from_file, published, sha256, rgb)
 
     def _run(self, work, *args):
         pool = self._pool

@@ -23,7 +23,7 @@ class Context:
     trust: TrustList
     index: FingerprintIndex | None = None
     read_mark: Callable[[np.ndarray], Reading] = extract
-    compare_published: Callable[[bytes, np.ndarray], Changes] = changes_from_file
+    compare_published: Callable[[bytes, str, np.ndarray], Changes] = changes_from_file
     records: Records = field(init=False)
 
     def __post_init__(self):

@@ -120,7 +120,7 @@ def _against_published(content: PhotoContent, rgb: np.ndarray, manifest: Manifes
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    found = ctx.compare_published(published, rgb)
+    found = ctx.compare_published(published, manifest.media.sha256, rgb)
     return replace(
         content,
         changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,

@@ -45,7 +45,7 @@ class Verifier:
         trust: TrustList,
         index: FingerprintIndex | None = None,
         read_mark: Callable[[np.ndarray], Reading] = extract,
-        compare_published: Callable[[bytes, np.ndarray], Changes] = changes_from_file,
+        compare_published: Callable[[bytes, str, np.ndarray], Changes] = changes_from_file,
     ):
         self.context = Context(store, trust, index, read_mark, compare_published)
 

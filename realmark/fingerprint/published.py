@@ -29,7 +29,6 @@ authentic pay for this (README: the cost).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -305,10 +304,11 @@ class Changes:
     replaced: tuple[Box, ...] = ()  # textured content that matches nothing near (a paste)
 
 
-def changes_from_file(published: bytes, copy_rgb: np.ndarray) -> Changes:
-    """changes() against the published file's bytes, decoded here (in the service's worker
-    processes, a file travels lighter than its pixels)."""
-    return changes(_published_luma(published), copy_rgb)
+def changes_from_file(published: bytes, sha256: str, copy_rgb: np.ndarray) -> Changes:
+    """changes() against the published file's bytes (whose SHA-256 the caller checked),
+    decoded here: in the service's worker processes, a file travels lighter than its
+    pixels."""
+    return changes(_published_luma(published, sha256), copy_rgb)
 
 
 # The published pictures' luma planes a process decoded last (2 MB each at 1080p): copies
@@ -319,18 +319,17 @@ _planes: OrderedDict[str, np.ndarray] = OrderedDict()
 _planes_lock = threading.Lock()
 
 
-def _published_luma(published: bytes) -> np.ndarray:
-    from realmark.media.image import load_photo
+def _published_luma(published: bytes, sha256: str) -> np.ndarray:
+    from realmark.media.image import load_photo, luma8
 
-    key = hashlib.sha256(published).hexdigest()
     with _planes_lock:
-        plane = _planes.get(key)
+        plane = _planes.get(sha256)
         if plane is not None:
-            _planes.move_to_end(key)
+            _planes.move_to_end(sha256)
             return plane
-    plane = np.asarray(Image.fromarray(load_photo(published).rgb).convert("L"))
+    plane = luma8(load_photo(published).rgb)
     with _planes_lock:
-        _planes[key] = plane
+        _planes[sha256] = plane
         while len(_planes) > PLANES_KEPT:
             _planes.popitem(last=False)
     return plane
