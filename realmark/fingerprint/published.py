@@ -317,8 +317,8 @@ def changed_blocks(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np
         & ((1 - still) >= MISFIT_RATIO * (1 - top + floor))
         & (top - still >= MIN_GAIN)
     )
-    replaced = m.textured & (top < REPLACED_MATCH)
-    return moved, best, replaced, m.textured
+    textured = m.textured
+    return moved, best, textured & (top < REPLACED_MATCH), textured
 
 
 def _agreeing(moved: np.ndarray, shift: np.ndarray) -> np.ndarray:
