@@ -142,9 +142,14 @@ class _Matches:
     reach: int
 
     @property
+    def kept_still(self) -> np.ndarray:
+        """[rows, cols] the copy's texture in place."""
+        return self.kept[len(self.kept) // 2]
+
+    @property
     def textured(self) -> np.ndarray:
         """Texture on both sides, and kept in the copy."""
-        return _textured(self.texture, self.kept[len(self.kept) // 2], MIN_TEXTURE)
+        return _textured(self.texture, self.kept_still, MIN_TEXTURE)
 
     @property
     def still(self) -> np.ndarray:
@@ -160,10 +165,15 @@ class _Matches:
         return self.textured & (self.top >= MIN_MATCH)
 
     @property
+    def best_index(self) -> np.ndarray:
+        """[rows, cols] the best shift's index k."""
+        return self.ncc.argmax(axis=0)
+
+    @property
     def best(self) -> np.ndarray:
         """[rows, cols, 2] the best whole-pixel shift (dy, dx)."""
         side = 2 * self.reach + 1
-        k = self.ncc.argmax(axis=0)
+        k = self.best_index
         return np.stack([k // side - self.reach, k % side - self.reach], axis=-1)
 
 
@@ -304,10 +314,8 @@ def changed_blocks(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np
     """(moved, shift [rows, cols, 2] pixels, replaced, textured) of two registered luma
     planes of one size, per block of BLOCK every BLOCK / 2."""
     m = _match(signed, copy, REACH)
-    still, top, best = m.still, m.top, m.best
-    side = 2 * m.reach + 1
-    at_best = ((best[..., 0] + m.reach) * side + best[..., 1] + m.reach)[None]
-    kept_still, kept_moved = m.kept[len(m.kept) // 2], np.take_along_axis(m.kept, at_best, axis=0)[0]
+    still, top, kept_still = m.still, m.top, m.kept_still
+    kept_moved = np.take_along_axis(m.kept, m.best_index[None], axis=0)[0]
     least = np.maximum(np.minimum(m.texture, kept_moved), 1e-3)
     floor = np.minimum(MISFIT_FLOOR, (NOISE_LEVELS / least) ** 2)
     moved = (
@@ -318,7 +326,7 @@ def changed_blocks(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np
         & (top - still >= MIN_GAIN)
     )
     textured = m.textured
-    return moved, best, textured & (top < REPLACED_MATCH), textured
+    return moved, m.best, textured & (top < REPLACED_MATCH), textured
 
 
 def _agreeing(moved: np.ndarray, shift: np.ndarray) -> np.ndarray:
