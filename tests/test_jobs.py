@@ -265,9 +265,15 @@ def test_a_long_clip_is_signed_in_segments_by_every_free_worker_each_once(home, 
     split_timeline = result["manifest"]["timeline"]
     assert split_timeline["fingerprints"] == list(whole.manifest.timeline)
     assert split_timeline["regions"] == whole.manifest.timeline_regions
-    signed_by = [re.findall(r"signed segment (\d+) of job", log) for log in logs]
+    signed_by = [re.findall(r"signed segment (\d+) of job \w+ with watermark (\w+)", log) for log in logs]
     assert all(signed_by), logs  # both workers signed segments
-    assert sorted(int(n) for n in signed_by[0] + signed_by[1]) == list(range(4)), logs  # each once
+    # Each once. A mark that does not read back from the joined file (a few ids in a
+    # hundred on a clip this small) makes the job draw another id and sign it all anew:
+    # those are other segments, so count per watermark id.
+    signed = [(wm, int(n)) for n, wm in signed_by[0] + signed_by[1]]
+    assert len(signed) == len(set(signed)), logs
+    final = result["manifest"]["watermark"]["id"]
+    assert sorted(n for wm, n in signed if int(wm, 16) == int(final, 16)) == list(range(4)), logs
     assert _keys(settings, "segments/") == [] and _keys(settings, "uploads/") == []
 
 

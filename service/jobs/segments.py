@@ -130,7 +130,14 @@ def sign_if_free(store: Store, claims: Claims, job_id: str, source, work: Segmen
             store.put_if_absent(f"{name}.json", segment.to_json().encode())
         finally:
             packets.unlink(missing_ok=True)
-    log.info("signed segment %d of job %s (%d frames, %.1f s)", work.cut.index, job_id, segment.frames, segment.seconds)
+    log.info(
+        "signed segment %d of job %s with watermark %012x (%d frames, %.1f s)",
+        work.cut.index,
+        job_id,
+        work.wm_id,
+        segment.frames,
+        segment.seconds,
+    )
     return True
 
 
