@@ -48,6 +48,43 @@ def test_signed_photo_is_authentic_with_citable_json(signed):
     assert body["message"].count(".") >= 1 and "\n" not in body["message"]
 
 
+def _without_metadata(jpeg: bytes) -> bytes:
+    """The JPEG with its APP1-APP15 and comment segments dropped (EXIF, XMP, its C2PA
+    manifest), the coded picture untouched: what a metadata stripper leaves."""
+    out, at = bytearray(jpeg[:2]), 2
+    while jpeg[at + 1] != 0xDA:  # up to the start of scan
+        marker, length = jpeg[at + 1], int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        if not (0xE1 <= marker <= 0xEF or marker == 0xFE):
+            out += jpeg[at : at + 2 + length]
+        at += 2 + length
+    return bytes(out + jpeg[at:])
+
+
+def test_the_published_pixels_in_another_file_are_authentic_without_being_compared(signed, tmp_path):
+    """Metadata stripped, or the same pixels saved as PNG, mirrored or not: the very
+    picture that was signed. A single pixel changed is not."""
+    cli, _, out, manifest_id = signed
+    stripped = _without_metadata(out.read_bytes())
+    assert len(stripped) < len(out.read_bytes())
+    rgb = photos.decode(out.read_bytes())
+    touched = rgb.copy()
+    touched[500, 900] = 255 - touched[500, 900]
+    mirrored = np.ascontiguousarray(rgb[:, ::-1])
+    cases = {
+        "stripped.jpg": (stripped, ["published_pixels"]),
+        "same.png": (photos.encode(rgb, fmt="PNG"), ["published_pixels"]),
+        "mirrored.png": (photos.encode(mirrored, fmt="PNG"), ["published_pixels", "mirrored"]),
+    }
+    for name, (data, reasons) in cases.items():
+        code, body = cli.json("verify", _write(tmp_path, name, data))
+        assert code == 0 and body["verdict"] == "authentic" and body["reasons"] == reasons, (name, body)
+        assert body["manifest"]["manifest_id"] == manifest_id
+        assert body["evidence"]["content"] == {"exact_match": False, "same_pixels": True, "changed_regions": []}
+        assert "pixel for pixel" in body["message"]
+    code, body = cli.json("verify", _write(tmp_path, "touched.png", photos.encode(touched, fmt="PNG")))
+    assert body["reasons"][0] != "published_pixels" and "same_pixels" not in body["evidence"]["content"], body
+
+
 def test_signed_output_keeps_format_and_size(signed):
     from PIL import Image
 

@@ -16,6 +16,8 @@ from realmark.keys import TrustList
 from realmark.store import Records, Store
 from realmark.watermark import Reading, extract
 
+from .pixels import PublishedPixels
+
 
 @dataclass(frozen=True)
 class Context:
@@ -24,7 +26,12 @@ class Context:
     index: FingerprintIndex | None = None
     read_mark: Callable[[np.ndarray], Reading] = extract
     compare_published: Callable[[bytes, str, np.ndarray], Changes] = changes_from_file
+    # Kept by dataclasses.replace (the verifier's per-verification contexts): what it
+    # learnt of published pictures lasts the process.
+    published_pixels: PublishedPixels | None = None
     records: Records = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "records", Records(self.store))
+        if self.published_pixels is None:
+            object.__setattr__(self, "published_pixels", PublishedPixels(self.records))

@@ -83,6 +83,12 @@ def published_file() -> Decision:
     return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_FILE,))
 
 
+def published_pixels(mark: WatermarkEvidence) -> Decision:
+    """The published picture's pixels exactly, in another file (metadata stripped or
+    changed), or those pixels mirrored or turned."""
+    return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_PIXELS,) + _orientation(mark))
+
+
 def moved(mark: WatermarkEvidence, clip: bool, sound: SoundCheck | None = None) -> Decision:
     """The mark is official but the signed picture is not simply all of this one: never
     authentic. Cropped into, set inside something larger, rotated or stretched; the

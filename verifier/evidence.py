@@ -163,6 +163,14 @@ class ExactContent:
 
 
 @dataclass(frozen=True)
+class SamePixelsContent:
+    """Another file, but the published picture's pixels exactly (verifier/pixels.py)."""
+
+    def to_dict(self) -> dict:
+        return {"exact_match": False, "same_pixels": True, "changed_regions": []}
+
+
+@dataclass(frozen=True)
 class ReframedContent:
     """The mark was found at another scale: only part of the signed picture is there
     (scale > 1: cropped), or it sits inside a larger picture (scale < 1)."""
@@ -321,7 +329,7 @@ class AppearanceEvidence:
         return out
 
 
-Content = ExactContent | ReframedContent | PhotoContent | ClipContent
+Content = ExactContent | SamePixelsContent | ReframedContent | PhotoContent | ClipContent
 
 
 @dataclass(frozen=True)

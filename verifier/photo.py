@@ -26,7 +26,15 @@ from realmark.watermark.presence import Detail, Presence, detail_regions, lost_r
 
 from . import appearance, decide
 from .context import Context
-from .evidence import Evidence, ExactContent, PhotoContent, ReframedContent, SignatureEvidence, WatermarkEvidence
+from .evidence import (
+    Evidence,
+    ExactContent,
+    PhotoContent,
+    ReframedContent,
+    SamePixelsContent,
+    SignatureEvidence,
+    WatermarkEvidence,
+)
 from .manifests import lookup, published_manifest
 from .placement import place
 from .result import Verification
@@ -65,6 +73,10 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
     # A mirrored or turned re-upload is compared turned back: the picture is the same.
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
+    if ctx.published_pixels.same(restored, found.manifest):
+        decision = decide.published_pixels(mark)
+        evidence = Evidence(mark, found.signature, SamePixelsContent())
+        return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
     content = compare(data, restored, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
     if decision.authentic and not content.exact_match:
