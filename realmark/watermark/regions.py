@@ -77,33 +77,37 @@ def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     picture; none when nothing cuts it. Cut recursively (guillotine, as collages are
     laid out): edges across the whole picture, then across each part."""
     h, w = gray.shape
-    smallest = PANEL_MIN_SHARE * min(h, w)
     leaves: list[tuple[int, int, int, int]] = []
-
-    def split(top: int, left: int, bottom: int, right: int, depth: int) -> None:
-        for axis in (0, 1):
-            lines = _edge_lines(gray[top:bottom, left:right], axis)
-            if not lines:
-                continue
-            end = bottom - top if axis == 0 else right - left
-            edges = [0, *lines, end]
-            parts = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a >= smallest]
-            for a, b in parts:  # gutters and slivers fall away
-                box = (top + a, left, top + b, right) if axis == 0 else (top, left + a, bottom, left + b)
-                if depth > 1:
-                    split(*box, depth - 1)
-                else:
-                    leaves.append(box)
-            return
-        leaves.append((top, left, bottom, right))
-
-    split(0, 0, h, w, PANEL_DEPTH)
+    _split(gray, (0, 0, h, w), PANEL_DEPTH, PANEL_MIN_SHARE * min(h, w), leaves)
     whole = h * w
     return [
         (left / w, top / h, right / w, bottom / h)
         for top, left, bottom, right in leaves
         if (bottom - top) * (right - left) < 0.9 * whole
     ]
+
+
+def _split(gray: np.ndarray, box: tuple[int, int, int, int], depth: int, smallest: float, leaves: list) -> None:
+    """Cut box (top, left, bottom, right) along the edges across it, then each part, to
+    `depth` levels; the parts at least `smallest` pixels each way go to leaves, in order.
+    (A function of its own, not a closure: a recursive closure is a reference cycle, and
+    each would keep its picture until the interpreter's rare full collection.)"""
+    top, left, bottom, right = box
+    for axis in (0, 1):
+        lines = _edge_lines(gray[top:bottom, left:right], axis)
+        if not lines:
+            continue
+        end = bottom - top if axis == 0 else right - left
+        edges = [0, *lines, end]
+        parts = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a >= smallest]
+        for a, b in parts:  # gutters and slivers fall away
+            part = (top + a, left, top + b, right) if axis == 0 else (top, left + a, bottom, left + b)
+            if depth > 1:
+                _split(gray, part, depth - 1, smallest, leaves)
+            else:
+                leaves.append(part)
+        return
+    leaves.append(box)
 
 
 # Outlined boxes: a window over other footage (a reaction video's picture-in-picture), a
