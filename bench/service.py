@@ -88,9 +88,9 @@ SOAK_SAMPLE_SECONDS = 10
 SOAK_WARM_UP_SECONDS = 60  # memory samples before this are the warm-up (caches, pools filling)
 
 
-def _rss_kb(pid: int) -> int:
-    """The server's resident memory with its children's (the watermark readers)."""
-    return _memory_kb(pid, "VmRSS") + sum(_memory_kb(child, "VmRSS") for child in _descendants(pid))
+def _rss_kb(pid: int) -> tuple[int, int]:
+    """The server's resident memory, and its children's (the watermark readers)."""
+    return _memory_kb(pid, "VmRSS"), sum(_memory_kb(child, "VmRSS") for child in _descendants(pid))
 
 
 def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float = 0) -> dict:
@@ -173,7 +173,7 @@ def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float
             verdicts.clear()
             hits[0] = 0
             start = time.perf_counter()
-            memory: list[tuple[float, int]] = []
+            memory: list[tuple[float, int, int]] = []
             if soak_seconds:  # as many requests as fit in the time, memory sampled as they run
                 counter, until = itertools.count(), time.monotonic() + soak_seconds
 
@@ -185,7 +185,7 @@ def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float
                 with ThreadPoolExecutor(max_workers=concurrency) as pool:
                     clients = [pool.submit(client) for _ in range(concurrency)]
                     while not all(c.done() for c in clients):
-                        memory.append((time.perf_counter() - start, _rss_kb(server.pid)))
+                        memory.append((time.perf_counter() - start, *_rss_kb(server.pid)))
                         time.sleep(SOAK_SAMPLE_SECONDS)
                 requests = len(latencies)
             else:
@@ -226,7 +226,8 @@ def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float
         "readers_peak_mb": readers_peak_kb / 1024,
         "upload_kb": [len(b) // 1024 for b in bases],
         "soak_seconds": soak_seconds,
-        "memory_mb": [(round(t), kb / 1024) for t, kb in memory],
+        "memory_mb": [(round(t), (server_kb + readers_kb) / 1024) for t, server_kb, readers_kb in memory],
+        "server_memory_mb": [(round(t), server_kb / 1024) for t, server_kb, _ in memory],
     }
 
 
@@ -259,13 +260,21 @@ def _soak_rows(r: dict) -> list[str]:
     after = [mb for t, mb in r["memory_mb"] if t >= SOAK_WARM_UP_SECONDS]
     if not r["soak_seconds"] or not after:
         return []
-    mean = statistics.mean(after)
+    server = [mb for t, mb in r["server_memory_mb"] if t >= SOAK_WARM_UP_SECONDS]
     return [
         f"| soak: {r['soak_seconds'] / 60:.0f} min, memory (server and readers, RSS) every "
-        f"{SOAK_SAMPLE_SECONDS} s after {SOAK_WARM_UP_SECONDS} s | min {min(after):.0f} MB, max {max(after):.0f} MB, "
-        f"mean {mean:.0f} MB: within {max(mean - min(after), max(after) - mean) / mean:+.1%} |",
+        f"{SOAK_SAMPLE_SECONDS} s after {SOAK_WARM_UP_SECONDS} s | {_spread(after)} |",
+        f"| of which the server process alone | {_spread(server)} |",
         f"| soak memory, first and last sample after warm-up | {after[0]:.0f} MB, {after[-1]:.0f} MB |",
     ]
+
+
+def _spread(samples: list[float]) -> str:
+    mean = statistics.mean(samples)
+    return (
+        f"min {min(samples):.0f} MB, max {max(samples):.0f} MB, mean {mean:.0f} MB: "
+        f"within {max(mean - min(samples), max(samples) - mean) / mean:+.1%}"
+    )
 
 
 def main(argv=None) -> int:
