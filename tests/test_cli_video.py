@@ -118,6 +118,27 @@ def test_spliced_with_foreign_footage_is_altered_naming_the_foreign_range(vcli, 
     assert "2.0" in body["message"] or "1.9" in body["message"] or "2.1" in body["message"]
 
 
+def test_a_frame_grab_of_a_signed_clip_is_not_confirmed_and_its_clip_is_not_fetched(vcli, tmp_path, monkeypatch):
+    """A still taken from an official clip carries the clip's mark: official pictures,
+    but a photo cannot be laid on a clip's timeline. Not confirmed, and the published
+    clip (up to gigabytes) is never fetched to compare pixels with it."""
+    from PIL import Image
+
+    from realmark.media.video import frames, open_video
+    from realmark.store import Records
+
+    cli, _, out = vcli
+    with open_video(out) as container:
+        first = next(frames(container))
+    grab = tmp_path / "grab.png"
+    Image.fromarray(first.to_ndarray(format="rgb24")).save(grab)
+    fetched, fetch = [], Records.published_bytes
+    monkeypatch.setattr(Records, "published_bytes", lambda self, *key: fetched.append(key) or fetch(self, *key))
+    code, body = cli.json("verify", grab)
+    assert (code, body["verdict"], body["reasons"]) == (1, "altered", ["content_not_comparable"]), body
+    assert fetched == []
+
+
 def test_unsigned_clip_is_unknown(vcli):
     cli, _, _ = vcli
     code, body = cli.json("verify", videos.real(videos.BIKES))

@@ -83,10 +83,10 @@ def published_file() -> Decision:
     return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_FILE,))
 
 
-def published_pixels(mark: WatermarkEvidence) -> Decision:
+def published_pixels() -> Decision:
     """The published picture's pixels exactly, in another file (metadata stripped or
-    changed), or those pixels mirrored or turned."""
-    return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_PIXELS,) + _orientation(mark))
+    changed, saved again losslessly)."""
+    return Decision(Verdict.AUTHENTIC, (Reason.PUBLISHED_PIXELS,))
 
 
 def moved(mark: WatermarkEvidence, clip: bool, sound: SoundCheck | None = None) -> Decision:

@@ -71,12 +71,13 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         decision = decide.moved(mark, clip=False)
         evidence = Evidence(mark, found.signature, ReframedContent(reading.scale))
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
-    # A mirrored or turned re-upload is compared turned back: the picture is the same.
-    restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
-    if ctx.published_pixels.same(restored, found.manifest):
-        decision = decide.published_pixels(mark)
+    # The published pixels in another file (verifier/pixels.py): nothing to compare.
+    if not (reading.mirrored or reading.turns) and ctx.published_pixels.same(photo, found.manifest):
+        decision = decide.published_pixels()
         evidence = Evidence(mark, found.signature, SamePixelsContent())
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
+    # A mirrored or turned re-upload is compared turned back: the picture is the same.
+    restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
     content = compare(data, restored, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
     if decision.authentic and not content.exact_match:

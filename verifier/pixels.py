@@ -7,7 +7,8 @@ the decoded picture is the signed one exactly: nothing in it can have been edite
 the maps and the comparison with the published file (about 150 ms at 1080p) would only
 confirm it. Pixels are compared by digest; each published picture's digest is worked out
 once per process (a fetch and a decode) and kept, with a sparse sample of its pixels that
-turns away a re-encoded copy before its digest is taken."""
+turns away a re-encoded copy before its digest is taken. A transparent picture, or one
+under another colour profile, shows other colours than its pixels say: never the same."""
 
 from __future__ import annotations
 
@@ -17,44 +18,57 @@ from collections import OrderedDict
 
 import numpy as np
 
-from realmark.errors import BadInput
+from realmark.errors import BadInput, StoreError
 from realmark.manifest import Manifest
-from realmark.media.image import load_photo
+from realmark.media.image import Photo, load_photo
 from realmark.store import Records
 
-# A published picture is remembered by its digest (32 bytes) and every SAMPLE_EVERY-th
-# pixel (4 KB at 1080p, 16 KB at 4K: 16 MB at most for all those kept). The official
+# A published picture is remembered by its digest (32 bytes) and SAMPLE x SAMPLE pixels
+# spread evenly over it (7 KB whatever its size: 7 MB for all those kept). The official
 # pictures a viral moment brings back fit many times over.
 DIGESTS_KEPT = 1024
-SAMPLE_EVERY = (37, 41)  # rows, columns: primes, so no JPEG block or chroma grid aligns
+SAMPLE = 48
 
 
 def _sample(rgb: np.ndarray) -> np.ndarray:
-    return rgb[:: SAMPLE_EVERY[0], :: SAMPLE_EVERY[1]].copy()
+    h, w = rgb.shape[:2]
+    rows = np.linspace(0, h - 1, SAMPLE).astype(int)
+    cols = np.linspace(0, w - 1, SAMPLE).astype(int)
+    return rgb[np.ix_(rows, cols)]
 
 
-def pixels_digest(rgb: np.ndarray) -> bytes:
-    """SHA-256 of a picture's size and pixels (about 5 ms at 1080p)."""
-    h = hashlib.sha256(np.asarray(rgb.shape, np.int64).tobytes())
-    h.update(np.ascontiguousarray(rgb).data)
+def pixels_digest(photo: Photo) -> bytes:
+    """SHA-256 of a picture's size, pixels and colour profile (about 5 ms at 1080p): the
+    same pixels under another profile are other colours."""
+    h = hashlib.sha256(np.asarray(photo.rgb.shape, np.int64).tobytes())
+    h.update(np.ascontiguousarray(photo.rgb).data)
+    h.update(photo.icc_profile or b"")
     return h.digest()
 
 
+def _opaque(photo: Photo) -> bool:
+    """Without transparency: pixels that show through would make it another picture."""
+    return photo.alpha is None or bool(photo.alpha.min() == 255)
+
+
 class PublishedPixels:
-    """Whether a picture is a published one's pixels exactly (photo manifests only)."""
+    """Whether a photo, as uploaded (not mirrored or turned), is a published photo's
+    pixels exactly."""
 
     def __init__(self, records: Records):
         self._records = records
         self._known: OrderedDict[str, tuple[np.ndarray, bytes] | None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def same(self, rgb: np.ndarray, manifest: Manifest) -> bool:
-        if rgb.shape[:2] != (manifest.media.height, manifest.media.width):
+    def same(self, photo: Photo, manifest: Manifest) -> bool:
+        if manifest.media.is_video:  # a frame grab: its published file is a whole clip, not fetched
+            return False
+        if photo.rgb.shape[:2] != (manifest.media.height, manifest.media.width) or not _opaque(photo):
             return False
         known = self._published(manifest)
-        if known is None or not np.array_equal(_sample(rgb), known[0]):
+        if known is None or not np.array_equal(_sample(photo.rgb), known[0]):
             return False
-        return pixels_digest(rgb) == known[1]
+        return pixels_digest(photo) == known[1]
 
     def _published(self, manifest: Manifest) -> tuple[np.ndarray, bytes] | None:
         sha256 = manifest.media.sha256
@@ -62,12 +76,15 @@ class PublishedPixels:
             if sha256 in self._known:
                 self._known.move_to_end(sha256)
                 return self._known[sha256]
-        data = self._records.published_bytes(manifest.manifest_id, sha256)
+        try:
+            data = self._records.published_bytes(manifest.manifest_id, sha256)
+        except StoreError:  # the store is unwell: the usual comparison decides
+            return None
         if data is None:  # removed from the store: not kept, it may come back
             return None
         try:
-            rgb = load_photo(data).rgb
-            known = (_sample(rgb), pixels_digest(rgb))
+            published = load_photo(data)
+            known = (_sample(published.rgb), pixels_digest(published)) if _opaque(published) else None
         except BadInput:  # a published file this build cannot decode: never the same
             known = None
         with self._lock:

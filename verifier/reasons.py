@@ -14,7 +14,7 @@ from realmark.errors import InvalidManifest
 class Reason(StrEnum):
     # The content matches what was signed (authentic).
     PUBLISHED_FILE = "published_file"  # byte for byte the file the agency published
-    PUBLISHED_PIXELS = "published_pixels"  # another file, but the published picture's pixels exactly
+    PUBLISHED_PIXELS = "published_pixels"  # another file, but the published picture's pixels exactly, as published
     REENCODED = "reencoded"  # a re-encoded or resized copy: content unchanged
     FILTERED = (
         "filtered"  # a colour filter over the whole picture (sepia, grey, a vignette, a tone curve): content unchanged
