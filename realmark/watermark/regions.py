@@ -87,7 +87,13 @@ def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     ]
 
 
-def _split(gray: np.ndarray, box: tuple[int, int, int, int], depth: int, smallest: float, leaves: list) -> None:
+def _split(
+    gray: np.ndarray,
+    box: tuple[int, int, int, int],
+    depth: int,
+    smallest: float,
+    leaves: list[tuple[int, int, int, int]],
+) -> None:
     """Cut box (top, left, bottom, right) along the edges across it, then each part, to
     `depth` levels; the parts at least `smallest` pixels each way go to leaves, in order.
     (A function of its own, not a closure: a recursive closure is a reference cycle, and
