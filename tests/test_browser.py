@@ -223,12 +223,13 @@ def test_an_altered_photo_is_shown_beside_the_official_with_the_changes_outlined
     browser.find_element(By.ID, "keep").click()  # the fan asks to keep it as evidence
     browser.find_element(By.ID, "file").send_keys(str(tmp_path / "fake.jpg"))
     WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "result").is_displayed())
+    # The pictures load after the verdict shows; the sentence about outlines comes with them.
+    WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "compare").is_displayed())
     verdict, text = (
         browser.find_element(By.ID, "result").get_attribute("data-verdict"),
         browser.find_element(By.ID, "result").text,
     )
     assert verdict == "altered" and "Changed areas are outlined in red." in text
-    WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "compare").is_displayed())
     assert _red_pixels(browser, "official-canvas") > 500 and _red_pixels(browser, "copy-canvas") > 500
     signals = {e.get_attribute("data-signal"): e.text for e in browser.find_elements(By.CSS_SELECTOR, "#signals dd")}
     assert signals["watermark"].startswith("found") and signals["signature"].startswith("valid")
