@@ -314,16 +314,24 @@ def _search(rgb):
     return reader.read(search=True, planes=planes, size=(width, height)), planes.whitened
 
 
-def test_a_photo_searches_the_finer_planes_only_when_something_frames_the_picture():
+def test_a_photo_searches_the_finer_planes_and_its_outlined_boxes_only_when_something_frames_the_picture(
+    monkeypatch,
+):
     """What keeps an unmarked photo cheap: a plain photo is searched on the working grid
-    and its panels, never on the 512 and 1024 planes; a picture set on a flat background
-    (a phone screenshot) is also searched there."""
+    and its panels, never on the 512 and 1024 planes nor in the boxes its own edges
+    outline; a picture set on a flat background (a phone screenshot) is also searched
+    there."""
+    from realmark.watermark import regions
+
+    outlined = []
+    outline = regions.outlined_boxes
+    monkeypatch.setattr(regions, "outlined_boxes", lambda *a, **k: outlined.append(1) or outline(*a, **k))
     for name in ("coffee", "chelsea", "astronaut"):
         reading, whitened = _search(attacks.jpeg(photos.fit(photos.real(name), 1920, 1080), 85))
-        assert reading.wm_id is None and whitened == [], (name, whitened)
+        assert reading.wm_id is None and whitened == [] and outlined == [], (name, whitened)
     shot = attacks.post_screenshot(photos.fit(photos.real("coffee"), 1920, 1080), _rng(5), share=0.5)
     reading, whitened = _search(shot)
-    assert reading.wm_id is None and set(whitened) == {512, 1024}, whitened
+    assert reading.wm_id is None and set(whitened) == {512, 1024} and outlined == [1], whitened
 
 
 def test_a_dark_picture_in_a_dark_mode_screenshot_is_read():
