@@ -262,7 +262,11 @@ def _fit(signed: np.ndarray, copy: np.ndarray, factor: int, reach: int) -> np.nd
     """The affine map (3x3, (y, x, 1), full pixels) from the signed plane to the copy,
     fitted to block matches on these planes (`factor` times smaller than full), up to
     `reach` pixels there; None when too few blocks match."""
-    m = _match(signed, copy, reach)
+    return _fitted(_match(signed, copy, reach), factor)
+
+
+def _fitted(m: _Matches, factor: int) -> np.ndarray | None:
+    """_fit's map from block matches already made."""
     rows, cols = np.nonzero(m.judged)
     if len(rows) < REGISTER_MIN_BLOCKS:
         return None
@@ -310,10 +314,9 @@ def _near(a: np.ndarray, b: np.ndarray, pixels: float) -> bool:
     return float(np.abs(d[:2, :2]).max()) * 1024 + float(np.abs(d[:2, 2]).max()) <= pixels
 
 
-def changed_blocks(signed: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def changed_blocks(m: _Matches) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(moved, shift [rows, cols, 2] pixels, replaced, textured) of two registered luma
-    planes of one size, per block of BLOCK every BLOCK / 2."""
-    m = _match(signed, copy, REACH)
+    planes of one size (their matches up to REACH), per block of BLOCK every BLOCK / 2."""
     still, top, kept_still = m.still, m.top, m.kept_still
     kept_moved = np.take_along_axis(m.kept, m.best_index[None], axis=0)[0]
     least = np.maximum(np.minimum(m.texture, kept_moved), 1e-3)
@@ -386,16 +389,24 @@ def changes(signed: np.ndarray, copy_rgb: np.ndarray) -> Changes:
     """A copy, oriented and sized as signed up to a uniform resize and a trim, against the
     published picture (RGB, or its luma); nothing when the two cannot be registered."""
     ch, cw = copy_rgb.shape[:2]
+    height, width = signed.shape[:2]
     f = min(1.0, ANALYSIS_SHORT_SIDE / min(ch, cw))
     size = (max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f)))
     copy = _luma(copy_rgb, size)
-    registered = _register(_luma(signed, size), copy)
-    if registered is None:
-        return Changes()
-    moved, shift, replaced, textured = changed_blocks(registered, copy)
+    signed = _luma(signed, size)
+    # Most copies are neither trimmed nor shifted: matched as they are, their blocks fit
+    # the identity, and those matches are the ones judged (registering coarse to fine
+    # first cost half of the comparison, for the same answer).
+    matches = _match(signed, copy, REACH)
+    still = _fitted(matches, 1)
+    if still is None or not _near(still, np.eye(3), REGISTER_SETTLED):
+        registered = _register(signed, copy)
+        if registered is None:
+            return Changes()
+        matches = _match(registered, copy, REACH)
+    moved, shift, replaced, textured = changed_blocks(matches)
     if (moved | replaced).sum() > CHANGED_AT_MOST * textured.sum():
         return Changes()  # the whole picture differs: misregistered, not a local edit
-    height, width = signed.shape[:2]
     scale = (width / size[0], height / size[1])
     return Changes(_boxes(_agreeing(moved, shift), MIN_BLOCKS, scale, wide=True), _boxes(replaced, MIN_REPLACED, scale))
 
