@@ -55,7 +55,7 @@ ENV = (
     "REALMARK_VERIFY_PER_MINUTE",
     "REALMARK_PUBLIC_URL",
     "REALMARK_INDEX_SYNC_SECONDS",
-    "REALMARK_READER_PROCESSES",
+    "REALMARK_PHOTO_WORKERS",
     "REALMARK_BROKER_URL",
     "REALMARK_JOB_THREADS",
     "REALMARK_JOB_QUEUE",
@@ -110,9 +110,9 @@ class Settings:
     findings_per_minute: int = 120  # new findings an agency's feed takes a minute (service/findings)
     # How long an upload kept as evidence (its submitter asked) is kept, in days.
     evidence_days: int = 180
-    # Worker processes that read photos' watermarks for the service (0: in the request's
+    # Worker processes that verify still photos for the service (0: in the request's
     # thread). From the environment, one per core by default.
-    reader_processes: int = 0
+    photo_workers: int = 0
     broker_url: str | None = None
     job_threads: int = 1
     job_queue: int = 100
@@ -152,7 +152,7 @@ class Settings:
             cache_prune_minutes=_int(env, "REALMARK_CACHE_PRUNE_MINUTES", 60, 0),
             findings_per_minute=_int(env, "REALMARK_FINDINGS_PER_MINUTE", 120, 1),
             evidence_days=_int(env, "REALMARK_EVIDENCE_DAYS", 180, 1),
-            reader_processes=_int(env, "REALMARK_READER_PROCESSES", cores(), 0),
+            photo_workers=_int(env, "REALMARK_PHOTO_WORKERS", cores(), 0),
             broker_url=broker_url,
             job_threads=_int(env, "REALMARK_JOB_THREADS", 0 if broker_url else 1, 0),
             job_queue=_int(env, "REALMARK_JOB_QUEUE", 100, 1),

@@ -23,11 +23,9 @@ from realmark.errors import (
     StoreError,
     UnsupportedMedia,
 )
-from realmark.fingerprint.published import changes_from_file
 from realmark.index import sync
 from realmark.index.catalogue import SNAPSHOT, save_snapshot
 from realmark.settings import Settings
-from realmark.watermark import extract
 from verifier import Verifier
 
 from .cache import VerifyCache
@@ -35,7 +33,7 @@ from .deps import Services
 from .findings import FindingBook, evidence
 from .jobs import JobEngine
 from .limits import BodyLimit, Busy, HeavyWork, RateLimit, RateLimited
-from .readers import MarkReaders
+from .photo_workers import PhotoWorkers
 from .routers import batches, findings, jobs, manifests, page, receipts, sign, softbinding, trust, verify, wording
 from .routers.page import STATIC
 from .timing import ServerTiming
@@ -102,8 +100,8 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         for chore in chores:
             chore.cancel()
         await asyncio.to_thread(svc.jobs.close)  # a running job finishes, or is run again later
-        if readers is not None:
-            readers.shutdown()
+        if photo_workers is not None:
+            photo_workers.shutdown()
         await asyncio.to_thread(save_snapshot, deployment.index, settings.home / SNAPSHOT)
 
     app = FastAPI(
@@ -114,16 +112,12 @@ def create_app(deployment: Deployment | None = None) -> FastAPI:
         docs_url=None,  # served by routers/page.py with local assets
         redoc_url=None,
     )
-    readers = MarkReaders(settings.reader_processes) if settings.reader_processes else None
+    photo_workers = PhotoWorkers(settings.photo_workers, settings, deployment.index) if settings.photo_workers else None
     job_engine = JobEngine(deployment, settings.job_threads, deployment.index)
     app.state.services = Services(
         deployment=deployment,
         verifier=Verifier(
-            deployment.store,
-            deployment.trust,
-            deployment.index,
-            readers or extract,
-            readers.compare if readers else changes_from_file,
+            deployment.store, deployment.trust, deployment.index, photo_workers.verify if photo_workers else None
         ),
         verify_cache=VerifyCache(deployment.store, deployment.trust, deployment.index),
         heavy=HeavyWork(settings.heavy_slots, settings.heavy_queue, settings.heavy_wait_seconds),

@@ -77,14 +77,14 @@ def test_dockerfile_installs_the_package_and_serves():
     assert text.index("apt-get install") < text.index("USER realmark")  # installed as root, before dropping it
 
 
-def test_reader_processes_default_to_the_cores_this_process_may_use():
+def test_photo_workers_default_to_the_cores_this_process_may_use():
     import os
 
     import pytest
 
     from realmark.errors import RealmarkError
 
-    assert Settings.from_env({"REALMARK_HOME": "/data"}).reader_processes == len(os.sched_getaffinity(0))
-    assert Settings.from_env({"REALMARK_HOME": "/data", "REALMARK_READER_PROCESSES": "0"}).reader_processes == 0
+    assert Settings.from_env({"REALMARK_HOME": "/data"}).photo_workers == len(os.sched_getaffinity(0))
+    assert Settings.from_env({"REALMARK_HOME": "/data", "REALMARK_PHOTO_WORKERS": "0"}).photo_workers == 0
     with pytest.raises(RealmarkError):
-        Settings.from_env({"REALMARK_HOME": "/data", "REALMARK_READER_PROCESSES": "-1"})
+        Settings.from_env({"REALMARK_HOME": "/data", "REALMARK_PHOTO_WORKERS": "-1"})

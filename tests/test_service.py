@@ -3,6 +3,7 @@ S3 server (SeaweedFS on loopback)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tempfile
@@ -405,7 +406,7 @@ def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_reques
 
     home = tmp_path / "home"
     Keyring(home).create("YG")
-    settings = Settings(home=home, verify_per_minute=0, reader_processes=1)
+    settings = Settings(home=home, verify_per_minute=0, photo_workers=1)
     token = create_token(open_store(settings), "YG")
     with TestClient(create_app(Deployment(settings))) as client:
         response = _sign(client, token, _photo())
@@ -420,7 +421,7 @@ def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_reques
         assert verdict(signed) == "authentic" and verdict(_photo("coffee")) == "unknown"
         tiny = _verify(client, _photo(size=(64, 48)))  # refused in the worker: a clear 400, as in-process
         assert tiny.status_code == 400 and "error" in tiny.json()
-        workers = list(client.app.state.services.verifier.context.read_mark._pool._processes)
+        workers = list(client.app.state.services.verifier.photos.__self__._pool._processes)
         assert workers and os.getpid() not in workers
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
@@ -458,6 +459,30 @@ def test_an_unknown_upload_is_looked_at_again_once_its_original_is_signed(client
     assert _sign(client, tokens["YG"], master).status_code == 200
     found = _verify(client, master)  # the unmarked master of what was just signed
     assert found.headers["x-realmark-cache"] == "miss" and found.json()["verdict"] == "likely_authentic"
+
+
+def test_photo_workers_answer_at_once_what_a_signing_or_a_revocation_changed(settings, tokens):
+    """Photos verified in worker processes (each with its own copy of the index, and the
+    trust list followed from disk) answer as the service's own process would: a master
+    found as soon as it is signed, a revocation counted from the next upload."""
+    with TestClient(create_app(Deployment(dataclasses.replace(settings, photo_workers=1)))) as client:
+        assert client.app.state.services.verifier.photos is not None
+        master = _photo("coffee")
+        assert _verify(client, master).json()["verdict"] == "unknown"  # the worker's index starts without it
+        signed = _sign(client, tokens["YG"], master)
+        assert signed.status_code == 200
+        found = _verify(client, master)
+        assert found.headers["x-realmark-cache"] == "miss" and found.json()["verdict"] == "likely_authentic"
+        published = client.get(signed.json()["download"]).content
+        assert _verify(client, _reencoded(published)).json()["verdict"] == "authentic"
+        keyring = Keyring(settings.home)
+        keyring.revoke(keyring.signing_key("YG").key_id, "leaked")
+        assert _verify(client, _reencoded(published, 80)).json()["verdict"] == "invalid"
+
+
+def _reencoded(data: bytes, quality: int = 85) -> bytes:
+    """A re-encoded copy (not the published file: that one is answered from its record)."""
+    return photos.encode(photos.decode(data), quality=quality)
 
 
 def test_pruning_the_cache_removes_only_answers_no_one_would_read_again(client, tokens, settings):

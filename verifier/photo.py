@@ -19,8 +19,10 @@ from realmark.fingerprint.grid import (
     grid,
     matching_share,
 )
+from realmark.fingerprint.published import changes_from_file
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
+from realmark.watermark import extract
 from realmark.watermark.codec import Reading, orient
 from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions, masking, working
 
@@ -50,7 +52,7 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         decision = decide.published_file()
         return Verification(decision.verdict, decision.reasons, published, Evidence(mark, signature, ExactContent()))
     photo = load_photo(data)
-    reading = ctx.read_mark(photo.rgb)
+    reading = extract(photo.rgb)
     mark = WatermarkEvidence.of(reading)
     searched = None
     if reading.wm_id is None and ctx.index is not None:
@@ -133,7 +135,7 @@ def _against_published(content: PhotoContent, rgb: np.ndarray, manifest: Manifes
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    found = ctx.compare_published(published, manifest.media.sha256, rgb)
+    found = changes_from_file(published, manifest.media.sha256, rgb)
     return replace(
         content,
         changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,

@@ -6,9 +6,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import numpy as np
-
-from realmark.fingerprint.published import Changes, changes_from_file
 from realmark.index import FingerprintIndex
 from realmark.keys import TrustList
 from realmark.manifest import Manifest
@@ -16,7 +13,6 @@ from realmark.media import Kind, animation
 from realmark.media.source import Source, open_source
 from realmark.media.video import has_pictures
 from realmark.store import Store
-from realmark.watermark import Reading, extract
 
 from .audio import verify_sound
 from .context import Context
@@ -34,20 +30,19 @@ class Verifier:
 
     `trust` may be a TrustFile (realmark.keys), which follows the trust list on disk: a
     revocation then counts from the next verification on. With an `index`, a photo or
-    clip whose watermark is gone is also looked up by appearance. `read_mark` reads a
-    photo's watermark (watermark.extract) and `compare_published` compares a copy with
-    its published file (fingerprint.published.changes_from_file): the service passes
-    worker processes for both."""
+    clip whose watermark is gone is also looked up by appearance. `photos`, when given,
+    verifies a still photo's bytes in its stead, as a Verifier of the same store, trust
+    list and index would (the service's worker processes: service/photo_workers.py)."""
 
     def __init__(
         self,
         store: Store,
         trust: TrustList,
         index: FingerprintIndex | None = None,
-        read_mark: Callable[[np.ndarray], Reading] = extract,
-        compare_published: Callable[[bytes, str, np.ndarray], Changes] = changes_from_file,
+        photos: Callable[[bytes], Verification] | None = None,
     ):
-        self.context = Context(store, trust, index, read_mark, compare_published)
+        self.context = Context(store, trust, index)
+        self.photos = photos
 
     def verify(self, source: Source, *, progress: Progress | None = None) -> Verification:
         """Raises BadInput (UnsupportedMedia) only for input that cannot be read at all;
@@ -58,6 +53,8 @@ class Verifier:
             if opened.media.kind is Kind.PHOTO and animation.frame_count(opened.data, opened.media.container) > 1:
                 with animation.as_clip(opened.data, opened.media.container) as frames:
                     result = verify_clip(frames, ctx, progress)  # an animated GIF or WebP: its frames are a clip
+            elif opened.media.kind is Kind.PHOTO and self.photos is not None:
+                return self.photos(opened.data)  # credentials included
             elif opened.media.kind is Kind.PHOTO:
                 result = verify_photo(opened.data, ctx)
             elif opened.media.kind is Kind.SOUND or not has_pictures(opened.path):

@@ -63,11 +63,12 @@ def sync(index: FingerprintIndex, store: Store) -> int:
     return index.add_many(new)
 
 
-def open_index(home: Path, store: Store) -> FingerprintIndex:
+def open_index(home: Path, store: Store, save: bool = True) -> FingerprintIndex:
     """The index for a deployment: its snapshot, brought up to date with the store and
-    saved again. A missing or damaged snapshot means one full scan, nothing worse; a
-    snapshot that cannot be written (a full or read-only disk) means the next start scans
-    again, and never stops a verification."""
+    saved again (unless `save` is false: a helper process's copy, whose owner saves it).
+    A missing or damaged snapshot means one full scan, nothing worse; a snapshot that
+    cannot be written (a full or read-only disk) means the next start scans again, and
+    never stops a verification."""
     path = home / SNAPSHOT
     index = FingerprintIndex()
     if path.exists():
@@ -75,7 +76,7 @@ def open_index(home: Path, store: Store) -> FingerprintIndex:
             index = FingerprintIndex.load(path)
         except ValueError as exc:
             log.warning("%s; rebuilding from the store", exc)
-    if sync(index, store) or not path.exists():
+    if (sync(index, store) or not path.exists()) and save:
         save_snapshot(index, path)
     return index
 

@@ -63,7 +63,6 @@ async def verify_upload(
     # verified, then the answer as the last line (the page's verification bar).
     streaming = "application/x-ndjson" in request.headers.get("accept", "")
     cleanup = ExitStack()
-    folder = cleanup.enter_context(temp_folder())
     try:
 
         def lookup():  # one trip to a thread: read, hash, look up, and answer from the cache
@@ -73,7 +72,7 @@ async def verify_upload(
                 source = file.file.read()
                 digest, size = hashlib.sha256(source).hexdigest(), len(source)
             else:  # clips and sound are spooled to disk before they take a slot
-                source = save(file, folder / "upload")
+                source = save(file, cleanup.enter_context(temp_folder()) / "upload")
                 digest, size = sha256_file(source), source.stat().st_size
             upload = _Upload(source, digest, size, trust_version, keep_upload)
             key = cache.key(digest)
