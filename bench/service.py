@@ -10,7 +10,7 @@ pictures: the signed photo, a re-encoded copy and an unsigned photo.
 - `viral` (the default): four requests in five repeat one of 20 files, as when a fake
   goes viral (each is new the first time it comes); the fifth is unique.
 Reports requests/s, latency p50/p99, cache hits, the server's peak memory under load
-(VmHWM from /proc), its child processes' (the watermark readers) apart, and the latency
+(VmHWM from /proc), its child processes' (the photo workers) apart, and the latency
 of a repeated upload sent alone (an upper bound of its server time)."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _memory_kb(pid: int, field: str) -> int:
 
 
 def _descendants(pid: int) -> list[int]:
-    """The process's children, theirs, and so on (the service's reader processes)."""
+    """The process's children, theirs, and so on (the service's photo workers)."""
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
@@ -89,7 +89,7 @@ SOAK_WARM_UP_SECONDS = 60  # memory samples before this are the warm-up (caches,
 
 
 def _rss_kb(pid: int) -> tuple[int, int]:
-    """The server's resident memory, and its children's (the watermark readers)."""
+    """The server's resident memory, and its children's (the photo workers)."""
     return _memory_kb(pid, "VmRSS"), sum(_memory_kb(child, "VmRSS") for child in _descendants(pid))
 
 
@@ -201,8 +201,8 @@ def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float
             repeated = sorted(one(repeat) for _ in range(50))
             repeated_server = sorted(server_ms)
             peak_kb = _memory_kb(server.pid, "VmHWM")
-            readers = _descendants(server.pid)
-            readers_peak_kb = sum(_memory_kb(pid, "VmHWM") for pid in readers)
+            workers = _descendants(server.pid)
+            workers_peak_kb = sum(_memory_kb(pid, "VmHWM") for pid in workers)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -222,11 +222,11 @@ def run(requests: int, concurrency: int, mix: str = "viral", soak_seconds: float
         "repeated_server_max_ms": repeated_server[-1],
         "idle_mb": idle_kb / 1024,
         "peak_mb": peak_kb / 1024,
-        "readers": len(readers),
-        "readers_peak_mb": readers_peak_kb / 1024,
+        "workers": len(workers),
+        "workers_peak_mb": workers_peak_kb / 1024,
         "upload_kb": [len(b) // 1024 for b in bases],
         "soak_seconds": soak_seconds,
-        "memory_mb": [(round(t), (server_kb + readers_kb) / 1024) for t, server_kb, readers_kb in memory],
+        "memory_mb": [(round(t), (server_kb + workers_kb) / 1024) for t, server_kb, workers_kb in memory],
         "server_memory_mb": [(round(t), server_kb / 1024) for t, server_kb, _ in memory],
     }
 
@@ -243,8 +243,8 @@ def markdown(r: dict) -> str:
             f"| throughput | **{r['throughput']:.1f} requests/s** |",
             f"| latency p50 / p99 | {r['p50_ms']:.0f} ms / {r['p99_ms']:.0f} ms |",
             f"| server memory idle / peak under load | {r['idle_mb']:.0f} MB / {r['peak_mb']:.0f} MB |",
-            f"| its {r['readers']} child processes (watermark readers, multiprocessing's tracker), peak (sum) | "
-            f"{r['readers_peak_mb']:.0f} MB |",
+            f"| its {r['workers']} child processes (photo workers, multiprocessing's tracker), peak (sum) | "
+            f"{r['workers_peak_mb']:.0f} MB |",
             f"| answers | {', '.join(f'{k}: {v}' for k, v in sorted(r['verdicts'].items()))} |",
             f"| answered from the verify cache | {r['cache_hits']} of {r['requests']} |",
             f"| a repeated upload alone, p50 / max of 50: at the client | {r['repeated_p50_ms']:.1f} ms / "
@@ -262,7 +262,7 @@ def _soak_rows(r: dict) -> list[str]:
         return []
     server = [mb for t, mb in r["server_memory_mb"] if t >= SOAK_WARM_UP_SECONDS]
     return [
-        f"| soak: {r['soak_seconds'] / 60:.0f} min, memory (server and readers, RSS) every "
+        f"| soak: {r['soak_seconds'] / 60:.0f} min, memory (server and workers, RSS) every "
         f"{SOAK_SAMPLE_SECONDS} s after {SOAK_WARM_UP_SECONDS} s | {_spread(after)} |",
         f"| of which the server process alone | {_spread(server)} |",
         f"| soak memory, first and last sample after warm-up | {after[0]:.0f} MB, {after[-1]:.0f} MB |",

@@ -9,11 +9,11 @@ away from where they belong, and neighbouring blocks agree on how far. A small f
 pasted over the picture can also slip past the maps (its cells close to the old ones,
 the mark faint there); compared with the published file, its blocks match nothing.
 
-Both pictures are brought to ANALYSIS_SHORT_SIDE and registered first: a copy that
-placement calls whole may be trimmed by a few pixels, or up to 3 % of a side, which
-offsets everything, by more at one edge than the other. Then they are compared in blocks
-of BLOCK pixels (every BLOCK / 2) by normalised cross-correlation at every shift up to
-REACH pixels. NCC ignores a block's brightness and contrast, so a filter (contrast, a
+Both pictures are brought to ANALYSIS_SHORT_SIDE and, unless their blocks already match
+in place, registered first: a copy that placement calls whole may be trimmed by a few
+pixels, or up to 3 % of a side, which offsets everything, by more at one edge than the
+other. They are compared in blocks of BLOCK pixels (every BLOCK / 2) by normalised
+cross-correlation at every shift up to REACH pixels. NCC ignores a block's brightness and contrast, so a filter (contrast, a
 tone curve, sepia, a vignette) moves nothing; a shift along an edge matches as well as
 none, so it gains nothing and counts for nothing.
 
