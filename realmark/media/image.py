@@ -83,8 +83,13 @@ def load_photo(data: bytes) -> Photo:
                 )
             im.load()
             exif = im.getexif()
-            oriented = ImageOps.exif_transpose(im)
+            # Only a turned or mirrored photo is transposed; an upright one is read where it
+            # was decoded (exif_transpose would copy its pixels for nothing).
+            oriented = ImageOps.exif_transpose(im) if exif.get(0x0112, 1) in _TRANSPOSED else im
             icc = im.info.get("icc_profile")
+            alpha, rgb = _pixels(oriented)
+            grayscale = oriented.mode in ("L", "LA", "I", "I;16", "F", "1")
+            palette = oriented.mode in ("P", "PA")
     except BadInput:
         raise
     except Image.DecompressionBombError:
@@ -94,14 +99,6 @@ def load_photo(data: bytes) -> Photo:
 
     if 0x0112 in exif:
         exif[0x0112] = 1  # the pixels are now upright
-    alpha = None
-    grayscale = oriented.mode in ("L", "LA", "I", "I;16", "F", "1")
-    if "A" in oriented.getbands() or "transparency" in oriented.info:
-        rgba = oriented.convert("RGBA")
-        alpha = np.asarray(rgba)[..., 3].copy()
-        rgb = np.asarray(rgba.convert("RGB"))
-    else:
-        rgb = np.asarray(oriented.convert("RGB"))
     return Photo(
         rgb=np.ascontiguousarray(rgb),
         format=fmt,
@@ -109,8 +106,19 @@ def load_photo(data: bytes) -> Photo:
         grayscale=grayscale and alpha is None,
         icc_profile=icc,
         exif=exif.tobytes() if len(exif) else None,
-        palette=oriented.mode in ("P", "PA"),
+        palette=palette,
     )
+
+
+_TRANSPOSED = range(2, 9)  # EXIF orientations that exif_transpose turns or mirrors
+
+
+def _pixels(im: Image.Image) -> tuple[np.ndarray | None, np.ndarray]:
+    """(alpha or None, RGB) of a decoded image (an RGB one is not converted: a copy)."""
+    if "A" in im.getbands() or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        return np.asarray(rgba)[..., 3].copy(), np.asarray(rgba.convert("RGB"))
+    return None, np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
 
 
 def encode_photo(photo: Photo, rgb: np.ndarray) -> bytes:
