@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -268,6 +269,26 @@ def test_waiting_requests_get_the_slot_in_the_order_they_came():
 
     anyio.run(burst)
     assert served == list(range(6)) and heavy.waiting == 0
+
+
+def test_a_slot_given_back_from_another_thread_wakes_the_first_in_line_at_once():
+    """Work ends in a worker thread (a verification, a signing job); the request waiting
+    on the event loop is woken then, not at its next look (made a minute here: only the
+    wake-up can hand the slot over within the test's bound)."""
+    from service.limits import HeavyWork
+
+    heavy = HeavyWork(1, queue=8, wait_seconds=120)
+    heavy.POLL_SECONDS = 60
+
+    async def handed_over() -> None:
+        await heavy.acquire()
+        threading.Timer(0.1, heavy.release).start()
+        with anyio.fail_after(5):
+            await heavy.acquire()
+        heavy.release()
+
+    anyio.run(handed_over)
+    assert heavy.waiting == 0
 
 
 def test_a_clip_verified_with_progress_lines_then_its_answer(client, tmp_path):

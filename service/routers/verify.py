@@ -83,7 +83,8 @@ async def verify_upload(
         if body is not None:
             return _response(body, "hit", streaming)
         await svc.heavy.acquire()  # 503 past the queue's bound, before any answer starts
-        cleanup.callback(svc.heavy.release)
+        slot = cleanup.enter_context(ExitStack())
+        slot.callback(svc.heavy.release)
 
         def keep(result) -> bytes:
             fresh = result.to_dict()
@@ -94,6 +95,7 @@ async def verify_upload(
             lines = _with_progress(svc, upload, keep, cleanup.pop_all())
             return StreamingResponse(lines, media_type=NDJSON, headers={"X-Realmark-Cache": "miss"})
         result = await run_in_threadpool(svc.verifier.verify, upload.source)
+        slot.close()  # the slot is for verifying: the next upload's starts while this answer is kept
         return _response(await run_in_threadpool(keep, result), "miss")
     finally:
         cleanup.close()
