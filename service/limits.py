@@ -47,12 +47,12 @@ class HeavyWork:
 
     async def acquire(self) -> None:
         """A slot, now or after a bounded wait in turn; Busy when there is none."""
-        waiter = _Waiter(asyncio.get_running_loop())
         with self._lock:
             if not self._waiting and self._slots.acquire(blocking=False):
                 return
             if len(self._waiting) >= self.queue:
                 raise Busy()
+            waiter = _Waiter(asyncio.get_running_loop())
             self._waiting.append(waiter)
         try:
             deadline = time.monotonic() + self.wait_seconds
