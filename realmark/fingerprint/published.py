@@ -358,42 +358,67 @@ def changes_from_file(published: bytes, sha256: str, copy_rgb: np.ndarray) -> Ch
     """changes() against the published file's bytes (whose SHA-256 the caller checked),
     decoded here: in the service's worker processes, a file travels lighter than its
     pixels."""
-    return changes(_published_luma(published, sha256), copy_rgb)
+    size = _analysis_size(copy_rgb)
+    signed, shape = _published_plane(published, sha256, size)
+    return _compared(signed, shape, _luma(copy_rgb, size), size)
 
 
-# The published pictures' luma planes a process decoded last (2 MB each at 1080p): copies
-# of one official photo come again and again when it goes viral, and decoding is a
-# quarter of the comparison's cost.
+# What a process kept of the published pictures it compared last: copies of one official
+# photo come again and again when it goes viral. Their luma planes (2 MB each at 1080p:
+# decoding is a quarter of the comparison's cost), and each brought to the sizes its
+# copies were analysed at (a platform serves a few), a resize of the whole plane each.
 PLANES_KEPT = 8
 _planes: OrderedDict[str, np.ndarray] = OrderedDict()
+_analysed: OrderedDict[tuple[str, tuple[int, int]], np.ndarray] = OrderedDict()
 _planes_lock = threading.Lock()
 
 
-def _published_luma(published: bytes, sha256: str) -> np.ndarray:
+def _kept(cache: OrderedDict, key, make):
+    with _planes_lock:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+            return value
+    value = make()
+    with _planes_lock:
+        cache[key] = value
+        while len(cache) > PLANES_KEPT:
+            cache.popitem(last=False)
+    return value
+
+
+def _published_plane(published: bytes, sha256: str, size: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+    """The published picture's luma at an analysis size, and its own (height, width)."""
     from realmark.media.image import load_photo, luma8
 
-    with _planes_lock:
-        plane = _planes.get(sha256)
-        if plane is not None:
-            _planes.move_to_end(sha256)
-            return plane
-    plane = luma8(load_photo(published).rgb)
-    with _planes_lock:
-        _planes[sha256] = plane
-        while len(_planes) > PLANES_KEPT:
-            _planes.popitem(last=False)
+    full = _kept(_planes, sha256, lambda: luma8(load_photo(published).rgb))
+    return _kept(_analysed, (sha256, size), lambda: _read_only(_luma(full, size))), full.shape[:2]
+
+
+def _read_only(plane: np.ndarray) -> np.ndarray:
+    plane.setflags(write=False)  # shared by every comparison with its picture
     return plane
+
+
+def _analysis_size(copy_rgb: np.ndarray) -> tuple[int, int]:
+    """(width, height) both pictures are compared at: the copy's, its short side at most
+    ANALYSIS_SHORT_SIDE."""
+    ch, cw = copy_rgb.shape[:2]
+    f = min(1.0, ANALYSIS_SHORT_SIDE / min(ch, cw))
+    return max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f))
 
 
 def changes(signed: np.ndarray, copy_rgb: np.ndarray) -> Changes:
     """A copy, oriented and sized as signed up to a uniform resize and a trim, against the
     published picture (RGB, or its luma); nothing when the two cannot be registered."""
-    ch, cw = copy_rgb.shape[:2]
-    height, width = signed.shape[:2]
-    f = min(1.0, ANALYSIS_SHORT_SIDE / min(ch, cw))
-    size = (max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f)))
-    copy = _luma(copy_rgb, size)
-    signed = _luma(signed, size)
+    size = _analysis_size(copy_rgb)
+    return _compared(_luma(signed, size), signed.shape[:2], _luma(copy_rgb, size), size)
+
+
+def _compared(signed: np.ndarray, shape: tuple[int, int], copy: np.ndarray, size: tuple[int, int]) -> Changes:
+    """changes() of the two planes at the analysis size; `shape` is the signed picture's
+    own (height, width), which the boxes are given in."""
+    height, width = shape
     # Most copies are neither trimmed nor shifted: matched as they are, their blocks fit
     # the identity, and those matches are the ones judged (registering coarse to fine
     # first cost half of the comparison, for the same answer).
