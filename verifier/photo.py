@@ -52,11 +52,12 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         decision = decide.published_file()
         return Verification(decision.verdict, decision.reasons, published, Evidence(mark, signature, ExactContent()))
     photo = load_photo(data)
-    reading = extract(photo.rgb)
+    luma = luma8(photo.rgb)  # what the mark, the appearance, the maps and the comparison read
+    reading = extract(luma)
     mark = WatermarkEvidence.of(reading)
     searched = None
     if reading.wm_id is None and ctx.index is not None:
-        searched, manifest = appearance.photo(luma8(photo.rgb), ctx)
+        searched, manifest = appearance.photo(luma, ctx)
         if manifest is not None:
             decision = decide.photo_by_appearance(bool(searched.match.changed_regions))
             return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, appearance=searched))
@@ -80,16 +81,19 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return Verification(decision.verdict, decision.reasons, found.manifest, evidence)
     # A mirrored or turned re-upload is compared turned back: the picture is the same.
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
-    content = compare(data, restored, found.manifest, reading, dithered=photo.palette)
+    restored_luma = np.ascontiguousarray(orient(luma, reading.mirrored, reading.turns))
+    content = compare(data, restored, restored_luma, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
     if decision.authentic and not content.exact_match:
-        content = _against_published(content, restored, found.manifest, ctx)
+        content = _against_published(content, restored_luma, found.manifest, ctx)
         decision = decide.photo(mark, content)
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
 
 
-def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, dithered: bool = False) -> PhotoContent:
-    """The submitted photo (turned back as signed) against the signed one: file hash,
+def compare(
+    data: bytes, rgb: np.ndarray, luma: np.ndarray, manifest: Manifest, reading: Reading, dithered: bool = False
+) -> PhotoContent:
+    """The submitted photo (turned back as signed, and its luma8) against the signed one: file hash,
     global fingerprint, and where they differ: the 32x32 grid's cells
     (realmark.fingerprint.grid) and the blocks where the mark or the fine detail is
     gone (realmark.watermark.presence), each judged against how much the copy's filter
@@ -98,14 +102,13 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, 
     base = PhotoContent(exact, manifest.fingerprint_alg, COPY_DISTANCE)
     if exact or manifest.fingerprint_alg != FINGERPRINT_ALG or manifest.fingerprint_grid is None:
         return base
-    luma = luma8(rgb)
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
     signed, copy = decode(manifest.fingerprint_grid), grid(luma)
     filtered = fit(signed, copy)
     differences = filtered.differences()
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
-    scaled, work = filtered.contrast(), working(rgb)
+    scaled, work = filtered.contrast(), working(luma)
     details = _details(work, manifest)
     unmarked = _unmarked(work, manifest, reading, scaled, dithered, details)
     redrawn = _redrawn(manifest, details, scaled, dithered)
@@ -126,7 +129,7 @@ def compare(data: bytes, rgb: np.ndarray, manifest: Manifest, reading: Reading, 
     )
 
 
-def _against_published(content: PhotoContent, rgb: np.ndarray, manifest: Manifest, ctx: Context) -> PhotoContent:
+def _against_published(content: PhotoContent, luma: np.ndarray, manifest: Manifest, ctx: Context) -> PhotoContent:
     """A copy the manifest's maps call unchanged, against the published file itself: an
     expression warped by a few pixels keeps every map, and a small pasted face can
     (realmark.fingerprint.published). Costs a fetch and a decode of the published file,
@@ -135,7 +138,7 @@ def _against_published(content: PhotoContent, rgb: np.ndarray, manifest: Manifes
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    found = changes_from_file(published, manifest.media.sha256, rgb)
+    found = changes_from_file(published, manifest.media.sha256, luma)
     return replace(
         content,
         changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,

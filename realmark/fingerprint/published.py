@@ -354,13 +354,12 @@ class Changes:
     replaced: tuple[Box, ...] = ()  # textured content that matches nothing near (a paste)
 
 
-def changes_from_file(published: bytes, sha256: str, copy_rgb: np.ndarray) -> Changes:
+def changes_from_file(published: bytes, sha256: str, copy: np.ndarray) -> Changes:
     """changes() against the published file's bytes (whose SHA-256 the caller checked),
-    decoded here: in the service's worker processes, a file travels lighter than its
-    pixels."""
-    size = _analysis_size(copy_rgb)
+    decoded here, and kept a while (below)."""
+    size = _analysis_size(copy)
     signed, shape = _published_plane(published, sha256, size)
-    return _compared(signed, shape, _luma(copy_rgb, size), size)
+    return _compared(signed, shape, _luma(copy, size), size)
 
 
 # What a process kept of the published pictures it compared last: copies of one official
@@ -400,19 +399,20 @@ def _read_only(plane: np.ndarray) -> np.ndarray:
     return plane
 
 
-def _analysis_size(copy_rgb: np.ndarray) -> tuple[int, int]:
+def _analysis_size(copy: np.ndarray) -> tuple[int, int]:
     """(width, height) both pictures are compared at: the copy's, its short side at most
     ANALYSIS_SHORT_SIDE."""
-    ch, cw = copy_rgb.shape[:2]
+    ch, cw = copy.shape[:2]
     f = min(1.0, ANALYSIS_SHORT_SIDE / min(ch, cw))
     return max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f))
 
 
-def changes(signed: np.ndarray, copy_rgb: np.ndarray) -> Changes:
+def changes(signed: np.ndarray, copy: np.ndarray) -> Changes:
     """A copy, oriented and sized as signed up to a uniform resize and a trim, against the
-    published picture (RGB, or its luma); nothing when the two cannot be registered."""
-    size = _analysis_size(copy_rgb)
-    return _compared(_luma(signed, size), signed.shape[:2], _luma(copy_rgb, size), size)
+    published picture (each RGB, or its 8-bit luma); nothing when the two cannot be
+    registered."""
+    size = _analysis_size(copy)
+    return _compared(_luma(signed, size), signed.shape[:2], _luma(copy, size), size)
 
 
 def _compared(signed: np.ndarray, shape: tuple[int, int], copy: np.ndarray, size: tuple[int, int]) -> Changes:

@@ -124,13 +124,20 @@ def _resize(plane: np.ndarray, size: tuple[int, int], resample, box=None) -> np.
     return np.array(Image.fromarray(plane.astype(np.float32, copy=False), mode="F").resize(size, resample, box=box))
 
 
-def _work_luma(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _work_luma(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Luma resampled to the working grid: area average when shrinking, bicubic when growing.
+    `picture`: RGB, or its 8-bit luma (media.image.luma8), which gives the same plane.
 
     Pillow's "L" conversion uses the same BT.601 weights as luma(), in C; the 8-bit
     rounding it adds is far below the mark's amplitude on the working grid."""
-    gray = Image.fromarray(rgb).convert("L").convert("F")
+    gray = _gray(picture).convert("F")
     return np.array(gray.resize(size, Image.BOX if size[0] < gray.width else Image.BICUBIC))
+
+
+def _gray(picture: np.ndarray) -> Image.Image:
+    """An RGB picture's 8-bit luma ("L"), or the picture itself when it is luma already."""
+    image = Image.fromarray(picture)
+    return image if image.mode == "L" else image.convert("L")
 
 
 _SCRATCH = threading.local()

@@ -155,10 +155,11 @@ def _from_text(value: str, width: int, height: int, what: str) -> np.ndarray:
     return raw.reshape(shape).astype(np.float32)
 
 
-def working(rgb: np.ndarray) -> np.ndarray:
-    """An RGB picture's luma on the mark's working grid: the plane both maps are measured on."""
-    height, width = rgb.shape[:2]
-    return _work_luma(rgb, working_size(width, height))
+def working(picture: np.ndarray) -> np.ndarray:
+    """A picture's luma on the mark's working grid, from RGB or its 8-bit luma: the plane
+    both maps are measured on."""
+    height, width = picture.shape[:2]
+    return _work_luma(picture, working_size(width, height))
 
 
 def _blocks(plane: np.ndarray) -> np.ndarray:

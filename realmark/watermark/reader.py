@@ -35,6 +35,7 @@ from .codec import (
     PresenceMap,
     Reading,
     _decode_folded,
+    _gray,
     _tile,
     _whiten,
     _work_luma,
@@ -571,14 +572,16 @@ def _located(reading: Reading, geometry: Geometry, white: np.ndarray, px: tuple[
     return replace(reading, geometry=geometry, region=region, presence=presence)
 
 
-def extract(rgb: np.ndarray) -> Reading:
-    """Read the watermark id from an RGB uint8 image, or report that none is there."""
-    height, width = rgb.shape[:2]
+def extract(picture: np.ndarray) -> Reading:
+    """Read the watermark id from an RGB uint8 image, or from its 8-bit luma
+    (media.image.luma8: the same reading, for a caller that needs the luma anyway), or
+    report that none is there."""
+    height, width = picture.shape[:2]
     check_readable_size(width, height)
-    work = _work_luma(rgb, working_size(width, height))
+    work = _work_luma(picture, working_size(width, height))
     reader = Reader()
     reader.add(work)
-    return reader.read(search=True, planes=Planes(rgb), size=(width, height))
+    return reader.read(search=True, planes=Planes(picture), size=(width, height))
 
 
 SAME_BOX = 0.003  # boxes whose sides are this near (fractions of the picture) are one
@@ -586,17 +589,18 @@ SAME_BOX = 0.003  # boxes whose sides are this near (fractions of the picture) a
 
 class Planes:
     """The picture's luma at the lattice search's finer plane sizes, grey and whitened,
-    made on demand (once each) from one grey conversion of the full picture."""
+    made on demand (once each) from one grey conversion of the full picture (RGB, or its
+    8-bit luma)."""
 
-    def __init__(self, rgb: np.ndarray):
-        self._rgb = rgb
+    def __init__(self, picture: np.ndarray):
+        self._picture = picture
         self._full: Image.Image | None = None
         self._gray: dict[int, np.ndarray] = {}
         self._white: dict[int, np.ndarray] = {}
 
     @property
     def size(self) -> tuple[int, int]:
-        return self._rgb.shape[1], self._rgb.shape[0]
+        return self._picture.shape[1], self._picture.shape[0]
 
     def gray(self, short: int) -> np.ndarray | None:
         """Grey levels (float32) with this short side (area-averaged), or the full
@@ -658,7 +662,7 @@ class Planes:
 
     def _full_gray(self) -> Image.Image:
         if self._full is None:
-            self._full = Image.fromarray(self._rgb).convert("L")
+            self._full = _gray(self._picture)
         return self._full
 
     def pixels_per_plane_pixel(self, shape: tuple[int, int]) -> tuple[float, float]:
