@@ -25,10 +25,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from realmark.deployment import Deployment
+from realmark.errors import BadInput
 from realmark.index import FingerprintIndex, open_index, sync
 from realmark.settings import Settings
 from verifier import Verifier
 from verifier.result import Verification
+
+TRIES = 2  # a photo whose verification kills its worker again is not tried a third time
 
 
 class PhotoWorkers:
@@ -50,17 +53,17 @@ class PhotoWorkers:
         )
 
     def verify(self, data: bytes) -> Verification:
-        pool = self._pool
-        try:
-            return pool.submit(_verify, data, self._index.catalogue).result()
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): the next requests get a new pool, and
-            # this one is tried again there, so no request fails for it.
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = self._new_pool()
-                pool = self._pool
-            return pool.submit(_verify, data, self._index.catalogue).result()
+        for _ in range(TRIES):
+            pool = self._pool
+            try:
+                return pool.submit(_verify, data, self._index.catalogue).result()
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): the next requests get a new pool,
+                # and this one is tried again there, so no request fails for it.
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = self._new_pool()
+        raise BadInput(f"this photo stopped the verifying process {TRIES} times; it was not verified")
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

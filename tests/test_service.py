@@ -3,6 +3,7 @@ S3 server (SeaweedFS on loopback)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -418,10 +419,10 @@ def test_copies_without_watermark_are_found_by_appearance_at_once_and_after_a_re
         )
 
 
-def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_request(tmp_path):
-    """With reader processes, photos' watermarks are read in workers, with the same
-    answers as in-process; a worker killed mid-service costs no request (that one is read
-    in the service's own process while a new pool starts)."""
+def test_photos_are_verified_in_worker_processes_and_a_killed_worker_loses_no_request(tmp_path):
+    """With photo workers, photos are verified in worker processes, with the same answers
+    as in-process; a worker killed mid-service costs no request (that one is verified
+    again in a new pool)."""
     import os
     import signal
 
@@ -449,6 +450,40 @@ def test_photos_are_read_in_worker_processes_and_a_killed_worker_loses_no_reques
         time.sleep(0.5)
         assert verdict(signed) == "authentic"
         assert verdict(signed) == "authentic" and verdict(_photo("coffee")) == "unknown"
+
+
+def test_a_photo_whose_verification_keeps_killing_its_worker_gets_a_clear_400(tmp_path):
+    """Every worker is killed as soon as it starts, as a photo that crashed its verifier
+    would: the request gets a 400 saying so after two tries (not a 500, not a hang), and
+    the next request, workers left alone, is verified."""
+    import os
+    import signal
+
+    home = tmp_path / "home"
+    Keyring(home).create("YG")
+    settings = Settings(home=home, verify_per_minute=0, photo_workers=1)
+    with TestClient(create_app(Deployment(settings))) as client:
+        workers = client.app.state.services.verifier.photos.__self__
+        killing = threading.Event()
+        killing.set()
+
+        def kill_workers() -> None:
+            while killing.is_set():
+                for pid in list(workers._pool._processes or ()):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                time.sleep(0.01)
+
+        killer = threading.Thread(target=kill_workers)
+        killer.start()
+        try:
+            refused = _verify(client, _photo("coffee"))
+        finally:
+            killing.clear()
+            killer.join()
+        assert refused.status_code == 400 and "stopped the verifying process 2 times" in refused.json()["error"]
+        answer = _verify(client, _photo("coffee", size=(1280, 720)))
+        assert answer.status_code == 200 and answer.json()["verdict"] == "unknown"
 
 
 def test_a_repeated_upload_is_answered_from_the_cache_until_a_revocation_changes_it(client, tokens, settings):
