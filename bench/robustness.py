@@ -393,6 +393,12 @@ def main(argv=None) -> int:
         help="comma-separated photo attacks to run alone (e.g. keystone,keystone_mirrored); "
         "skips the photo forgery rows",
     )
+    parser.add_argument(
+        "--draw",
+        type=int,
+        default=0,
+        help="place and size the photo edits afresh (0: the draw the detectors were measured against)",
+    )
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
@@ -409,7 +415,7 @@ def main(argv=None) -> int:
         if args.videos:
             report["videos"] = video_robustness(Path(tmp), args.videos, pool)
         if covers and not only:
-            report.setdefault("forgeries", {})["photos"] = forgeries.photo_forgeries(covers, pool)
+            report.setdefault("forgeries", {})["photos"] = forgeries.photo_forgeries(covers, pool, args.draw)
         if args.forgeries:
             report.setdefault("forgeries", {})["clips"] = forgeries.clip_forgeries(Path(tmp), args.forgeries, pool)
         if args.unmarked:
