@@ -203,13 +203,13 @@ def _talking(work: Path, kind: str) -> Path:
 
 
 def _clip_job(args) -> dict:
-    kind, work = args
+    kind, work, draw = args
     from realmark.index import FingerprintIndex, sync
     from signer import sign
     from verifier import verify
 
     work = Path(tempfile.mkdtemp(dir=work))
-    rng = np.random.default_rng(zlib.crc32(f"forgeries clip {kind}".encode()))
+    rng = np.random.default_rng(zlib.crc32(f"forgeries clip {kind}{f' draw {draw}' if draw else ''}".encode()))
     keyring, store = _deployment(work)
     src = _talking(work, kind)
     signed = work / "signed.mp4"
@@ -313,9 +313,9 @@ def _clip_job(args) -> dict:
     return rows
 
 
-def clip_forgeries(work: Path, count: int, pool) -> dict:
+def clip_forgeries(work: Path, count: int, pool, draw: int = 0) -> dict:
     kinds = ["loop", "still_then_pan", "camera"][:count]
-    return {"clips": kinds, **_table(list(pool.map(_clip_job, [(k, work) for k in kinds])))}
+    return {"clips": kinds, **_table(list(pool.map(_clip_job, [(k, work, draw) for k in kinds])))}
 
 
 # --- report ----------------------------------------------------------------------------------

@@ -397,7 +397,7 @@ def main(argv=None) -> int:
         "--draw",
         type=int,
         default=0,
-        help="place and size the photo edits afresh (0: the draw the detectors were measured against)",
+        help="place, size and time the edits afresh (0: the draw the detectors were measured against)",
     )
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="also write the raw figures to this file")
@@ -417,7 +417,9 @@ def main(argv=None) -> int:
         if covers and not only:
             report.setdefault("forgeries", {})["photos"] = forgeries.photo_forgeries(covers, pool, args.draw)
         if args.forgeries:
-            report.setdefault("forgeries", {})["clips"] = forgeries.clip_forgeries(Path(tmp), args.forgeries, pool)
+            report.setdefault("forgeries", {})["clips"] = forgeries.clip_forgeries(
+                Path(tmp), args.forgeries, pool, args.draw
+            )
         if args.unmarked:
             report["unmarked"] = unmarked(args.unmarked, pool)
     report["minutes"] = (time.perf_counter() - started) / 60
