@@ -104,8 +104,8 @@ TONAL_AT_MOST = 0.05
 MIN_BLOCKS = 3
 MIN_REPLACED = 2
 # A local edit changes a small part of the picture: where more than this share of the
-# textured blocks moved or match nothing, the two are not registered, and nothing is
-# judged (the maps' answer stands).
+# judged blocks (textured, or flattened) moved, match nothing or were flattened, the two
+# are not registered, and nothing is judged (the maps' answer stands).
 CHANGED_AT_MOST = 0.25
 # Registration: an affine map fitted to block matches coarse to fine, (times smaller, reach
 # there): 16 px first (a trim of 3 % of 512), then 4, then 1, to about 0.15 px (two
