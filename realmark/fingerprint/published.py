@@ -158,7 +158,6 @@ class _Matches:
     texture: np.ndarray  # [rows, cols]: the signed blocks' standard deviation (levels)
     kept: np.ndarray  # [shifts, rows, cols]: the copy's, at each shift
     reach: int
-    tonal: np.ndarray  # [rows, cols]: the share of pixels a tone change may have flattened
 
     @property
     def kept_still(self) -> np.ndarray:
@@ -197,8 +196,6 @@ class _Matches:
 
 
 def _match(signed: np.ndarray, copy: np.ndarray, reach: int) -> _Matches:
-    dark, clipped = CLIPPED
-    tonal = (signed >= HIGHLIGHT) | (copy <= dark) | (copy >= clipped)
     # Centred on one level, float32 sums keep the covariances to a few parts in 10^5.
     level = float(signed.mean())
     signed, copy = signed - level, copy - level
@@ -229,7 +226,7 @@ def _match(signed: np.ndarray, copy: np.ndarray, reach: int) -> _Matches:
         cross = _block_sums(signed * padded[dy : dy + h, dx : dx + w])
         ncc[k] = (cross - s_r * s_c[k] / n) / np.sqrt(np.maximum(v_r * v_c[k], 1e-6))
     np.clip(ncc, -1.0, 1.0, out=ncc)  # a flat block: float32 rounding over a vanishing variance
-    return _Matches(ncc, np.sqrt(v_r / n), np.sqrt(v_c / n), reach, _block_sums(tonal.astype(np.float32)) / n)
+    return _Matches(ncc, np.sqrt(v_r / n), np.sqrt(v_c / n), reach)
 
 
 def _textured(texture: np.ndarray, kept: np.ndarray, least: float) -> np.ndarray:
@@ -335,10 +332,19 @@ def _near(a: np.ndarray, b: np.ndarray, pixels: float) -> bool:
     return float(np.abs(d[:2, :2]).max()) * 1024 + float(np.abs(d[:2, 2]).max()) <= pixels
 
 
-def changed_blocks(m: _Matches) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _tonal(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """[rows, cols] each block's share of pixels a tone change may have flattened: the
+    signed picture's highlights, the copy's clipped ends."""
+    dark, clipped = CLIPPED
+    tonal = (signed >= HIGHLIGHT) | (copy <= dark) | (copy >= clipped)
+    return _block_sums(tonal.astype(np.float32)) / (BLOCK * BLOCK)
+
+
+def changed_blocks(m: _Matches, tonal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(moved, shift [rows, cols, 2] pixels, replaced, judged) of two registered luma
-    planes of one size (their matches up to REACH), per block of BLOCK every BLOCK / 2:
-    replaced blocks match nothing near or were flattened; judged blocks could be either."""
+    planes of one size (their matches up to REACH, and their _tonal), per block of BLOCK
+    every BLOCK / 2: replaced blocks match nothing near or were flattened; judged blocks
+    could be either."""
     still, top, kept_still = m.still, m.top, m.kept_still
     kept_moved = np.take_along_axis(m.kept, m.best_index[None], axis=0)[0]
     least = np.maximum(np.minimum(m.texture, kept_moved), 1e-3)
@@ -352,7 +358,7 @@ def changed_blocks(m: _Matches) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     )
     textured = m.textured
     lost = (m.texture >= FLATTENED_TEXTURE) & (kept_still < FLATTENED_KEPT * m.texture)
-    flattened = lost & (m.tonal <= TONAL_AT_MOST)
+    flattened = lost & (tonal <= TONAL_AT_MOST)
     return moved, m.best, (textured & (top < REPLACED_MATCH)) | flattened, textured | flattened
 
 
@@ -452,8 +458,9 @@ def _compared(signed: np.ndarray, shape: tuple[int, int], copy: np.ndarray, size
         registered = _register(signed, copy)
         if registered is None:
             return Changes()
-        matches = _match(registered, copy, REACH)
-    moved, shift, replaced, judged = changed_blocks(matches)
+        signed = registered
+        matches = _match(signed, copy, REACH)
+    moved, shift, replaced, judged = changed_blocks(matches, _tonal(signed, copy))
     if (moved | replaced).sum() > CHANGED_AT_MOST * judged.sum():
         return Changes()  # the whole picture differs: misregistered, not a local edit
     scale = (width / size[0], height / size[1])
