@@ -123,6 +123,16 @@ PANEL_PLANES = (512, 1024)
 # photo, plain and mirrored), read at 0.8, 0.9, 1.0, 1.1 and 1.25: 97, 110, 134, 123, 124
 # (a whole pixel a cell folds without smearing the chips across two).
 BOX_CELL = 1.0
+# A snapped box or panel holds the signed picture's short side edge to edge (a picture
+# pasted whole, a collage tile cropped to fill), so before any lattice is measured it is
+# resampled to the signed working grid itself: short side WORK_SHORT_SIDE cells, a plane
+# pixel a cell. On a picture a third of a screen wide, a lattice measured from the
+# autocorrelation and tuned is still off by a cell across it (a 0.2 % error in the long
+# side's length halves the pilot), and a one-cell error in the grid's long side kept 4
+# of 10 bench collage tiles unread whose exact grid reads. A pasted picture's long side
+# is its signed one to the rounding of its shown size, so SIGNED_GRIDS long sides are
+# tried, nearest first; a tile is cropped along its long side, so only the nearest.
+SIGNED_GRIDS = 3
 ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
@@ -358,9 +368,14 @@ class _Search:
         gray = self.planes.gray(PANEL_FINDING_SHORT) if self.planes is not None else None
         if gray is None:
             return None
-        searched = [(box, PANEL_CELL) for box in regions.panels(gray)]
+        panels = regions.panels(gray)
+        searched = [(box, PANEL_CELL) for box in panels]
         framed = self.textured is not None  # an app's chrome: its cards and boxes are what to search
         if isinstance(self.planes, Planes):
+            for box in self.planes.snapped(panels, min(gray.shape)):
+                found = self._signed_grids(box, 1)  # cropped to fill: one grid
+                if found is not None:
+                    return found
             if framed:
                 boxes = regions.outlined_boxes(gray, cards=True)[: regions.OUTLINE_BOXES] + [self.textured]
                 searched += [(box, BOX_CELL) for box in self.planes.snapped(boxes, min(gray.shape))]
@@ -373,6 +388,10 @@ class _Search:
         return None
 
     def _panel(self, box: tuple[float, float, float, float], cell: float) -> Reading | None:
+        if cell == BOX_CELL and isinstance(self.planes, Planes):
+            found = self._signed_grids(box, SIGNED_GRIDS)
+            if found is not None:
+                return found
         resampled = self.planes.white_box(box, PANEL_CELLS * cell) if isinstance(self.planes, Planes) else None
         if resampled is not None:
             sub, plane_px, corner = resampled
@@ -402,6 +421,28 @@ class _Search:
         lattices = sync.find_lattices(sub, lag, ROI_LATTICES, ROI_SQUARES)
         lattices += _framed_lattices(sub.shape, max(lag), (PANEL_CELLS,), PANEL_ERRORS)
         return self._decode(sub, corner, lattices, plane_px, whole)
+
+    def _signed_grids(self, box: tuple[float, float, float, float], count: int) -> Reading | None:
+        """A snapped box that holds the signed picture's short side edge to edge, resampled
+        to `count` working grids its shape allows (short side PANEL_CELLS, the long
+        side's nearest lengths) and folded on the grid's own lattice: on the right one a
+        cell is a plane pixel exactly (see SIGNED_GRIDS)."""
+        width, height = self.planes.size
+        w, h = (box[2] - box[0]) * width, (box[3] - box[1]) * height
+        if min(w, h) < PANEL_CELLS / 2:
+            return None
+        long = max(w, h) / min(w, h) * PANEL_CELLS
+        for cells in sorted(range(int(long) - 1, int(long) + 3), key=lambda c: abs(c - long))[:count]:
+            size = (cells, PANEL_CELLS) if w >= h else (PANEL_CELLS, cells)
+            sub, plane_px, corner = self.planes.white_resampled(box, size)
+
+            def whole(plane_px=plane_px):
+                return self.planes.white_scaled(plane_px)
+
+            found = self._decode(sub, corner, [sync.Lattice((TILE, 0.0), (0.0, TILE), 0.0)], plane_px, whole)
+            if found is not None:
+                return found
+        return None
 
     def _perspective(self) -> Reading | None:
         """A phone photo of a screen: the working grid folded through a perspective
@@ -632,13 +673,18 @@ class Planes:
         in plane pixels). None when the box is too small to resample up to that size
         (more than 2x: the chips would be interpolated, not seen)."""
         width, height = self.size
+        w, h = round(box[2] * width) - round(box[0] * width), round(box[3] * height) - round(box[1] * height)
+        if min(w, h) < short / 2:
+            return None
+        factor = short / min(w, h)
+        return self.white_resampled(box, (max(1, round(w * factor)), max(1, round(h * factor))))
+
+    def white_resampled(self, box: tuple[float, float, float, float], size: tuple[int, int]):
+        """A box of the picture (fractions) resampled to `size` (w, h) and whitened, as
+        white_box() returns it."""
+        width, height = self.size
         left, top = round(box[0] * width), round(box[1] * height)
         right, bottom = round(box[2] * width), round(box[3] * height)
-        side = min(right - left, bottom - top)
-        if side < short / 2:
-            return None
-        factor = short / side
-        size = (max(1, round((right - left) * factor)), max(1, round((bottom - top) * factor)))
         picture = self._full_gray().resize(size, Image.BOX, box=(left, top, right, bottom))
         px = ((right - left) / size[0], (bottom - top) / size[1])
         return _whiten(np.asarray(picture, dtype=np.float32)).copy(), px, (left / px[0], top / px[1])

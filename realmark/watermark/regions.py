@@ -247,6 +247,7 @@ SNAP_SPAN = 0.8  # the middle of each side that must jump (its ends may touch ot
 SNAP_JUMP = 7.0  # grey levels between neighbouring rows that count as a jump (1 pixel apart)
 SNAP_LINE = 0.5  # share of the span that must jump
 SNAP_OVER = 2.0  # times the median of the rows within reach: an edge, not texture
+SNAP_FLAT = 2.0  # grey levels: a row this close to its median along the side is a gutter's
 
 
 def snapped_box(
@@ -257,16 +258,19 @@ def snapped_box(
     h, w = gray.shape
     reach = max(SNAP_REACH, round(3 * min(h, w) / plane_short))
     left, top, right, bottom = round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)
-    top, bottom = (_snapped_side(gray, side, left, right, reach) for side in (top, bottom))
-    left, right = (_snapped_side(gray.T, side, top, bottom, reach) for side in (left, right))
+    top, bottom = (_snapped_side(gray, side, left, right, reach, inward) for side, inward in ((top, 1), (bottom, -1)))
+    left, right = (_snapped_side(gray.T, side, top, bottom, reach, inward) for side, inward in ((left, 1), (right, -1)))
     if right - left < 2 * reach or bottom - top < 2 * reach:
         return box
     return left / w, top / h, right / w, bottom / h
 
 
-def _snapped_side(gray: np.ndarray, at: int, start: int, end: int, reach: int) -> int:
+def _snapped_side(gray: np.ndarray, at: int, start: int, end: int, reach: int, inward: int) -> int:
     """The row boundary (the first row below the edge) nearest `at` where the rows between
-    columns start and end jump most, or `at` when none stands out."""
+    columns start and end jump most, or `at` when none stands out. `inward`: 1 when the
+    box lies below the side, -1 above. Of two edges within reach, the one with a flat row
+    on the box's side of it is a gutter's far edge (a collage's tiles are cut on a plane
+    where the gutter is a pixel or two), not the picture's."""
     margin = round((1 - SNAP_SPAN) / 2 * (end - start))
     a, b = start + margin, end - margin
     lo, hi = max(1, at - reach), min(gray.shape[0] - 1, at + reach)
@@ -274,7 +278,12 @@ def _snapped_side(gray: np.ndarray, at: int, start: int, end: int, reach: int) -
         return at
     rows = gray[lo - 1 : hi + 1, a:b]
     share = (np.abs(np.diff(rows, axis=0)) > SNAP_JUMP).mean(axis=1)  # share[i]: boundary at lo + i
-    best = int(np.argmax(share))
-    if share[best] < SNAP_LINE or share[best] < SNAP_OVER * float(np.median(share)):
+    edges = (share >= SNAP_LINE) & (share >= SNAP_OVER * float(np.median(share)))
+    if not edges.any():
         return at
-    return lo + best
+    # the row on the box's side of boundary lo + i: rows[i + 1] (box below) or rows[i] (above)
+    inside = rows[1:] if inward > 0 else rows[:-1]
+    flat = np.abs(inside - np.median(inside, axis=1, keepdims=True)).mean(axis=1) < SNAP_FLAT
+    if (edges & ~flat).any():
+        edges &= ~flat
+    return lo + int(np.argmax(np.where(edges, share, -1.0)))
