@@ -137,6 +137,18 @@ ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
 DECODES_PER_LATTICE = 2  # (sub-cell phase, orientation) pairs decoded per lattice, best pilot first
+# A whole picture stretched unevenly (fitted to a frame of another shape, 0.85-1.18 on
+# each axis) keeps its short side on the working grid's 256 pixels, so its lattice
+# follows from its signed shape: the long side of the usual shapes (1:1, 4:5, 3:4, 2:3,
+# 16:9) in cells. The autocorrelation does not name such a lattice on a weak mark: its
+# sides lie along the axes, whose frequencies the flattening zeroes (on two bench
+# photos stretched, the true sides' z-scores were 0.3-2.2, while their folds' pilots
+# were 9 and 12 and decoded). Shapes whose aspect is more than STRETCHED_AT_MOST
+# from the plane's are not tried; within STRETCH_UNMOVED of the plane's own size the
+# fold as it is covers it.
+STRETCHED_CELLS = (256, 320, 341, 384, 455)
+STRETCHED_AT_MOST = 1.4
+STRETCH_UNMOVED = 0.004
 # A fold is decoded only if its pilot stands out. On the working grid as it is, the
 # pilot of a decoding orientation was 14.6 or more in 370 reads of bench.robustness's
 # photo attacks, and unmarked photos' orientations reached 4.75 at most (176); a
@@ -262,6 +274,27 @@ def _tune(plane: np.ndarray, lattice: sync.Lattice, phases, scored):
     return best[1], best[2], best[3]
 
 
+def _corner_pilot(plane: np.ndarray, lattice: sync.Lattice) -> float:
+    """The best pilot of a fold whose cells start at the plane's corner, as a whole
+    picture's do (one sub-cell phase: a quarter of a fold's scoring)."""
+    return float(pilot_scores(sync.fold_along(plane, lattice)[:1, 0]).max())
+
+
+def _stretched_lattices(shape: tuple[int, int]) -> list[sync.Lattice]:
+    """Lattices for the whole signed picture stretched unevenly to fill the plane (fitted
+    to another frame's shape): its sides are PANEL_CELLS and one of STRETCHED_CELLS
+    cells, either way round, within STRETCHED_AT_MOST of the plane's shape."""
+    h, w = shape
+    out = []
+    for long in STRETCHED_CELLS:
+        for cells_w, cells_h in {(PANEL_CELLS, long), (long, PANEL_CELLS)}:
+            change = (w / h) / (cells_w / cells_h)
+            unmoved = abs(w / cells_w - 1) < STRETCH_UNMOVED and abs(h / cells_h - 1) < STRETCH_UNMOVED
+            if 1 / STRETCHED_AT_MOST <= change <= STRETCHED_AT_MOST and not unmoved:
+                out.append(sync.Lattice((TILE * w / cells_w, 0.0), (0.0, TILE * h / cells_h), 0.0))
+    return out
+
+
 def _framed_lattices(
     shape: tuple[int, int], max_lag: int, cells_per_side=FRAMED_CELLS, errors=FRAMED_ERRORS
 ) -> list[sync.Lattice]:
@@ -322,6 +355,12 @@ class _Search:
             window = min(sync_plane.window or max(h, w), h, w)
             max_lag = (min(sync_plane.max_lag, round(window * WORK_MAX_LAG_SHARE)),) * 2
         lattices = sync.find_lattices(plane, max_lag, sync_plane.lattices, sync_plane.squares, sync_plane.window)
+        if short == WORK_SHORT_SIDE:
+            lattices += [
+                lattice
+                for lattice in _stretched_lattices(plane.shape)
+                if _corner_pilot(plane, lattice) >= TUNE_FROM_PILOT
+            ]
         found = self._decode(plane, (0, 0), lattices, plane_px)
         if found is not None or not sync_plane.roi:
             return found
