@@ -13,6 +13,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench import attacks
 from bench.samples import photos, videos
@@ -280,6 +281,38 @@ def test_a_collage_tile_is_snapped_to_its_own_edges_not_the_gutters():
             snapped = planes.snapped(regions.panels(planes.gray(512)), 512)
             exact += any(np.abs(np.array(box) * side - truth).max() <= 1 for box in snapped)
     assert exact >= 12, exact
+
+
+def test_a_collage_tile_cut_along_an_edge_in_its_own_picture_is_rejoined():
+    """A straight edge across one tile (a tower, a horizon, here a wall's corner) cuts it
+    in two panels where its neighbours stay whole; two panels side by side that together
+    have the size most tiles have are offered joined as well."""
+    from realmark.watermark import regions
+    from realmark.watermark.reader import Planes
+
+    rng = _rng(5)
+    wall = rng.normal(0, 6, (900, 900, 3)) + 70.0
+    wall[:, 380:] += 120.0  # a lit wall beside a shaded one: one straight edge top to bottom
+    picture = np.clip(wall, 0, 255).astype(np.uint8)
+    for n, where in ((3, 4), (3, 0), (2, 3)):
+        side, gutter = 1080, 8
+        cell = (side - gutter * (n + 1)) // n
+        canvas = np.full((side, side, 3), 255, np.uint8)
+        others = list(attacks.collage_tiles())
+        for k in range(n * n):
+            tile = picture if k == where else others[k % len(others)]
+            tile = np.asarray(Image.fromarray(tile).resize((cell, cell), Image.BILINEAR))
+            r, c = divmod(k, n)
+            canvas[
+                gutter + r * (cell + gutter) : gutter + r * (cell + gutter) + cell,
+                gutter + c * (cell + gutter) : gutter + c * (cell + gutter) + cell,
+            ] = tile
+        r, c = divmod(where, n)
+        truth = np.array([gutter + c * (cell + gutter), gutter + r * (cell + gutter)] * 2) + np.array(
+            [0, 0, cell, cell]
+        )
+        found = regions.panels(Planes(attacks.jpeg(canvas, 85)).gray(512))
+        assert any(np.abs(np.array(box) * side - truth).max() <= 4 for box in found), (n, where)
 
 
 def test_mirrored_tiles_of_3x3_collages_are_read_on_the_signed_grid():

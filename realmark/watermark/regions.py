@@ -50,6 +50,8 @@ PANEL_EDGE = 14.0  # grey levels across the edge (2 pixels apart) that count as 
 PANEL_LINE = 0.6  # share of the span that must jump
 PANEL_MIN_SHARE = 0.12  # a panel's sides: at least this share of the picture's short side
 PANEL_DEPTH = 3  # nested splits (a collage's rows, then each row's tiles, then one more)
+PANEL_SIZE_SLACK = 0.03  # panels of a collage are one size to this share (gutters, rounding)
+PANEL_GAP_AT_MOST = 2  # plane pixels between two parts of one tile (the edge's own width)
 
 
 def _edge_lines(gray: np.ndarray, axis: int) -> list[int]:
@@ -79,12 +81,38 @@ def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     h, w = gray.shape
     leaves: list[tuple[int, int, int, int]] = []
     _split(gray, (0, 0, h, w), PANEL_DEPTH, PANEL_MIN_SHARE * min(h, w), leaves)
+    leaves += _rejoined(leaves)
     whole = h * w
     return [
         (left / w, top / h, right / w, bottom / h)
         for top, left, bottom, right in leaves
         if (bottom - top) * (right - left) < 0.9 * whole
     ]
+
+
+def _rejoined(leaves: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Pairs of panels side by side (sharing a whole side) that together have the size
+    most panels have: a collage tile cut in two along a straight edge in its own picture
+    (a tower, a horizon), where its neighbours were not."""
+    sizes = [(bottom - top, right - left) for top, left, bottom, right in leaves]
+    if len(leaves) < 3:
+        return []
+
+    def near(a, b):
+        return abs(a[0] - b[0]) <= PANEL_SIZE_SLACK * b[0] and abs(a[1] - b[1]) <= PANEL_SIZE_SLACK * b[1]
+
+    usual = max(sizes, key=lambda size: sum(near(other, size) for other in sizes))
+    if sum(near(other, usual) for other in sizes) < 2:
+        return []
+    joined = []
+    for i, (t1, l1, b1, r1) in enumerate(leaves):
+        for t2, l2, b2, r2 in leaves[i + 1 :]:
+            side_by_side = (t1, b1) == (t2, b2) and abs(r1 - l2) <= PANEL_GAP_AT_MOST
+            stacked = (l1, r1) == (l2, r2) and abs(b1 - t2) <= PANEL_GAP_AT_MOST
+            union = (min(t1, t2), min(l1, l2), max(b1, b2), max(r1, r2))
+            if (side_by_side or stacked) and near((union[2] - union[0], union[3] - union[1]), usual):
+                joined.append(union)
+    return joined
 
 
 def _split(
