@@ -658,10 +658,11 @@ def extract(picture: np.ndarray) -> Reading:
     report that none is there."""
     height, width = picture.shape[:2]
     check_readable_size(width, height)
-    work = _work_luma(picture, working_size(width, height))
+    luma = picture if picture.ndim == 2 else np.asarray(_gray(picture))  # converted once, read twice
+    work = _work_luma(luma, working_size(width, height))
     reader = Reader()
     reader.add(work)
-    return reader.read(search=True, planes=Planes(picture), size=(width, height))
+    return reader.read(search=True, planes=Planes(luma), size=(width, height))
 
 
 SAME_BOX = 0.003  # boxes whose sides are this near (fractions of the picture) are one
