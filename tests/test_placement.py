@@ -224,17 +224,10 @@ def test_periodic_pictures_give_no_id():
         assert reading.wm_id is None, name
 
 
-def test_a_collage_tile_is_found_as_a_panel():
-    """The tile holding the picture, wherever it is in a 2x2 or 3x3 collage (1080 or
-    2048 px, with or without gutters), is one panel, to a pixel or two of the 512 plane,
-    in most collages (an edge inside a neighbouring photo can cut a row wrongly, and two
-    tiles with no gutter and alike edges can stay joined: bench.robustness measures what
-    the windowed search then still finds); most plain photos are not cut at all."""
-    from realmark.watermark import regions
-    from realmark.watermark.reader import Planes
-
+def _astronaut_collages():
+    """16 collages of a photo (2x2 and 3x3, 1080 or 2048 px, gutters of 0-11 px), each
+    with the box (left, top, right, bottom, collage pixels) of the tile holding it."""
     others = list(attacks.collage_tiles())
-    found_tiles = 0
     for n in (2, 3):
         for seed in range(8):
             collage = attacks.collage(photos.fit(photos.real("astronaut"), 1920, 1080), _rng(100 + seed), n, others)
@@ -244,9 +237,23 @@ def test_a_collage_tile_is_found_as_a_panel():
             cell = (side - gutter * (n + 1)) // n
             row, col = divmod(int(again.integers(0, n * n)), n)
             y, x = gutter + row * (cell + gutter), gutter + col * (cell + gutter)
-            tile = np.array([x, y, x + cell, y + cell]) / side
-            found = regions.panels(Planes(attacks.jpeg(collage, 80)).gray(512))
-            found_tiles += any(np.abs(np.array(box) - tile).max() < 4 / 512 for box in found)
+            yield collage, np.array([x, y, x + cell, y + cell])
+
+
+def test_a_collage_tile_is_found_as_a_panel():
+    """The tile holding the picture, wherever it is in a 2x2 or 3x3 collage (1080 or
+    2048 px, with or without gutters), is one panel, to a pixel or two of the 512 plane,
+    in most collages (an edge inside a neighbouring photo can cut a row wrongly, and two
+    tiles with no gutter and alike edges can stay joined: bench.robustness measures what
+    the windowed search then still finds); most plain photos are not cut at all."""
+    from realmark.watermark import regions
+    from realmark.watermark.reader import Planes
+
+    found_tiles = 0
+    for collage, truth in _astronaut_collages():
+        tile = truth / collage.shape[0]
+        found = regions.panels(Planes(attacks.jpeg(collage, 80)).gray(512))
+        found_tiles += any(np.abs(np.array(box) - tile).max() < 4 / 512 for box in found)
     assert found_tiles >= 13, found_tiles  # of 16
     for name in (
         "coffee",
@@ -265,21 +272,11 @@ def test_a_collage_tile_is_snapped_to_its_own_edges_not_the_gutters():
     from realmark.watermark import regions
     from realmark.watermark.reader import Planes
 
-    others = list(attacks.collage_tiles())
     exact = 0
-    for n in (2, 3):
-        for seed in range(8):
-            collage = attacks.collage(photos.fit(photos.real("astronaut"), 1920, 1080), _rng(100 + seed), n, others)
-            again = _rng(100 + seed)  # the draws collage() made: side, gutter, which tile
-            side = 1080 if again.random() < 0.6 else 2048
-            gutter = int(again.integers(0, 12))
-            cell = (side - gutter * (n + 1)) // n
-            row, col = divmod(int(again.integers(0, n * n)), n)
-            y, x = gutter + row * (cell + gutter), gutter + col * (cell + gutter)
-            truth = np.array([x, y, x + cell, y + cell])
-            planes = Planes(attacks.jpeg(collage, 80))
-            snapped = planes.snapped(regions.panels(planes.gray(512)), 512)
-            exact += any(np.abs(np.array(box) * side - truth).max() <= 1 for box in snapped)
+    for collage, truth in _astronaut_collages():
+        planes = Planes(attacks.jpeg(collage, 80))
+        snapped = planes.snapped(regions.panels(planes.gray(512)), 512)
+        exact += any(np.abs(np.array(box) * collage.shape[0] - truth).max() <= 1 for box in snapped)
     assert exact >= 12, exact
 
 
