@@ -408,7 +408,7 @@ class _Search:
         if gray is None:
             return None
         panels = regions.panels(gray)
-        searched = [(box, PANEL_CELL) for box in panels]
+        searched = [(box, PANEL_CELL, 0) for box in panels]  # (box, plane pixels a cell, signed grids)
         framed = self.textured is not None  # an app's chrome: its cards and boxes are what to search
         if isinstance(self.planes, Planes):
             for box in self.planes.snapped(panels, min(gray.shape)):
@@ -417,20 +417,18 @@ class _Search:
                     return found
             if framed:
                 boxes = regions.outlined_boxes(gray, cards=True)[: regions.OUTLINE_BOXES] + [self.textured]
-                searched += [(box, BOX_CELL) for box in self.planes.snapped(boxes, min(gray.shape))]
+                searched += [(box, BOX_CELL, SIGNED_GRIDS) for box in self.planes.snapped(boxes, min(gray.shape))]
         else:
-            searched += [(box, PANEL_CELL) for box in regions.outlined_boxes(gray, cards=framed)]
-        for box, cell in searched:
-            found = self._panel(box, cell)
+            searched += [(box, PANEL_CELL, 0) for box in regions.outlined_boxes(gray, cards=framed)]
+        for box, cell, grids in searched:
+            found = self._signed_grids(box, grids) if grids else None
+            if found is None:
+                found = self._panel(box, cell)
             if found is not None:
                 return found
         return None
 
     def _panel(self, box: tuple[float, float, float, float], cell: float) -> Reading | None:
-        if cell == BOX_CELL and isinstance(self.planes, Planes):
-            found = self._signed_grids(box, SIGNED_GRIDS)
-            if found is not None:
-                return found
         resampled = self.planes.white_box(box, PANEL_CELLS * cell) if isinstance(self.planes, Planes) else None
         if resampled is not None:
             sub, plane_px, corner = resampled

@@ -94,9 +94,9 @@ def _rejoined(leaves: list[tuple[int, int, int, int]]) -> list[tuple[int, int, i
     """Pairs of panels side by side (sharing a whole side) that together have the size
     most panels have: a collage tile cut in two along a straight edge in its own picture
     (a tower, a horizon), where its neighbours were not."""
-    sizes = [(bottom - top, right - left) for top, left, bottom, right in leaves]
     if len(leaves) < 3:
         return []
+    sizes = [(bottom - top, right - left) for top, left, bottom, right in leaves]
 
     def near(a, b):
         return abs(a[0] - b[0]) <= PANEL_SIZE_SLACK * b[0] and abs(a[1] - b[1]) <= PANEL_SIZE_SLACK * b[1]
