@@ -674,6 +674,7 @@ class Planes:
     def __init__(self, picture: np.ndarray):
         self._picture = picture
         self._full: Image.Image | None = None
+        self._edges: np.ndarray | None = None  # the full grey picture as int16, for snapping
         self._gray: dict[int, np.ndarray] = {}
         self._white: dict[int, np.ndarray] = {}
 
@@ -730,7 +731,9 @@ class Planes:
     def snapped(self, boxes, plane_short: int) -> list[tuple[float, float, float, float]]:
         """Boxes found on a plane of `plane_short` (fractions), snapped to the full
         picture's edges (regions.snapped_box); one of those that land on the same box."""
-        gray = np.asarray(self._full_gray(), dtype=np.int16)
+        if self._edges is None:  # panels and boxes are both snapped on a framed photo
+            self._edges = np.asarray(self._full_gray(), dtype=np.int16)
+        gray = self._edges
         out: list[tuple[float, float, float, float]] = []
         for box in boxes:
             box = regions.snapped_box(gray, box, plane_short)
