@@ -674,6 +674,7 @@ class Planes:
     def __init__(self, picture: np.ndarray):
         self._picture = picture
         self._full: Image.Image | None = None
+        self._float: Image.Image | None = None
         self._edges: np.ndarray | None = None  # the full grey picture as int16, for snapping
         self._gray: dict[int, np.ndarray] = {}
         self._white: dict[int, np.ndarray] = {}
@@ -683,28 +684,36 @@ class Planes:
         return self._picture.shape[1], self._picture.shape[0]
 
     def gray(self, short: int) -> np.ndarray | None:
-        """Grey levels (float32) with this short side (area-averaged), or the full
-        picture's when it is smaller; None when the picture has too few pixels to add
-        detail."""
-        width, height = self.size
-        if min(width, height) < 0.75 * short:
+        """Grey levels (float32 of 8-bit levels) with this short side (area-averaged), or
+        the full picture's when it is smaller; None when the picture has too few pixels to
+        add detail. What panels and boxes are found on (edges, flat surroundings)."""
+        size = self._size(short)
+        if size is None:
             return None
         if short not in self._gray:
             picture = self._full_gray()
-            scale = min(1.0, short / min(width, height))
-            if scale < 1.0:
-                picture = picture.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BOX)
+            if size != self.size:
+                picture = picture.resize(size, Image.BOX)
             self._gray[short] = np.asarray(picture, dtype=np.float32)
         return self._gray[short]
 
     def white(self, short: int) -> np.ndarray | None:
-        """Whitened luma with this short side (as gray())."""
+        """Whitened luma with this short side (as gray(), but averaged without rounding
+        to 8-bit levels: the mark is a level or two on a finer plane)."""
+        size = self._size(short)
+        if size is None:
+            return None
         if short not in self._white:
-            gray = self.gray(short)
-            if gray is None:
-                return None
-            self._white[short] = _whiten(gray).copy()
+            picture = self._full_float() if size == self.size else self._full_float().resize(size, Image.BOX)
+            self._white[short] = _whiten(np.asarray(picture)).copy()
         return self._white[short]
+
+    def _size(self, short: int) -> tuple[int, int] | None:
+        width, height = self.size
+        if min(width, height) < 0.75 * short:
+            return None
+        scale = min(1.0, short / min(width, height))
+        return (max(1, round(width * scale)), max(1, round(height * scale))) if scale < 1.0 else (width, height)
 
     def white_box(self, box: tuple[float, float, float, float], short: float):
         """A box of the picture (fractions) resampled so that its short side is `short`
@@ -724,7 +733,9 @@ class Planes:
         width, height = self.size
         left, top = round(box[0] * width), round(box[1] * height)
         right, bottom = round(box[2] * width), round(box[3] * height)
-        picture = self._full_gray().resize(size, Image.BOX, box=(left, top, right, bottom))
+        # grown (a picture shown smaller than the signed grid) smoothly, not by repeating pixels
+        resample = Image.BICUBIC if size[0] > right - left or size[1] > bottom - top else Image.BOX
+        picture = self._full_float().resize(size, resample, box=(left, top, right, bottom))
         px = ((right - left) / size[0], (bottom - top) / size[1])
         return _whiten(np.asarray(picture, dtype=np.float32)).copy(), px, (left / px[0], top / px[1])
 
@@ -745,7 +756,13 @@ class Planes:
         """The whole picture whitened at `px` submitted pixels per plane pixel (x, y)."""
         width, height = self.size
         size = (max(1, round(width / px[0])), max(1, round(height / px[1])))
-        return _whiten(np.asarray(self._full_gray().resize(size, Image.BOX), dtype=np.float32)).copy()
+        growing = size[0] > width or size[1] > height
+        return _whiten(np.asarray(self._full_float().resize(size, Image.BICUBIC if growing else Image.BOX))).copy()
+
+    def _full_float(self) -> Image.Image:
+        if self._float is None:
+            self._float = self._full_gray().convert("F")
+        return self._float
 
     def _full_gray(self) -> Image.Image:
         if self._full is None:
