@@ -137,16 +137,17 @@ ROIS_PER_PLANE = 2  # busiest windows searched alone per plane
 ROI_LATTICES, ROI_SQUARES = 2, 1  # lattices folded per window
 WORK_MAX_LAG_SHARE = 0.55  # a copy cropped to half its short side still shows two periods
 DECODES_PER_LATTICE = 2  # (sub-cell phase, orientation) pairs decoded per lattice, best pilot first
+# The long side, in cells, of the shapes pictures are usually signed in (1:1, 4:5, 3:4,
+# 2:3, 16:9), whose short side is PANEL_CELLS.
+SIGNED_LONG_SIDES = (256, 320, 341, 384, 455)
 # A whole picture stretched unevenly (fitted to a frame of another shape, 0.85-1.18 on
 # each axis) keeps its short side on the working grid's 256 pixels, so its lattice
-# follows from its signed shape: the long side of the usual shapes (1:1, 4:5, 3:4, 2:3,
-# 16:9) in cells. The autocorrelation does not name such a lattice on a weak mark: its
-# sides lie along the axes, whose frequencies the flattening zeroes (on two bench
-# photos stretched, the true sides' z-scores were 0.3-2.2, while their folds' pilots
-# were 9 and 12 and decoded). Shapes whose aspect is more than STRETCHED_AT_MOST
-# from the plane's are not tried; within STRETCH_UNMOVED of the plane's own size the
-# fold as it is covers it.
-STRETCHED_CELLS = (256, 320, 341, 384, 455)
+# follows from its signed shape (SIGNED_LONG_SIDES). The autocorrelation does not name
+# such a lattice on a weak mark: its sides lie along the axes, whose frequencies the
+# flattening zeroes (on two bench photos stretched, the true sides' z-scores were
+# 0.3-2.2, while their folds' pilots were 9 and 12 and decoded). Shapes whose aspect
+# is more than STRETCHED_AT_MOST from the plane's are not tried; within STRETCH_UNMOVED
+# of the plane's own size the fold as it is covers it.
 STRETCHED_AT_MOST = 1.4
 STRETCH_UNMOVED = 0.004
 # A fold is decoded only if its pilot stands out. On the working grid as it is, the
@@ -282,11 +283,11 @@ def _corner_pilot(plane: np.ndarray, lattice: sync.Lattice) -> float:
 
 def _stretched_lattices(shape: tuple[int, int]) -> list[sync.Lattice]:
     """Lattices for the whole signed picture stretched unevenly to fill the plane (fitted
-    to another frame's shape): its sides are PANEL_CELLS and one of STRETCHED_CELLS
+    to another frame's shape): its sides are PANEL_CELLS and one of SIGNED_LONG_SIDES
     cells, either way round, within STRETCHED_AT_MOST of the plane's shape."""
     h, w = shape
     out = []
-    for long in STRETCHED_CELLS:
+    for long in SIGNED_LONG_SIDES:
         for cells_w, cells_h in {(PANEL_CELLS, long), (long, PANEL_CELLS)}:
             change = (w / h) / (cells_w / cells_h)
             unmoved = abs(w / cells_w - 1) < STRETCH_UNMOVED and abs(h / cells_h - 1) < STRETCH_UNMOVED
@@ -408,7 +409,8 @@ class _Search:
         if gray is None:
             return None
         panels = regions.panels(gray)
-        searched = [(box, PANEL_CELL, 0) for box in panels]  # (box, plane pixels a cell, signed grids)
+        # (box, plane pixels a cell or None: no lattice search, signed grids to try)
+        searched = [(box, PANEL_CELL, 0) for box in panels]
         framed = self.textured is not None  # an app's chrome: its cards and boxes are what to search
         if isinstance(self.planes, Planes):
             for box in self.planes.snapped(panels, min(gray.shape)):
@@ -417,16 +419,38 @@ class _Search:
                     return found
             if framed:
                 boxes = regions.outlined_boxes(gray, cards=True)[: regions.OUTLINE_BOXES] + [self.textured]
-                searched += [(box, BOX_CELL, SIGNED_GRIDS) for box in self.planes.snapped(boxes, min(gray.shape))]
+                snapped = self.planes.snapped(boxes, min(gray.shape))
+                searched += [(box, BOX_CELL, SIGNED_GRIDS) for box in snapped]
+                # the shape gives the long side exactly: one grid, and no lattice search
+                shaped = self.planes.snapped(self._bottoms_from_shapes(snapped[:-1]), min(gray.shape))
+                searched += [(box, None, 1) for box in shaped if box not in snapped]
         else:
             searched += [(box, PANEL_CELL, 0) for box in regions.outlined_boxes(gray, cards=framed)]
         for box, cell, grids in searched:
             found = self._signed_grids(box, grids) if grids else None
-            if found is None:
+            if found is None and cell is not None:
                 found = self._panel(box, cell)
             if found is not None:
                 return found
         return None
+
+    def _bottoms_from_shapes(self, boxes):
+        """The boxes again, their bottom edge placed where a picture of their width and a
+        signed shape (SIGNED_LONG_SIDES) ends, inside the textured box. A card's rounded
+        corners leave its bottom edge short, and the app's buttons a few pixels below
+        draw the edge that is outlined instead; its top and sides are found exactly (in
+        18 post cards read this way, fresh draws and bench ones, the bottom alone was
+        wrong)."""
+        width, height = self.planes.size
+        textured_bottom = self.textured[3]
+        out = []
+        for left, top, right, bottom in boxes:
+            for long in SIGNED_LONG_SIDES:
+                for aspect in {long / PANEL_CELLS, PANEL_CELLS / long}:  # height / width
+                    shaped = top + (right - left) * width * aspect / height
+                    if shaped <= textured_bottom + SAME_BOX and abs(shaped - bottom) > SAME_BOX:
+                        out.append((left, top, right, shaped))
+        return out
 
     def _panel(self, box: tuple[float, float, float, float], cell: float) -> Reading | None:
         resampled = self.planes.white_box(box, PANEL_CELLS * cell) if isinstance(self.planes, Planes) else None
