@@ -440,6 +440,40 @@ def test_a_dark_picture_in_a_dark_mode_screenshot_is_read():
         assert watermark.extract(shot).wm_id == 0xDA4C_0DE5_1234, seed
 
 
+def test_a_dark_picture_is_told_from_the_dark_mode_chrome_by_its_levels():
+    """The Hubble field's black meets the dark mode's grey (16) with no edge to snap to;
+    its pixels still differ from the chrome's one flat colour, so the largest such area
+    (regions.filled_box) is searched on its signed grids. Cards and plain pictures, 40-68 %
+    of the screen wide, JPEG or WebP q80: 15 of these 16 are read, 7 without it."""
+    from realmark import watermark
+
+    wm_id = 0xDA4C_0DE5_1234
+    read = 0
+    for size in ((1920, 1080), (1080, 1350)):
+        marked = watermark.embed(photos.fit(photos.real("hubble_deep_field"), *size), wm_id)
+        for seed in range(8):
+            shot = attacks.post_screenshot(
+                marked, _rng(60 + seed), share=0.4 + 0.04 * seed, dark=True, radius=0.03 if seed % 2 else 0.0
+            )
+            found = watermark.extract(attacks.webp(shot, 80) if seed % 3 == 0 else attacks.jpeg(shot, 80)).wm_id
+            assert found in (None, wm_id)
+            read += found == wm_id
+    assert read >= 13, read
+
+
+def test_the_filled_box_needs_flat_chrome_around_it():
+    """No flat colour around the textured box (a photo, not an app's chrome): no box."""
+    from realmark.watermark import regions
+
+    picture = np.asarray(Image.fromarray(photos.fit(photos.real("coffee"), 1080, 1350)).convert("L"), dtype=np.int16)
+    assert regions.filled_box(picture, (0.2, 0.2, 0.8, 0.8)) is None
+    framed = np.full((2340, 1080), 16, np.int16)
+    framed[600:1950, :] = picture
+    box = regions.filled_box(framed, (0.0, 0.24, 1.0, 0.85))
+    assert box is not None
+    assert np.allclose(np.array(box) * [1080, 2340, 1080, 2340], [0, 600, 1080, 1950], atol=1)
+
+
 def test_a_phone_photo_of_a_screen_is_read_through_its_perspective():
     """Keystone (one edge 5-7 % shorter, a small tilt): no affine lattice holds the mark
     together, so these copies are read only by the last stage, the perspective fold

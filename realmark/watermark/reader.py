@@ -421,9 +421,19 @@ class _Search:
                 boxes = regions.outlined_boxes(gray, cards=True)[: regions.OUTLINE_BOXES] + [self.textured]
                 snapped = self.planes.snapped(boxes, min(gray.shape))
                 searched += [(box, BOX_CELL, SIGNED_GRIDS) for box in snapped]
-                # the shape gives the long side exactly: one grid, and no lattice search
-                shaped = self.planes.snapped(self._bottoms_from_shapes(snapped[:-1]), min(gray.shape))
-                searched += [(box, None, 1) for box in shaped if box not in snapped]
+                # Boxes placed exactly by other means are folded on their signed grids
+                # alone, without a lattice search: the picture told from the chrome by its
+                # levels, and the bottoms that signed shapes give (one grid: the shape gives
+                # the long side).
+                filled = [box for box in [self.planes.filled(self.textured)] if box is not None]
+                placed = [(box, SIGNED_GRIDS) for box in filled]
+                placed += [(box, 1) for box in self._bottoms_from_shapes(snapped[:-1] + filled)]
+                seen = list(snapped)
+                for box, count in placed:
+                    box = self.planes.snapped([box], min(gray.shape))[0]
+                    if not any(_same_box(box, other) for other in seen):
+                        seen.append(box)
+                        searched.append((box, None, count))
         else:
             searched += [(box, PANEL_CELL, 0) for box in regions.outlined_boxes(gray, cards=framed)]
         for box, cell, grids in searched:
@@ -690,6 +700,10 @@ def extract(picture: np.ndarray) -> Reading:
 SAME_BOX = 0.003  # boxes whose sides are this near (fractions of the picture) are one
 
 
+def _same_box(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return max(abs(x - y) for x, y in zip(a, b, strict=True)) <= SAME_BOX
+
+
 class Planes:
     """The picture's luma at the lattice search's finer plane sizes, grey and whitened,
     made on demand (once each) from one grey conversion of the full picture (RGB, or its
@@ -766,15 +780,23 @@ class Planes:
     def snapped(self, boxes, plane_short: int) -> list[tuple[float, float, float, float]]:
         """Boxes found on a plane of `plane_short` (fractions), snapped to the full
         picture's edges (regions.snapped_box); one of those that land on the same box."""
-        if self._edges is None:  # panels and boxes are both snapped on a framed photo
-            self._edges = np.asarray(self._full_gray(), dtype=np.int16)
-        gray = self._edges
+        gray = self._grey16()
         out: list[tuple[float, float, float, float]] = []
         for box in boxes:
             box = regions.snapped_box(gray, box, plane_short)
-            if all(max(abs(a - b) for a, b in zip(box, kept, strict=True)) > SAME_BOX for kept in out):
+            if not any(_same_box(box, kept) for kept in out):
                 out.append(box)
         return out
+
+    def filled(self, textured: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
+        """The picture inside a textured box told from flat chrome by its levels
+        (regions.filled_box), on the full grey picture."""
+        return regions.filled_box(self._grey16(), textured)
+
+    def _grey16(self) -> np.ndarray:
+        if self._edges is None:  # panels and boxes are both snapped on a framed photo
+            self._edges = np.asarray(self._full_gray(), dtype=np.int16)
+        return self._edges
 
     def white_scaled(self, px: tuple[float, float]) -> np.ndarray:
         """The whole picture whitened at `px` submitted pixels per plane pixel (x, y)."""

@@ -315,3 +315,72 @@ def _snapped_side(gray: np.ndarray, at: int, start: int, end: int, reach: int, i
     if (edges & ~flat).any():
         edges &= ~flat
     return lo + int(np.argmax(np.where(edges, share, -1.0)))
+
+
+# A dark picture in an app's dark mode (or a light one in its light mode) shows no edge
+# where it meets the chrome: its border jumps by a few grey levels, not SNAP_JUMP. It
+# still differs from the chrome's one flat colour at most of its pixels, while the
+# chrome's text, icons and lines are thin. So the picture is also looked for as the
+# largest area whose pixels are not the chrome's colour, once thin marks are opened away.
+FILL_LEVEL = 1  # grey levels from the chrome's colour (a re-encode keeps flat chrome exact)
+FILL_RING_FLAT = 2.0  # the ring around the textured box: its mean distance from its median
+FILL_BLOCK = 4  # full-picture pixels a block of the coarse mask
+FILL_OPEN = 5  # blocks: opening away text strokes, icons' outlines and thin rules (20 px)
+FILL_SIDE = 0.5  # share of a side's pixels off the chrome's colour that puts it inside
+FILL_MIN_SHARE = 0.25  # of the textured box's area: a smaller filled area is not the picture
+
+
+def filled_box(gray: np.ndarray, around: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
+    """The largest area of the full grey picture within the textured box `around`
+    (fractions, slightly widened) whose pixels are not the chrome's flat colour, opened
+    of thin marks, with each side placed on the full picture's pixels; None when the
+    chrome around it is not flat or nothing large stands out."""
+    h, w = gray.shape
+    margin = round(0.02 * min(h, w))
+    x0, y0 = max(0, round(around[0] * w) - margin), max(0, round(around[1] * h) - margin)
+    x1, y1 = min(w, round(around[2] * w) + margin), min(h, round(around[3] * h) + margin)
+    if x1 - x0 < 8 * FILL_BLOCK or y1 - y0 < 8 * FILL_BLOCK:
+        return None
+    region = gray[y0:y1, x0:x1]
+    # the ring's sides that lie inside the frame (a picture as wide as the screen has no chrome beside it)
+    sides = [(y0 > 0, region[:2]), (y1 < h, region[-2:]), (x0 > 0, region[:, :2]), (x1 < w, region[:, -2:])]
+    if not any(inside for inside, _ in sides):
+        return None
+    ring = np.concatenate([side.ravel() for inside, side in sides if inside])
+    chrome = float(np.median(ring))
+    if float(np.abs(ring - chrome).mean()) > FILL_RING_FLAT:
+        return None  # not an app's flat chrome
+    off = np.abs(region - chrome) > FILL_LEVEL
+    bh, bw = off.shape[0] // FILL_BLOCK, off.shape[1] // FILL_BLOCK
+    blocks = off[: bh * FILL_BLOCK, : bw * FILL_BLOCK].reshape(bh, FILL_BLOCK, bw, FILL_BLOCK).mean(axis=(1, 3)) > 0.5
+    opened = ndimage.binary_opening(blocks, np.ones((FILL_OPEN, FILL_OPEN)))
+    labels, n = ndimage.label(opened)
+    if n == 0:
+        return None
+    sizes = ndimage.sum(opened, labels, range(1, n + 1))
+    biggest = int(np.argmax(sizes))
+    if sizes[biggest] * FILL_BLOCK**2 < FILL_MIN_SHARE * (x1 - x0 - 2 * margin) * (y1 - y0 - 2 * margin):
+        return None
+    rows, cols = np.nonzero(labels == biggest + 1)
+    top, bottom = rows.min() * FILL_BLOCK, (rows.max() + 1) * FILL_BLOCK
+    left, right = cols.min() * FILL_BLOCK, (cols.max() + 1) * FILL_BLOCK
+    reach = 2 * FILL_BLOCK
+    top, bottom = (_filled_side(off, side, left, right, reach, inward) for side, inward in ((top, 1), (bottom, -1)))
+    left, right = (_filled_side(off.T, side, top, bottom, reach, inward) for side, inward in ((left, 1), (right, -1)))
+    return (x0 + left) / w, (y0 + top) / h, (x0 + right) / w, (y0 + bottom) / h
+
+
+def _filled_side(off: np.ndarray, at: int, start: int, end: int, reach: int, inward: int) -> int:
+    """The row boundary nearest `at` (within reach) between rows mostly of the chrome's
+    colour and rows mostly off it, over the middle SNAP_SPAN of the side; `inward` as in
+    _snapped_side."""
+    margin = round((1 - SNAP_SPAN) / 2 * (end - start))
+    share = off[:, start + margin : end - margin].mean(axis=1)
+    inside = share >= FILL_SIDE
+    best = None
+    for boundary in range(max(1, at - reach), min(off.shape[0], at + reach + 1)):
+        above, below = inside[boundary - 1], inside[boundary] if boundary < off.shape[0] else False
+        if (inward > 0 and below and not above) or (inward < 0 and above and not below):
+            if best is None or abs(boundary - at) < abs(best - at):
+                best = boundary
+    return at if best is None else best
