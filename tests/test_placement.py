@@ -445,19 +445,16 @@ def test_a_dark_picture_is_told_from_the_dark_mode_chrome_by_its_levels():
     its pixels still differ from the chrome's one flat colour, so the largest such area
     (regions.filled_box) is searched on its signed grids. Cards and plain pictures, 40-68 %
     of the screen wide, JPEG or WebP q80: 15 of these 16 are read, 7 without it."""
-    from realmark import watermark
 
-    wm_id = 0xDA4C_0DE5_1234
-    read = 0
-    for size in ((1920, 1080), (1080, 1350)):
-        marked = watermark.embed(photos.fit(photos.real("hubble_deep_field"), *size), wm_id)
+    def shots(marked):
         for seed in range(8):
             shot = attacks.post_screenshot(
                 marked, _rng(60 + seed), share=0.4 + 0.04 * seed, dark=True, radius=0.03 if seed % 2 else 0.0
             )
-            found = watermark.extract(attacks.webp(shot, 80) if seed % 3 == 0 else attacks.jpeg(shot, 80)).wm_id
-            assert found in (None, wm_id)
-            read += found == wm_id
+            yield attacks.webp(shot, 80) if seed % 3 == 0 else attacks.jpeg(shot, 80)
+
+    hubble = ("hubble_deep_field",)
+    read = sum(_traced(hubble, size, shots, wm_id=0xDA4C_0DE5_1234) for size in ((1920, 1080), (1080, 1350)))
     assert read >= 13, read
 
 
@@ -524,19 +521,30 @@ def test_a_box_found_on_the_reduced_plane_is_snapped_to_the_picture_edges():
     assert regions.snapped_box(flat, (0.2, 0.3, 0.6, 0.5), 512) == (0.2, 0.3, 0.6, 0.5)
 
 
+def _traced(names, size, copies, wm_id=0x5A17_C0FF_EE42) -> int:
+    """How many copies (`copies(marked)`) of each named photo, marked at `size`, read
+    their id back; none may read another."""
+    from realmark import watermark
+
+    read = 0
+    for name in names:
+        marked = watermark.embed(photos.fit(photos.real(name), *size), wm_id)
+        for copy in copies(marked):
+            found = watermark.extract(copy).wm_id
+            assert found in (None, wm_id)
+            read += found == wm_id
+    return read
+
+
 def test_landscape_pictures_in_post_screenshots_are_read_from_their_snapped_boxes():
     """Landscape photos at 30-70 % of the screen's width (a third of 1080 px is 190 px
     tall, under a pixel a mark cell): 36 of these 40 are read, 31 before the boxes were
     snapped; the misses are the two smallest draws (197 and 212 px tall), both photos."""
-    from realmark import watermark
 
-    wm_id = 0x5A17_C0FF_EE42
-    read = 0
-    for name in ("chelsea", "coffee"):
-        marked = watermark.embed(photos.fit(photos.real(name), 1920, 1080), wm_id)
-        for seed in range(20):
-            copy = attacks.jpeg(attacks.post_screenshot(marked, _rng(300 + seed)), 85)
-            read += watermark.extract(copy).wm_id == wm_id
+    def shots(marked):
+        return (attacks.jpeg(attacks.post_screenshot(marked, _rng(300 + seed)), 85) for seed in range(20))
+
+    read = _traced(("chelsea", "coffee"), (1920, 1080), shots)
     assert read >= 34, read
 
 
@@ -545,17 +553,12 @@ def test_pictures_shown_smaller_than_the_signed_grid_are_grown_onto_it_smoothly(
     pixels than the signed grid's 256 cells: its snapped box is grown onto the grid
     (bicubic, without rounding to 8-bit levels). Grown by repeating pixels and rounded,
     as before, 14 of these 24 were read; 19 now."""
-    from realmark import watermark
 
-    wm_id = 0x5A17_C0FF_EE42
-    read = 0
-    for name in ("chelsea", "astronaut", "coffee"):
-        marked = watermark.embed(photos.fit(photos.real(name), 1920, 1080), wm_id)
+    def shots(marked):
         for seed in range(8):
-            shot = attacks.post_screenshot(marked, _rng(900 + seed), share=0.34 + 0.01 * seed)
-            found = watermark.extract(attacks.jpeg(shot, 85)).wm_id
-            assert found in (None, wm_id)
-            read += found == wm_id
+            yield attacks.jpeg(attacks.post_screenshot(marked, _rng(900 + seed), share=0.34 + 0.01 * seed), 85)
+
+    read = _traced(("chelsea", "astronaut", "coffee"), (1920, 1080), shots)
     assert read >= 18, read
 
 
@@ -564,17 +567,12 @@ def test_a_card_whose_bottom_edge_is_lost_is_completed_from_the_signed_shapes():
     pixels below outline the box instead; its top and sides are exact, so the bottom is
     also placed where a signed shape of that width ends. 13 of these 20 are read, 10
     without."""
-    from realmark import watermark
 
-    wm_id = 0x5A17_C0FF_EE42
-    read = 0
-    for name in ("rocket", "motorcycle_right"):
-        marked = watermark.embed(photos.fit(photos.real(name), 1920, 1080), wm_id)
+    def cards(marked):
         for seed in range(10):
-            card = attacks.post_screenshot(marked, _rng(1200 + seed), radius=0.015 + 0.003 * seed)
-            found = watermark.extract(attacks.jpeg(card, 85)).wm_id
-            assert found in (None, wm_id)
-            read += found == wm_id
+            yield attacks.jpeg(attacks.post_screenshot(marked, _rng(1200 + seed), radius=0.015 + 0.003 * seed), 85)
+
+    read = _traced(("rocket", "motorcycle_right"), (1920, 1080), cards)
     assert read >= 12, read
 
 
@@ -583,13 +581,10 @@ def test_pictures_drawn_as_cards_with_rounded_corners_are_read():
     32-47 px here on a 1080 px screen: the edge segments then stop short of each corner,
     and the box is outlined from two that stop short alike. 18 of these 20 are read (13
     when rounded corners are not outlined)."""
-    from realmark import watermark
 
-    wm_id = 0x5A17_C0FF_EE42
-    read = 0
-    for name in ("coffee", "chelsea"):
-        marked = watermark.embed(photos.fit(photos.real(name), 1920, 1080), wm_id)
+    def cards(marked):
         for seed in range(10):
-            card = attacks.post_screenshot(marked, _rng(700 + seed), radius=0.03 + 0.0015 * seed)
-            read += watermark.extract(attacks.jpeg(card, 85)).wm_id == wm_id
+            yield attacks.jpeg(attacks.post_screenshot(marked, _rng(700 + seed), radius=0.03 + 0.0015 * seed), 85)
+
+    read = _traced(("coffee", "chelsea"), (1920, 1080), cards)
     assert read >= 16, read
