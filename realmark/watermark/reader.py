@@ -449,8 +449,8 @@ class _Search:
         signed shape (SIGNED_LONG_SIDES) ends, inside the textured box. A card's rounded
         corners leave its bottom edge short, and the app's buttons a few pixels below
         draw the edge that is outlined instead; its top and sides are found exactly (in
-        18 post cards read this way, fresh draws and bench ones, the bottom alone was
-        wrong)."""
+        the 7 post cards of fresh draws that were first read this way, the bottom alone
+        was wrong)."""
         width, height = self.planes.size
         textured_bottom = self.textured[3]
         out = []

@@ -6,10 +6,15 @@ noise to the fold.
 - panels: what straight edges across the frame cut it into (a collage's tiles, a picture
   between text bars, a letterbox's picture between its fills);
 - outlined_boxes: boxes whose sides are straight edge segments meeting at a corner (a
-  window over other footage, a picture pasted on a busy background).
+  window over other footage, a picture pasted on a busy background);
+- snapped_box: a box found on a reduced plane, its sides moved onto the full picture's
+  edges;
+- filled_box: a picture told from an app's flat chrome by its levels, where it shows no
+  edge (a dark picture in dark mode).
 
-All take a plane (whitened for textured_box, grey levels for the others) and return
-boxes (left, top, right, bottom) as fractions of it.
+All take a plane (whitened for textured_box, grey levels for the others; the full
+picture's for snapped_box and filled_box) and return boxes (left, top, right, bottom)
+as fractions of it.
 """
 
 from __future__ import annotations
