@@ -736,14 +736,14 @@ class Planes:
         return self._gray[short]
 
     def white(self, short: int) -> np.ndarray | None:
-        """Whitened luma with this short side (as gray(), but averaged without rounding
-        to 8-bit levels: the mark is a level or two on a finer plane)."""
+        """Whitened luma with this short side (as gray(), from the float luma:
+        _float_resized)."""
         size = self._size(short)
         if size is None:
             return None
         if short not in self._white:
-            picture = self._full_float() if size == self.size else self._full_float().resize(size, Image.BOX)
-            self._white[short] = _whiten(np.asarray(picture)).copy()
+            picture = np.asarray(self._full_float()) if size == self.size else self._float_resized(size)
+            self._white[short] = _whiten(picture).copy()
         return self._white[short]
 
     def _size(self, short: int) -> tuple[int, int] | None:
@@ -771,11 +771,9 @@ class Planes:
         width, height = self.size
         left, top = round(box[0] * width), round(box[1] * height)
         right, bottom = round(box[2] * width), round(box[3] * height)
-        # grown (a picture shown smaller than the signed grid) smoothly, not by repeating pixels
-        resample = Image.BICUBIC if size[0] > right - left or size[1] > bottom - top else Image.BOX
-        picture = self._full_float().resize(size, resample, box=(left, top, right, bottom))
+        picture = self._float_resized(size, (left, top, right, bottom))
         px = ((right - left) / size[0], (bottom - top) / size[1])
-        return _whiten(np.asarray(picture, dtype=np.float32)).copy(), px, (left / px[0], top / px[1])
+        return _whiten(picture).copy(), px, (left / px[0], top / px[1])
 
     def snapped(self, boxes, plane_short: int) -> list[tuple[float, float, float, float]]:
         """Boxes found on a plane of `plane_short` (fractions), snapped to the full
@@ -802,8 +800,16 @@ class Planes:
         """The whole picture whitened at `px` submitted pixels per plane pixel (x, y)."""
         width, height = self.size
         size = (max(1, round(width / px[0])), max(1, round(height / px[1])))
-        growing = size[0] > width or size[1] > height
-        return _whiten(np.asarray(self._full_float().resize(size, Image.BICUBIC if growing else Image.BOX))).copy()
+        return _whiten(self._float_resized(size)).copy()
+
+    def _float_resized(self, size: tuple[int, int], box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """The picture's luma as floats (not rounded to 8-bit levels: the mark is a level
+        or two), or its `box` (full-picture pixels), resampled to `size`: area-averaged
+        when shrinking, bicubic when growing (a picture shown smaller than the signed
+        grid; repeating its pixels, as BOX does, loses the mark)."""
+        left, top, right, bottom = box if box is not None else (0, 0, *self.size)
+        growing = size[0] > right - left or size[1] > bottom - top
+        return np.asarray(self._full_float().resize(size, Image.BICUBIC if growing else Image.BOX, box=box))
 
     def _full_float(self) -> Image.Image:
         if self._float is None:
