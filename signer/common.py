@@ -159,6 +159,7 @@ def commit(
     body = manifest.to_json()
     if not records.claim_watermark_id(wm_id, manifest.manifest_id):
         return None
+    records.open_attempt(manifest.manifest_id, media.sha256, manifest.c2pa_label)
     records.put_published(media.sha256, published)
     if credentials is not None:
         records.put_c2pa(credentials.label, credentials.manifest)
@@ -206,8 +207,10 @@ def sign_with_retries(
     for _ in range(8):
         existing = existing_manifest(records, manifest_id, meta)
         if existing is not None:
+            records.close_attempts(existing)  # what attempts killed before storing it left
             return resign(existing)
         manifest = attempt()
         if manifest is not None:
+            records.close_attempts(manifest)
             return manifest
     raise StoreError("could not store the manifest after several attempts")

@@ -216,8 +216,8 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_it_finishes_once(home,
     assert len(_keys(settings, "manifests/")) == 1
     claims = _keys(settings, "watermarks/")
     assert claims == [f"watermarks/{result['manifest']['watermark']['id']}.json"]
-    assert len(_keys(settings, "published/")) == 1
-    assert _keys(settings, "uploads/") == []
+    assert len(_keys(settings, "published/")) == 1 and len(_keys(settings, "c2pa/")) == 1
+    assert _keys(settings, "uploads/") == [] and _keys(settings, "attempts/") == []
 
 
 def test_a_long_clip_is_signed_in_segments_by_every_free_worker_each_once(home, shared_valkey, tmp_path):
@@ -337,6 +337,45 @@ def test_a_rerun_after_a_crash_between_claim_and_manifest_keeps_the_claimed_id(h
     assert result.manifest.watermark_id == f"{wm_id:012x}"
     assert list(store.list("watermarks/")) == [f"watermarks/{wm_id:012x}.json"]
     assert not Records(store).claim_watermark_id(wm_id, "rm-another")  # still no one else's
+
+
+def test_what_a_run_killed_after_storing_its_file_left_is_removed_by_the_run_that_stores_the_manifest(home):
+    """The wider window the distributed kill above sometimes hits: the first run stored its
+    published file and C2PA sidecar and died before the manifest. The re-run makes other
+    bytes (its time and C2PA manifest differ); once it stores the manifest, the dead run's
+    file and sidecar are gone, and a re-sign sweeps what a run killed just after storing
+    the manifest left."""
+    import hashlib
+    import uuid
+
+    from bench.samples import photos
+    from realmark.store import LocalStore, Records
+    from signer.common import manifest_id_for
+
+    data = photos.encode(photos.fit(photos.real("astronaut"), 1280, 720))
+    store = LocalStore(home / "store")
+    records = Records(store)
+    key = Keyring(home).signing_key("YG")
+    manifest_id = manifest_id_for(key, hashlib.sha256(data).hexdigest())
+
+    def a_run_killed_after_its_file(content: bytes) -> None:
+        label = f"urn:c2pa:{uuid.uuid4()}"
+        records.open_attempt(manifest_id, hashlib.sha256(content).hexdigest(), label)
+        records.put_published(hashlib.sha256(content).hexdigest(), content)
+        records.put_c2pa(label, b"a dead run's sidecar")
+
+    a_run_killed_after_its_file(b"a dead run's signed photo")
+    result = Signer(store, key).sign(data, title="Teaser", artists=["IVE"])
+    published = [f"published/{result.manifest.media.sha256}"]
+    sidecars = [f"c2pa/{result.manifest.c2pa_label.split(':')[2]}.c2pa"]
+    assert sorted(store.list("published/")) == published and sorted(store.list("c2pa/")) == sidecars
+    assert list(store.list("attempts/")) == []
+
+    a_run_killed_after_its_file(b"another run's photo, stored as the first run stored the manifest")
+    again = Signer(store, key).sign(data, title="Teaser", artists=["IVE"])
+    assert not again.created and again.data == result.data
+    assert sorted(store.list("published/")) == published and sorted(store.list("c2pa/")) == sidecars
+    assert list(store.list("attempts/")) == []
 
 
 def test_a_worker_without_a_broker_to_join_says_so(cli):

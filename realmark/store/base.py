@@ -35,5 +35,5 @@ class Store(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object if it is there. Only for scratch objects (a job's upload under
-        uploads/, its segments under segments/, stale answers under cache/): records are
-        never deleted."""
+        uploads/, its segments under segments/, stale answers under cache/, what a killed
+        signing attempt left under attempts/): records are never deleted."""

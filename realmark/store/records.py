@@ -11,6 +11,9 @@
                                    sidecar), by the uuid of its label urn:c2pa:<uuid>
     tokens/<sha256>.json           {"agency": ...}: an API token, by its hash (keys/tokens.py)
     uploads/<job_id>               a signing job's upload, deleted when the job ends (service/jobs)
+    attempts/<manifest_id>/<n>.json  {"sha256": ..., "c2pa_label": ...}: what one signing attempt
+                                   is about to store, deleted with what no manifest refers to
+                                   once the manifest is stored (see open_attempt)
 
 A watermark id is claimed with put-if-absent before its manifest is written, which is
 what makes ids unique in a store even with several signers at once."""
@@ -21,6 +24,7 @@ import hashlib
 import json
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from realmark import compat
 from realmark.errors import StoreError
@@ -28,7 +32,10 @@ from realmark.manifest.model import C2PA_LABEL
 from realmark.media import sha256_file
 from realmark.watermark.codec import ID_BITS
 
-from .base import Store
+from .base import Store, check_key
+
+if TYPE_CHECKING:
+    from realmark.manifest.model import Manifest
 
 
 class Records:
@@ -55,6 +62,40 @@ class Records:
 
     def put_published(self, sha256: str, data: bytes | Path) -> None:
         self.store.put_if_absent(f"published/{sha256}", data)  # False: the same bytes are there
+
+    def open_attempt(self, manifest_id: str, sha256: str, c2pa_label: str | None) -> None:
+        """Note, before an attempt stores them, the published file and C2PA sidecar it is
+        about to store. An attempt killed after storing its file leaves them behind, and the
+        attempt that runs again makes a different file (its time and its C2PA manifest
+        differ), so whoever stores or finds the manifest removes, with close_attempts, what
+        no manifest will ever refer to."""
+        record = json.dumps({"sha256": sha256, "c2pa_label": c2pa_label}).encode()
+        self.store.put_if_absent(f"attempts/{manifest_id}/{secrets.token_hex(8)}.json", record)
+
+    def close_attempts(self, manifest: Manifest) -> None:
+        """Delete what the attempts at manifest's input stored that the manifest does not
+        refer to, then their notes. Safe while another attempt still runs: its manifest can
+        no longer be stored (put-if-absent), so nothing will refer to its file either, and
+        it closes the attempts itself when it finds the stored manifest."""
+        keep = set(compat.published_keys(manifest.manifest_id, manifest.media.sha256))
+        if manifest.c2pa_label:
+            keep.add(self._c2pa_key(manifest.c2pa_label))
+        for note in list(self.store.list(f"attempts/{manifest.manifest_id}/")):
+            for key in self._attempt_keys(note):
+                if key not in keep:
+                    self.store.delete(key)
+            self.store.delete(note)
+
+    def _attempt_keys(self, note: str) -> list[str]:
+        data = self.store.get(note)
+        try:
+            left = json.loads(data) if data is not None else {}
+            keys = [check_key(f"published/{left['sha256']}")] if "sha256" in left else []
+            if left.get("c2pa_label"):
+                keys.append(self._c2pa_key(left["c2pa_label"]))
+            return keys
+        except (ValueError, TypeError, StoreError):
+            return []  # a damaged note: leave its objects rather than guess
 
     def published_bytes(self, manifest_id: str, sha256: str) -> bytes | None:
         """The file published under a manifest, only if it still has the signed hash."""
