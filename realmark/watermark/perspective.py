@@ -101,20 +101,6 @@ def _window(shape: tuple[int, int], side: int | None, at: tuple[int, int] = (0, 
     return top, left, hh, ww
 
 
-def _phases(fine: np.ndarray) -> np.ndarray:
-    """[..., side, side] sub-cell sums -> [..., SUBSAMPLE^2, TILE, TILE] phase-shifted tiles:
-    phase (dy, dx) of a cell sums the SUBSAMPLE x SUBSAMPLE sub-cells from (dy, dx) on,
-    wrapping round the tile (as sync.fold_along's)."""
-    boxes = fine.copy()
-    for i in range(1, SUBSAMPLE):
-        boxes += np.roll(fine, -i, axis=-1)
-    rows = boxes.copy()
-    for i in range(1, SUBSAMPLE):
-        boxes += np.roll(rows, -i, axis=-2)
-    out = [boxes[..., dy::SUBSAMPLE, dx::SUBSAMPLE] for dy in range(SUBSAMPLE) for dx in range(SUBSAMPLE)]
-    return np.stack(out, axis=-3)
-
-
 def _fold(white: np.ndarray, params: np.ndarray, side: int | None, at: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Fold a window of the plane (centred `at` from the plane's centre) along (params):
     the affine lattice at the plane's centre, seen through the perspective
@@ -131,7 +117,7 @@ def _fold(white: np.ndarray, params: np.ndarray, side: int | None, at: tuple[int
     v = np.floor(inverse[1, 0] * xp + inverse[1, 1] * yp).astype(np.int64) & (cells - 1)
     weights = white[top : top + hh, left : left + ww].ravel().astype(np.float64)
     fine = np.bincount((v * cells + u).ravel(), weights=weights, minlength=cells * cells)
-    return _phases(fine.reshape(cells, cells))
+    return sync.phases_of(fine.reshape(cells, cells))
 
 
 def _score(
@@ -162,7 +148,7 @@ def _likely(white: np.ndarray) -> np.ndarray:
     sub = np.ascontiguousarray(white[top : top + hh, left : left + ww])
     z, _ = sync._zscores(sync.autocorrelation(sub, (lag, lag)), sub.shape, (lag, lag))
     # A peak smeared by the perspective across the window stands a pixel off
-    z = ndimage.maximum_filter(z, size=3, mode="nearest")
+    z = sync.max_around(z)
     support = np.zeros(len(grid))
     for vector in (v1, v2, v1 + v2, v1 - v2):  # the shortest lattice vectors and diagonals
         # the autocorrelation is kept for dx >= 0 (it is symmetric)
@@ -189,7 +175,7 @@ def _sweep(white: np.ndarray) -> list[tuple[float, np.ndarray, int]]:
     ]
     weights = np.broadcast_to(white[top : top + hh, left : left + ww], index.shape).ravel().astype(np.float64)
     fine = np.bincount(index.ravel(), weights=weights, minlength=len(grid) * cells * cells)
-    phases = _phases(fine.reshape(len(grid), cells, cells))
+    phases = sync.phases_of(fine.reshape(len(grid), cells, cells))
     pilots = pilot_scores(phases.reshape(-1, TILE, TILE), SWEEP_ORIENTATIONS)
     pilots = pilots.reshape(len(grid), -1, len(SWEEP_ORIENTATIONS)).max(axis=1)  # [n, orientations]
     found = []
