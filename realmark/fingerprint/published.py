@@ -131,23 +131,29 @@ def _luma(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(im, np.float32)
 
 
+def _row_cells(x: np.ndarray) -> np.ndarray:
+    """Sums over BLOCK / 2 pixels along each row (a ragged edge left out): [h, w // (BLOCK
+    / 2)]. A matrix product with ones: numpy reduces over a short axis slowly."""
+    c = BLOCK // 2
+    w = x.shape[1] // c * c
+    return np.ascontiguousarray(x[:, :w]).reshape(x.shape[0], w // c, c) @ np.ones(c, x.dtype)
+
+
+def _column_cells(x: np.ndarray) -> np.ndarray:
+    """Sums over BLOCK / 2 rows of _row_cells: the cells' sums."""
+    c = BLOCK // 2
+    h = x.shape[0] // c * c
+    return x[:h].reshape(h // c, c, x.shape[1]).transpose(0, 2, 1) @ np.ones(c, x.dtype)
+
+
 def _block_sums(x: np.ndarray) -> np.ndarray:
     """Sums over BLOCK x BLOCK windows every BLOCK / 2 pixels."""
-    c = BLOCK // 2
-    h, w = x.shape[0] // c * c, x.shape[1] // c * c
-    columns = x[:h, 0:w:c].copy()
-    for i in range(1, c):  # strided adds: numpy reduces over a short axis slowly
-        columns += x[:h, i:w:c]
-    s = columns[0:h:c].copy()
-    for i in range(1, c):
-        s += columns[i:h:c]
+    return _from_cells(_column_cells(_row_cells(x)))
+
+
+def _from_cells(s: np.ndarray) -> np.ndarray:
+    """Block sums from their four cells' sums."""
     return s[:-1, :-1] + s[1:, :-1] + s[:-1, 1:] + s[1:, 1:]
-
-
-def _integral(x: np.ndarray) -> np.ndarray:
-    out = np.zeros((x.shape[0] + 1, x.shape[1] + 1))
-    out[1:, 1:] = x.cumsum(0).cumsum(1)
-    return out
 
 
 @dataclass(frozen=True)
@@ -200,30 +206,29 @@ def _match(signed: np.ndarray, copy: np.ndarray, reach: int) -> _Matches:
     level = float(signed.mean())
     signed, copy = signed - level, copy - level
     h, w = signed.shape
-    c = BLOCK // 2
     n = float(BLOCK * BLOCK)
     padded = np.pad(copy, reach, mode="edge")
     side = 2 * reach + 1
-    # The copy's block sums at every shift at once, from its integral images.
-    shifts = np.arange(side) - reach
-    rows = np.arange(h // c - 1) * c + reach
-    cols = np.arange(w // c - 1) * c + reach
-    y0 = (rows[None, :] + shifts[:, None])[:, None, :, None]  # [dy, 1, rows, 1]
-    x0 = (cols[None, :] + shifts[:, None])[None, :, None, :]  # [1, dx, 1, cols]
-
-    def sums(integral: np.ndarray) -> np.ndarray:
-        out = integral[y0 + BLOCK, x0 + BLOCK] - integral[y0, x0 + BLOCK] - integral[y0 + BLOCK, x0] + integral[y0, x0]
-        return out.reshape(side * side, len(rows), len(cols))
-
+    # The copy's block sums at every shift: its cells summed along each row for every
+    # horizontal shift (float64: a variance is a small difference of large sums), then
+    # down each column for every vertical one.
     wide = padded.astype(np.float64)
-    s_c, ss_c = sums(_integral(wide)), sums(_integral(wide * wide))
+
+    def at_every_shift(x: np.ndarray) -> np.ndarray:
+        rows = [_row_cells(x[:, dx : dx + w]) for dx in range(side)]
+        return np.stack([_from_cells(_column_cells(rows[dx][dy : dy + h])) for dy in range(side) for dx in range(side)])
+
+    s_c, ss_c = at_every_shift(wide), at_every_shift(wide * wide)
     v_c = np.maximum(ss_c - s_c * s_c / n, 0.0)
-    s_r = _block_sums(signed)
-    v_r = np.maximum(_block_sums(signed * signed) - s_r * s_r / n, 0.0)
+    own = signed.astype(np.float64)
+    s_r = _block_sums(own)
+    v_r = np.maximum(_block_sums(own * own) - s_r * s_r / n, 0.0)
     ncc = np.empty((side * side, *s_r.shape))
+    product = np.empty_like(signed)
     for k in range(side * side):
         dy, dx = k // side, k % side
-        cross = _block_sums(signed * padded[dy : dy + h, dx : dx + w])
+        np.multiply(signed, padded[dy : dy + h, dx : dx + w], out=product)
+        cross = _block_sums(product)
         ncc[k] = (cross - s_r * s_c[k] / n) / np.sqrt(np.maximum(v_r * v_c[k], 1e-6))
     np.clip(ncc, -1.0, 1.0, out=ncc)  # a flat block: float32 rounding over a vanishing variance
     return _Matches(ncc, np.sqrt(v_r / n), np.sqrt(v_c / n), reach)
