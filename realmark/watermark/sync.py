@@ -228,14 +228,14 @@ def _peaks(z: np.ndarray, band: np.ndarray, count: int) -> list[tuple[float, flo
     """The strongest local maxima of a half-plane z within the band, as (dx, dy, z)."""
     dy0 = (z.shape[0] - 1) // 2
     ys, xs = np.nonzero((z > 2.0) & band)
+    if ys.size == 0:
+        return []
     # Local maxima over 5 x 5, judged only where z > 2 (a few per cent of the lags): a
     # maximum filter over the whole plane cost more than the rest of the search.
     padded = np.pad(z, 2, constant_values=-np.inf)
     around = padded[ys[:, None, None] + 2 + _AROUND[None, :, None], xs[:, None, None] + 2 + _AROUND[None, None, :]]
-    top = around.reshape(len(ys), 25).max(axis=1) if ys.size else np.zeros(0)
-    ys, xs = ys[z[ys, xs] >= top], xs[z[ys, xs] >= top]
-    if ys.size == 0:
-        return []
+    top = z[ys, xs] >= around.reshape(len(ys), 25).max(axis=1)
+    ys, xs = ys[top], xs[top]
     order = np.argsort(-z[ys, xs])[:count]
     return [(float(xs[i]), float(ys[i] - dy0), float(z[ys[i], xs[i]])) for i in order]
 
