@@ -1033,6 +1033,17 @@ def faded_warm(rgb: np.ndarray) -> np.ndarray:
     return vignette(np.clip(x, 0, 255).astype(np.uint8), 0.35)
 
 
+def brightened(rgb: np.ndarray, gain: float = 1.35) -> np.ndarray:
+    """Brightness raised as a phone's editor does (each channel times `gain`), clipping
+    the highlights: the commonest edit a fan makes before re-posting."""
+    return np.clip(rgb.astype(np.float64) * gain, 0, 255).astype(np.uint8)
+
+
+def punchy(rgb: np.ndarray, contrast: float = 1.3) -> np.ndarray:
+    """Contrast raised about mid-grey, clipping both ends."""
+    return np.clip((rgb.astype(np.float64) - 128.0) * contrast + 128.0, 0, 255).astype(np.uint8)
+
+
 FILTERS = {
     "sepia": sepia,
     "vignette": vignette,
@@ -1040,6 +1051,8 @@ FILTERS = {
     "grayscale": grayscale,
     "tone_curve": tone_curve,
     "faded_warm": faded_warm,
+    "brightened": brightened,
+    "punchy": punchy,
 }
 
 

@@ -51,7 +51,7 @@ def test_a_plain_re_encode_is_not_called_filtered(signed_photos, verify, name):
     assert (code, body["verdict"], body["reasons"]) == (0, "authentic", ["reencoded"])
 
 
-@pytest.mark.parametrize("look", ["sepia_vignette", "faded_warm"])
+@pytest.mark.parametrize("look", ["sepia_vignette", "faded_warm", "brightened", "punchy"])
 def test_an_edit_under_a_filter_is_still_altered(signed_photos, verify, look):
     edited = attacks.FILTERS[look](attacks.caption(signed_photos[1]["coffee"], area=0.06))
     code, body = verify(edited)

@@ -13,6 +13,7 @@ from realmark.fingerprint.grid import (
     MAX_CELL_DIFFERENCE,
     Box,
     changed_regions,
+    clipping,
     colourfulness,
     decode,
     fit,
@@ -85,7 +86,7 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
     content = compare(data, restored, restored_luma, found.manifest, reading, dithered=photo.palette)
     decision = decide.photo(mark, content)
     if decision.authentic and not content.exact_match:
-        content = _against_published(content, restored_luma, found.manifest, ctx)
+        content = _against_published(content, restored, restored_luma, found.manifest, ctx)
         decision = decide.photo(mark, content)
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
 
@@ -105,7 +106,7 @@ def compare(
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
     signed, copy = decode(manifest.fingerprint_grid), grid(luma)
     filtered = fit(signed, copy)
-    differences = filtered.differences()
+    differences = filtered.differences(clipping(rgb))
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
     scaled, work = filtered.contrast(), working(luma)
@@ -129,7 +130,9 @@ def compare(
     )
 
 
-def _against_published(content: PhotoContent, luma: np.ndarray, manifest: Manifest, ctx: Context) -> PhotoContent:
+def _against_published(
+    content: PhotoContent, rgb: np.ndarray, luma: np.ndarray, manifest: Manifest, ctx: Context
+) -> PhotoContent:
     """A copy the manifest's maps call unchanged, against the published file itself: an
     expression warped by a few pixels keeps every map, and a small pasted face can
     (realmark.fingerprint.published). Costs a fetch and a decode of the published file,
@@ -138,7 +141,8 @@ def _against_published(content: PhotoContent, luma: np.ndarray, manifest: Manife
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    found = changes_from_file(published, manifest.media.sha256, luma)
+    clipped = content.look is not None and content.look.clipped
+    found = changes_from_file(published, manifest.media.sha256, rgb, luma, filter_clips=clipped)
     return replace(
         content,
         changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,
