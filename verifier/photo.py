@@ -106,7 +106,7 @@ def compare(
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
     signed, copy = decode(manifest.fingerprint_grid), grid(luma)
     filtered = fit(signed, copy)
-    differences = filtered.differences(clipping(rgb))
+    differences = filtered.differences(clipping(rgb) if any(filtered.clips()) else None)
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
     scaled, work = filtered.contrast(), working(luma)
