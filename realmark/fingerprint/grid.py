@@ -111,16 +111,23 @@ class Clipping:
     low: np.ndarray  # [SIZE, SIZE] at CLIP_LOW or below
 
 
+def clipped_pixels(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(high, low): the pixels of a picture (RGB, or its 8-bit luma) with a channel at
+    CLIP_HIGH or above, at CLIP_LOW or below (a channel can clip while the luma does not:
+    a saturated red brightened)."""
+    if picture.ndim == 2:
+        return picture >= CLIP_HIGH, picture <= CLIP_LOW
+    red, green, blue = picture[..., 0], picture[..., 1], picture[..., 2]  # numpy reduces over a short axis slowly
+    return np.maximum(np.maximum(red, green), blue) >= CLIP_HIGH, np.minimum(np.minimum(red, green), blue) <= CLIP_LOW
+
+
 def clipping(rgb: np.ndarray) -> Clipping:
-    """Where an RGB picture clips, cell by cell of its grid (a channel can clip while the
-    luma does not: a saturated red brightened)."""
+    """Where a picture clips, cell by cell of its grid."""
 
     def share(mask: np.ndarray) -> np.ndarray:
         return grid(mask.astype(np.uint8) * 255).astype(np.float64) / 255.0
 
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # numpy reduces over a short axis slowly
-    high = np.maximum(np.maximum(red, green), blue) >= CLIP_HIGH
-    low = np.minimum(np.minimum(red, green), blue) <= CLIP_LOW
+    high, low = clipped_pixels(rgb)
     return Clipping(share(high), share(low))
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .grid import Box
+from .grid import CLIP_HIGH, CLIP_LOW, Box, clipped_pixels
 
 # Warps of 4-8 px on a 1080 px short side are 2-4 px here; the picture's noise and JPEG
 # blocks are averaged over BLOCK x BLOCK pixels. A REACH of 2 found 79 of the 88 bench
@@ -94,7 +94,7 @@ MIN_GAIN = 0.02
 FLATTENED_TEXTURE = 8.0
 FLATTENED_KEPT = 0.3
 HIGHLIGHT = 180.0
-CLIPPED = (5.0, 250.0)
+CLIPPED = (float(CLIP_LOW), float(CLIP_HIGH))  # grid's: one notion of a clipped end
 TONAL_AT_MOST = 0.05
 # A tone change that clips (brightening by 40-60 %, a strong contrast) also changes what
 # texture a block keeps: a clipped plateau widens, and its edge, all the texture such a
@@ -368,15 +368,9 @@ def _tonal(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
 
 def _clipped(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Per pixel of a plane of `size`, the share of the picture's pixels (RGB, or its 8-bit
-    luma) with a channel at a clipped end: a channel clips where the luma need not (a red
-    brightened)."""
-    dark, light = CLIPPED
-    if picture.ndim == 3:
-        red, green, blue = picture[..., 0], picture[..., 1], picture[..., 2]  # not .max(axis=2): slow
-        ends = (np.maximum(np.maximum(red, green), blue) >= light) | (np.minimum(np.minimum(red, green), blue) <= dark)
-    else:
-        ends = (picture >= light) | (picture <= dark)
-    plane = Image.fromarray(ends.astype(np.uint8) * 255)
+    luma) with a channel at a clipped end (grid.clipped_pixels)."""
+    high, low = clipped_pixels(picture)
+    plane = Image.fromarray((high | low).astype(np.uint8) * 255)
     if plane.size != size:
         plane = plane.resize(size, Image.BOX)
     return np.asarray(plane, np.float32) / 255.0
