@@ -85,8 +85,9 @@ def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     laid out): edges across the whole picture, then across each part."""
     h, w = gray.shape
     leaves: list[tuple[int, int, int, int]] = []
-    _split(gray, (0, 0, h, w), PANEL_DEPTH, PANEL_MIN_SHARE * min(h, w), leaves)
-    leaves += _rejoined(leaves)
+    smallest = PANEL_MIN_SHARE * min(h, w)
+    _split(gray, (0, 0, h, w), PANEL_DEPTH, smallest, leaves)
+    leaves += _rejoined(leaves, smallest)
     whole = h * w
     return [
         (left / w, top / h, right / w, bottom / h)
@@ -95,10 +96,11 @@ def panels(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
     ]
 
 
-def _rejoined(leaves: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _rejoined(leaves: list[tuple[int, int, int, int]], smallest: float) -> list[tuple[int, int, int, int]]:
     """Pairs of panels side by side (sharing a whole side) that together have the size
     most panels have: a collage tile cut in two along a straight edge in its own picture
-    (a tower, a horizon), where its neighbours were not."""
+    (a tower, a horizon), where its neighbours were not; or along two edges, the sliver
+    between them (narrower than `smallest`) dropped by the cut (a rocket's body)."""
     if len(leaves) < 3:
         return []
     sizes = [(bottom - top, right - left) for top, left, bottom, right in leaves]
@@ -112,12 +114,18 @@ def _rejoined(leaves: list[tuple[int, int, int, int]]) -> list[tuple[int, int, i
     joined = []
     for i, (t1, l1, b1, r1) in enumerate(leaves):
         for t2, l2, b2, r2 in leaves[i + 1 :]:
-            side_by_side = (t1, b1) == (t2, b2) and abs(r1 - l2) <= PANEL_GAP_AT_MOST
-            stacked = (l1, r1) == (l2, r2) and abs(b1 - t2) <= PANEL_GAP_AT_MOST
+            side_by_side = (t1, b1) == (t2, b2) and _touching(r1, l2, smallest)
+            stacked = (l1, r1) == (l2, r2) and _touching(b1, t2, smallest)
             union = (min(t1, t2), min(l1, l2), max(b1, b2), max(r1, r2))
             if (side_by_side or stacked) and near((union[2] - union[0], union[3] - union[1]), usual):
                 joined.append(union)
     return joined
+
+
+def _touching(end: int, start: int, smallest: float) -> bool:
+    """Whether a panel ending at `end` and the next starting at `start` were one: apart by
+    no more than the edge's own width, or by a sliver the cut dropped."""
+    return abs(start - end) <= PANEL_GAP_AT_MOST or 0 < start - end < smallest
 
 
 def _split(
@@ -139,8 +147,14 @@ def _split(
         end = bottom - top if axis == 0 else right - left
         edges = [0, *lines, end]
         parts = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a >= smallest]
-        for a, b in parts:  # gutters and slivers fall away
-            part = (top + a, left, top + b, right) if axis == 0 else (top, left + a, bottom, left + b)
+        boxes = [(top + a, left, top + b, right) if axis == 0 else (top, left + a, bottom, left + b) for a, b in parts]
+        if len(boxes) == 1:
+            # Lines that only cut slivers off (a gutter's edge left at the box's border)
+            # trim the box and spend no depth: counted as a cut, they stopped a 3x3
+            # collage's middle row from being cut into its tiles.
+            _split(gray, boxes[0], depth, smallest, leaves)
+            return
+        for part in boxes:  # gutters and slivers fall away
             if depth > 1:
                 _split(gray, part, depth - 1, smallest, leaves)
             else:
