@@ -198,6 +198,53 @@ def test_moved_clips_are_traced_and_named(signed_clip, monkeypatch, capsys, case
         assert official and official[0]["original_start"] < 0.5 and official[-1]["original_end"] > 5.0
 
 
+@pytest.fixture(scope="module")
+def signed_camera_clip(tmp_path_factory):
+    """Fast camera footage (bikes racing past, 960x540, 30 fps from 25 by repeating
+    frames, 5 s) signed once for the module: a weak mark once shrunk, as every frame
+    differs and the footage is soft."""
+    from cli import main
+
+    home = tmp_path_factory.mktemp("camerahome")
+    work = tmp_path_factory.mktemp("camera")
+    frames = [photos.fit(rgb, 960, 540) for _, rgb in attacks._video_frames(videos.real(videos.BIKES), 0, 5)]
+    src = work / "racing.mp4"
+    attacks.write_clip([frames[min(len(frames) - 1, int(k * 25 / 30))] for k in range(150)], src, 30, crf=16)
+    out = work / "signed.mp4"
+    with realmark_home(home), mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: FIXED_ID)):
+        assert main(["keys", "init", "--agency", "HYBE"]) == 0
+        args = ["sign", str(src), "-o", str(out), "--title", "Race", "--artist", "A", "--preset", "veryfast"]
+        assert main(args) == 0
+    return home, work, out
+
+
+# Draws of the families (seed: what attacks.* draws from it) at the hard end of their ranges.
+CAMERA_CASES = {
+    "letterbox_720_blurred": (lambda: attacks.letterbox_9_16(_rng(206)), ["letterboxed"]),  # 720 px, shift 0.08
+    "letterbox_720_solid": (lambda: attacks.letterbox_9_16(_rng(200)), ["letterboxed"]),  # 720 px, shift -0.075
+    "window_bottom_left": (lambda: attacks.picture_in_picture(_rng(209)), ["picture_in_picture"]),  # 0.32 wide
+    "window_top_right": (lambda: attacks.picture_in_picture(_rng(202)), ["picture_in_picture"]),  # 0.34 wide
+}
+
+
+@pytest.mark.parametrize("case", sorted(CAMERA_CASES))
+def test_a_weakly_marked_clip_letterboxed_or_windowed_is_traced_from_all_its_frames(
+    signed_camera_clip, monkeypatch, capsys, case
+):
+    """The finer planes add up every frame read before the mark (SummedPlanes), and a
+    window is outlined on their mean and on the first frame: on this footage the first 32
+    frames, whitened one by one, traced none of these four."""
+    home, work, signed = signed_camera_clip
+    make, expected = CAMERA_CASES[case]
+    copy = work / f"{case}.mp4"
+    make()(signed, copy)
+    code, body = _verify(home, monkeypatch, capsys, copy)
+    assert body["evidence"]["watermark"]["id"] == f"{FIXED_ID:012x}", body["message"]
+    assert body["verdict"] == "altered" and body["reasons"] == expected, body["message"]
+    official = [r for r in body["evidence"]["content"]["ranges"] if r["kind"] == "official"]
+    assert len(official) == 1 and official[0]["original_start"] < 0.5 and official[0]["original_end"] > 4.5
+
+
 def test_an_unmarked_letterboxed_clip_stays_unknown(signed_clip, monkeypatch, capsys):
     home, work, _ = signed_clip
     copy = work / "unmarked-letterbox.mp4"

@@ -16,6 +16,7 @@ from PIL import Image
 from realmark.errors import BadInput
 from realmark.fingerprint import MATCH_DISTANCE, fingerprint_luma, grid, pairwise, stack
 from realmark.fingerprint.audio import SoundPrint
+from realmark.manifest import Manifest
 from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
 from realmark.media.sound import mono_samples
@@ -26,7 +27,7 @@ from realmark.watermark.reader import SYNC_PLANES, Reader, SummedPlanes
 from . import appearance, decide, sound, timeline
 from .context import Context
 from .evidence import ClipContent, Evidence, ExactContent, ReframedContent, SignatureEvidence, WatermarkEvidence
-from .manifests import lookup, published_manifest
+from .manifests import Lookup, lookup, published_manifest
 from .placement import place
 from .result import Verification
 
@@ -54,7 +55,26 @@ class _Scan:
 Warp = Callable[[np.ndarray], np.ndarray]  # a working-grid frame -> the signed picture's working grid
 
 
-def _scan(container, info, known: codec.Reading | None, progress: Progress | None, warp: Warp | None = None) -> _Scan:
+@dataclass(frozen=True)
+class Plan:
+    """What the frames after the mark must still give, once its record is known
+    (_Record.plan): nothing, or their fingerprints where the signed picture sits."""
+
+    stop: bool = False  # the verdict follows from the mark and its record alone
+    warp: Warp | None = None  # the signed picture sits elsewhere in the frame (letterboxed, in a window)
+
+
+OnMark = Callable[[codec.Reading], Plan]
+
+
+def _scan(
+    container,
+    info,
+    known: codec.Reading | None,
+    progress: Progress | None,
+    warp: Warp | None = None,
+    on_mark: OnMark | None = None,
+) -> _Scan:
     """Decode every frame of an open container, which it closes (a fake frame must not
     hide between samples), scaled by FFmpeg to the working grid: nothing full-size reaches
     Python. The deblocking filter is skipped only on frames no other frame refers to:
@@ -62,15 +82,20 @@ def _scan(container, info, known: codec.Reading | None, progress: Progress | Non
     copy of a 540p clip drifted 13 levels in one region for a second, its region grid
     "changed" (on a 1080p clip the full filter costs about 12 % more verifying time).
 
-    The first SYNC_AT frames are also scaled to the lattice search's finer planes (every
-    other one, every fourth for the finest): a letterboxed or windowed clip's mark is
-    too small for the working grid. `warp`, once the signed picture's place in the frame
-    is known, brings each frame back to the signed picture for its fingerprint."""
+    Until the mark is read, each frame is also scaled to the lattice search's finer
+    planes and added to their sums (SummedPlanes): a letterboxed or windowed clip's mark
+    is too small for the working grid, and a weak one needs every frame. `warp`, once the
+    signed picture's place in the frame is known, brings each frame back to the signed
+    picture for its fingerprint. `on_mark`, called with the reading once the mark is read,
+    says what the frames after it must still give: a cropped copy's verdict needs none of
+    them, so decoding stops there, and a windowed one's fingerprints are taken through the
+    warp from then on (and for the frames kept until then), so that each frame is decoded
+    once."""
     shrink = SmallLuma(codec.working_size(info.width, info.height))
     frame_size = (info.width, info.height)
     finer = SummedPlanes(frame_size)
     scalers = {
-        p.short: (SmallLuma(shape), 2 if p.short <= 512 else 4)
+        p.short: SmallLuma(shape)
         for p in SYNC_PLANES
         if p.short != codec.WORK_SHORT_SIDE and (shape := SummedPlanes.shape(frame_size, p.short))
     }
@@ -96,10 +121,8 @@ def _scan(container, info, known: codec.Reading | None, progress: Progress | Non
                 scan.samples.append((t - start, fingerprint_luma(small).bits))
             if scorer is None:
                 evidence = reader.add(small)
-                if reader.pictures <= SYNC_AT:
-                    for short, (scale, every) in scalers.items():
-                        if reader.pictures % every == 1:
-                            finer.add(short, scale(frame))
+                for short, scale in scalers.items():
+                    finer.add(short, scale(frame))
                 if len(pending) < MAX_BUFFERED:
                     pending.append((small, evidence))
                 else:
@@ -117,6 +140,10 @@ def _scan(container, info, known: codec.Reading | None, progress: Progress | Non
                         attempt = keyframes.read()
                 if attempt is not None and attempt.wm_id is not None:
                     scan.reading, scorer = attempt, codec.Presence(attempt, frame_size)
+                    plan = on_mark(attempt) if on_mark is not None else Plan()
+                    if plan.stop:
+                        break
+                    warp = plan.warp
                     _settle(scan, scorer, pending, fingerprint)
             else:
                 scan.presence.append(scorer.score(scorer.folds(small)))
@@ -132,7 +159,10 @@ def _scan(container, info, known: codec.Reading | None, progress: Progress | Non
             scan.reading = keyframes.read()
         if scan.reading.wm_id is not None:
             scorer = codec.Presence(scan.reading, frame_size)
-            _settle(scan, scorer, pending, fingerprint)
+            plan = on_mark(scan.reading) if on_mark is not None else Plan()
+            if not plan.stop:
+                warp = plan.warp
+                _settle(scan, scorer, pending, fingerprint)
     return scan
 
 
@@ -192,6 +222,39 @@ def _regions(manifest, scan: _Scan):
     return np.frombuffer(raw, np.uint8).reshape(-1, *shape), np.array(scan.regions).reshape(-1, *shape), signed
 
 
+def _timed(manifest: Manifest) -> bool:
+    """Whether a manifest is a clip's, with the timeline a copy's frames are laid on."""
+    return manifest.media.is_video and bool(manifest.timeline)
+
+
+def _whole(mark: WatermarkEvidence) -> bool:
+    """Whether the signed pictures are all there to fingerprint: not a 9:16 re-frame, a
+    crop or a rotation (part of each is gone, and a part's fingerprint is not the whole
+    picture's)."""
+    return not (mark.moved and mark.placement.cropped)
+
+
+class _Record:
+    """A clip's mark and its record, looked up as soon as the mark is read: `plan` tells
+    the scan what the frames after it must still give (Plan)."""
+
+    def __init__(self, ctx: Context, frame: tuple[int, int]):
+        self._ctx, self._frame = ctx, frame
+        self.found: Lookup | None = None  # set once a mark is read
+        self.mark: WatermarkEvidence | None = None  # the mark placed in the frame, for a clip's record
+
+    def plan(self, reading: codec.Reading) -> Plan:
+        self.found = lookup(reading.wm_id, self._ctx)
+        manifest = self.found.manifest
+        if manifest is None or not _timed(manifest):
+            return Plan(stop=True)
+        signed = (manifest.media.width, manifest.media.height)
+        self.mark = replace(WatermarkEvidence.of(reading), placement=place(reading, self._frame, signed))
+        if not _whole(self.mark):
+            return Plan(stop=True)
+        return Plan(warp=_warp(self.mark.placement, self._frame, signed) if self.mark.moved else None)
+
+
 def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> Verification:
     """The verdict on a clip. Raises BadInput only for unreadable input."""
     file_hash = sha256_file(path)
@@ -204,7 +267,9 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         evidence = Evidence(WatermarkEvidence.not_read(published), SignatureEvidence(published.key_id, True), content)
         decision = decide.published_file()
         return Verification(decision.verdict, decision.reasons, published, evidence)
-    scan = _scan(container, info, None, progress)
+    frame = (info.width, info.height)
+    record = _Record(ctx, frame)
+    scan = _scan(container, info, None, progress, on_mark=record.plan)
     if not scan.times:
         raise BadInput("the video has no decodable frames")
     reading = scan.reading
@@ -215,31 +280,28 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
         if manifest is not None:
             decision = decide.clip_by_appearance()
             return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, appearance=searched))
-    found = lookup(reading.wm_id, ctx)
+    found = record.found if record.found is not None else lookup(reading.wm_id, ctx)
     manifest = found.manifest
     if manifest is None:
         decision = decide.without_record(found.problem)
         return Verification(
             decision.verdict, decision.reasons, None, Evidence(mark, found.signature, appearance=searched)
         )
-    if not manifest.media.is_video or not manifest.timeline:
+    if not _timed(manifest):
         decision = decide.photo_mark_on_clip()
         return Verification(decision.verdict, decision.reasons, manifest, Evidence(mark, found.signature))
-    frame = (info.width, info.height)
-    signed = (manifest.media.width, manifest.media.height)
-    mark = replace(mark, placement=place(reading, frame, signed))
-    if mark.moved and mark.placement.cropped:
+    mark = replace(mark, placement=record.mark.placement)
+    if not _whole(mark):
         # A 9:16 re-frame, a crop, a rotation: the signed pictures are not all there, and
         # their fingerprints cannot be compared with part of them.
         heard_check = _sound(manifest, path)
         decision = decide.moved(mark, clip=True, sound=heard_check)
         evidence = Evidence(mark, found.signature, ReframedContent(reading.scale), sound=heard_check)
         return Verification(decision.verdict, decision.reasons, manifest, evidence)
-    if mark.moved:  # letterboxed, in a window, stretched: all of each signed picture is there
-        # Look again, fingerprinting where the signed picture sits, for the original's seconds.
-        scan = _scan(open_video(path), info, reading, None, warp=_warp(mark.placement, frame, signed))
-    elif not scan.complete:  # the id came late: look at every frame again, knowing it
-        scan = _scan(open_video(path), info, reading, None)
+    if not scan.complete:  # the id came late in a long clip: look at every frame again, knowing it
+        signed = (manifest.media.width, manifest.media.height)
+        warp = _warp(mark.placement, frame, signed) if mark.moved else None  # letterboxed, in a window
+        scan = _scan(open_video(path), info, reading, None, warp=warp)
     times = np.array(scan.times)
     original = stack(manifest.timeline)
     query = np.array([np.frombuffer(h, np.uint8) for h in scan.hashes], dtype=np.uint8)
