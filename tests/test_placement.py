@@ -198,6 +198,35 @@ def test_moved_clips_are_traced_and_named(signed_clip, monkeypatch, capsys, case
         assert official and official[0]["original_start"] < 0.5 and official[-1]["original_end"] > 5.0
 
 
+def test_a_windowed_clip_is_decoded_once_and_a_cropped_one_only_up_to_its_mark(signed_clip, monkeypatch, capsys):
+    """The mark's record is looked up as soon as the mark is read: a window's frames are
+    then fingerprinted through its warp in the same pass (no second decode), and a
+    cropped copy, whose verdict needs no fingerprints, stops decoding there."""
+    from verifier import video as clip_check
+
+    home, work, signed = signed_clip
+    decoded: list[float] = []
+    every_frame = clip_check.frames
+
+    def counted(container, **options):
+        for frame in every_frame(container, **options):
+            decoded.append(frame.time)
+            yield frame
+
+    monkeypatch.setattr(clip_check, "frames", counted)
+    for case in ("picture_in_picture", "crop_mirrored"):
+        copy = work / f"{case}-decoded.mp4"
+        CLIP_CASES[case][0]()(signed, copy)
+        decoded.clear()
+        body = _verify(home, monkeypatch, capsys, copy)[1]
+        assert body["reasons"] == CLIP_CASES[case][1]
+        frames = videos.frame_count(copy)
+        if case == "picture_in_picture":
+            assert len(decoded) == frames
+        else:
+            assert 0 < len(decoded) < frames / 2
+
+
 @pytest.fixture(scope="module")
 def signed_camera_clip(tmp_path_factory):
     """Fast camera footage (bikes racing past, 960x540, 30 fps from 25 by repeating
