@@ -227,9 +227,19 @@ def collage(rgb: np.ndarray, rng: np.random.Generator, n: int, others: list[np.n
     gutters), each tile cropped to fill its cell; the other tiles are other pictures."""
     side = 1080 if rng.random() < 0.6 else 2048
     gutter = int(rng.integers(0, 12))
+    where = int(rng.integers(0, n * n))
+    return collage_at(rgb, n, others, side, gutter, where)[0]
+
+
+def collage_at(
+    rgb: np.ndarray, n: int, others: list[np.ndarray], side: int, gutter: int, where: int
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """collage() with its draws given: the collage (`side` px square, `gutter` px gutters,
+    the picture as tile `where`, row by row), and that tile's box (left, top, right,
+    bottom) px."""
     cell = (side - gutter * (n + 1)) // n
     canvas = np.full((side, side, 3), 255, np.uint8)
-    where = int(rng.integers(0, n * n))
+    box = (0, 0, 0, 0)
     for k in range(n * n):
         picture = rgb if k == where else others[k % len(others)]
         ph, pw = picture.shape[:2]
@@ -240,7 +250,9 @@ def collage(rgb: np.ndarray, rng: np.random.Generator, n: int, others: list[np.n
         r, c = divmod(k, n)
         y, x = gutter + r * (cell + gutter), gutter + c * (cell + gutter)
         canvas[y : y + cell, x : x + cell] = tile
-    return canvas
+        if k == where:
+            box = (x, y, x + cell, y + cell)
+    return canvas, box
 
 
 def text_bar(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -93,3 +93,15 @@ def signed_photos(home: Path, work: Path, names, size=(1200, 800), agency: str =
             assert main(["sign", str(src), "-o", str(signed), "--title", name, "--artist", "A"]) == 0
             out[name] = np.asarray(Image.open(signed).convert("RGB"))
     return out
+
+
+def racing_clip(work: Path) -> Path:
+    """Fast camera footage (bikes racing past, 960x540, 5 s at 30 fps from 25 by repeating
+    frames), as a studio master (CRF 16): one frame is 30-120 fingerprint bits from the next."""
+    from bench import attacks
+    from bench.samples import photos, videos
+
+    frames = [photos.fit(rgb, 960, 540) for _, rgb in attacks._video_frames(videos.real(videos.BIKES), 0, 5)]
+    src = work / "racing.mp4"
+    attacks.write_clip([frames[min(len(frames) - 1, int(k * 25 / 30))] for k in range(150)], src, 30, crf=16)
+    return src

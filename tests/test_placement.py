@@ -18,7 +18,7 @@ from PIL import Image
 from bench import attacks
 from bench.samples import photos, videos
 from realmark.store import Records
-from tests.conftest import realmark_home
+from tests.conftest import racing_clip, realmark_home
 
 SIGNED_SIZE = (1080, 1350)  # a 4:5 feed photo
 PHOTO_ID = 0x5A17C0FFEE42
@@ -229,16 +229,13 @@ def test_a_windowed_clip_is_decoded_once_and_a_cropped_one_only_up_to_its_mark(s
 
 @pytest.fixture(scope="module")
 def signed_camera_clip(tmp_path_factory):
-    """Fast camera footage (bikes racing past, 960x540, 30 fps from 25 by repeating
-    frames, 5 s) signed once for the module: a weak mark once shrunk, as every frame
-    differs and the footage is soft."""
+    """Fast camera footage (conftest.racing_clip) signed once for the module: a weak mark
+    once shrunk, as every frame differs and the footage is soft."""
     from cli import main
 
     home = tmp_path_factory.mktemp("camerahome")
     work = tmp_path_factory.mktemp("camera")
-    frames = [photos.fit(rgb, 960, 540) for _, rgb in attacks._video_frames(videos.real(videos.BIKES), 0, 5)]
-    src = work / "racing.mp4"
-    attacks.write_clip([frames[min(len(frames) - 1, int(k * 25 / 30))] for k in range(150)], src, 30, crf=16)
+    src = racing_clip(work)
     out = work / "signed.mp4"
     with realmark_home(home), mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: FIXED_ID)):
         assert main(["keys", "init", "--agency", "HYBE"]) == 0
@@ -388,26 +385,6 @@ def test_a_collage_tile_cut_along_an_edge_in_its_own_picture_is_rejoined():
         assert any(np.abs(np.array(box) * side - truth).max() <= 4 for box in found), (n, where)
 
 
-def _collage_of(picture: np.ndarray, n: int, where: int, gutter: int, side: int = 1080):
-    """attacks.collage with its draws given: (the collage, the picture's tile (left, top,
-    right, bottom) px)."""
-    others = list(attacks.collage_tiles())
-    cell = (side - gutter * (n + 1)) // n
-    canvas = np.full((side, side, 3), 255, np.uint8)
-    for k in range(n * n):
-        tile = picture if k == where else others[k % len(others)]
-        ph, pw = tile.shape[:2]
-        s = cell / min(ph, pw)
-        im = Image.fromarray(tile).resize((max(cell, round(pw * s)), max(cell, round(ph * s))), Image.BILINEAR)
-        cl, ct = (im.width - cell) // 2, (im.height - cell) // 2
-        r, c = divmod(k, n)
-        y, x = gutter + r * (cell + gutter), gutter + c * (cell + gutter)
-        canvas[y : y + cell, x : x + cell] = np.asarray(im.crop((cl, ct, cl + cell, ct + cell)))
-    r, c = divmod(where, n)
-    y, x = gutter + r * (cell + gutter), gutter + c * (cell + gutter)
-    return canvas, np.array([x, y, x + cell, y + cell])
-
-
 def test_the_middle_row_of_a_3x3_collage_is_cut_into_its_tiles_whatever_the_gutter():
     """A row cut from a collage can keep a sliver of its gutter at its border; the line
     that cuts that sliver off only trims the row, and the row is still cut into its
@@ -420,9 +397,9 @@ def test_the_middle_row_of_a_3x3_collage_is_cut_into_its_tiles_whatever_the_gutt
     missed = []
     for gutter in range(12):
         for where in (3, 4, 5):
-            collage, truth = _collage_of(picture, 3, where, gutter)
+            collage, truth = attacks.collage_at(picture, 3, list(attacks.collage_tiles()), 1080, gutter, where)
             found = regions.panels(Planes(attacks.jpeg(collage, 85)).gray(512))
-            if not any(np.abs(np.array(box) * collage.shape[0] - truth).max() <= 4 for box in found):
+            if not any(np.abs(np.array(box) * collage.shape[0] - np.array(truth)).max() <= 4 for box in found):
                 missed.append((gutter, where))
     assert not missed
 
@@ -438,9 +415,9 @@ def test_a_tile_cut_along_both_sides_of_a_pole_is_rejoined_across_the_sliver():
     wall[:, 420:470] += 140.0  # a bright pole, 50 px wide, top to bottom
     picture = np.clip(wall, 0, 255).astype(np.uint8)
     for where in (0, 4, 7):
-        collage, truth = _collage_of(picture, 3, where, 8)
+        collage, truth = attacks.collage_at(picture, 3, list(attacks.collage_tiles()), 1080, 8, where)
         found = regions.panels(Planes(attacks.jpeg(collage, 85)).gray(512))
-        assert any(np.abs(np.array(box) * collage.shape[0] - truth).max() <= 4 for box in found), where
+        assert any(np.abs(np.array(box) * collage.shape[0] - np.array(truth)).max() <= 4 for box in found), where
 
 
 def test_mirrored_tiles_of_3x3_collages_are_read_on_the_signed_grid():

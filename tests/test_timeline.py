@@ -13,7 +13,7 @@ from bench.samples import photos, videos
 from cli import main
 from realmark.fingerprint import BYTES
 from realmark.manifest.model import TIMELINE_STEP_S as STEP
-from tests.conftest import realmark_home
+from tests.conftest import racing_clip, realmark_home
 from verifier import alignment
 
 # --- the path, on fingerprints alone -------------------------------------------------------
@@ -126,9 +126,7 @@ def racing(tmp_path_factory):
     25 fps by repeating frames): one frame is 30-120 fingerprint bits from the next."""
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("racing")
-    frames = [photos.fit(rgb, 960, 540) for _, rgb in attacks._video_frames(videos.real(videos.BIKES), 0, 5)]
-    src = work / "racing.mp4"
-    attacks.write_clip([frames[min(len(frames) - 1, int(k * 25 / 30))] for k in range(150)], src, 30, crf=16)
+    src = racing_clip(work)
     out = work / "signed.mp4"
     with realmark_home(home):
         assert main(["keys", "init", "--agency", "HYBE"]) == 0
