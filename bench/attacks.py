@@ -225,10 +225,14 @@ def post_screenshot(
 def collage(rgb: np.ndarray, rng: np.random.Generator, n: int, others: list[np.ndarray]) -> np.ndarray:
     """The picture as one tile of an n x n collage (1080 or 2048 px square, thin white
     gutters), each tile cropped to fill its cell; the other tiles are other pictures."""
+    return collage_at(rgb, n, others, *collage_draws(rng, n))[0]
+
+
+def collage_draws(rng: np.random.Generator, n: int) -> tuple[int, int, int]:
+    """What collage() draws: its side (px), its gutters (px) and which tile is the picture."""
     side = 1080 if rng.random() < 0.6 else 2048
     gutter = int(rng.integers(0, 12))
-    where = int(rng.integers(0, n * n))
-    return collage_at(rgb, n, others, side, gutter, where)[0]
+    return side, gutter, int(rng.integers(0, n * n))
 
 
 def collage_at(

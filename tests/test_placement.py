@@ -303,14 +303,9 @@ def _astronaut_collages():
     others = list(attacks.collage_tiles())
     for n in (2, 3):
         for seed in range(8):
-            collage = attacks.collage(photos.fit(photos.real("astronaut"), 1920, 1080), _rng(100 + seed), n, others)
-            again = _rng(100 + seed)  # the draws collage() made: side, gutter, which tile
-            side = 1080 if again.random() < 0.6 else 2048
-            gutter = int(again.integers(0, 12))
-            cell = (side - gutter * (n + 1)) // n
-            row, col = divmod(int(again.integers(0, n * n)), n)
-            y, x = gutter + row * (cell + gutter), gutter + col * (cell + gutter)
-            yield collage, np.array([x, y, x + cell, y + cell])
+            picture = photos.fit(photos.real("astronaut"), 1920, 1080)
+            collage, box = attacks.collage_at(picture, n, others, *attacks.collage_draws(_rng(100 + seed), n))
+            yield collage, np.array(box)
 
 
 def test_a_collage_tile_is_found_as_a_panel():
@@ -365,24 +360,10 @@ def test_a_collage_tile_cut_along_an_edge_in_its_own_picture_is_rejoined():
     wall[:, 380:] += 120.0  # a lit wall beside a shaded one: one straight edge top to bottom
     picture = np.clip(wall, 0, 255).astype(np.uint8)
     for n, where in ((3, 4), (3, 0), (2, 3)):
-        side, gutter = 1080, 8
-        cell = (side - gutter * (n + 1)) // n
-        canvas = np.full((side, side, 3), 255, np.uint8)
-        others = list(attacks.collage_tiles())
-        for k in range(n * n):
-            tile = picture if k == where else others[k % len(others)]
-            tile = np.asarray(Image.fromarray(tile).resize((cell, cell), Image.BILINEAR))
-            r, c = divmod(k, n)
-            canvas[
-                gutter + r * (cell + gutter) : gutter + r * (cell + gutter) + cell,
-                gutter + c * (cell + gutter) : gutter + c * (cell + gutter) + cell,
-            ] = tile
-        r, c = divmod(where, n)
-        truth = np.array([gutter + c * (cell + gutter), gutter + r * (cell + gutter)] * 2) + np.array(
-            [0, 0, cell, cell]
-        )
+        side = 1080
+        canvas, truth = attacks.collage_at(picture, n, list(attacks.collage_tiles()), side, 8, where)
         found = regions.panels(Planes(attacks.jpeg(canvas, 85)).gray(512))
-        assert any(np.abs(np.array(box) * side - truth).max() <= 4 for box in found), (n, where)
+        assert any(np.abs(np.array(box) * side - np.array(truth)).max() <= 4 for box in found), (n, where)
 
 
 def test_the_middle_row_of_a_3x3_collage_is_cut_into_its_tiles_whatever_the_gutter():
