@@ -318,15 +318,45 @@ def keystone(rgb: np.ndarray, rng: np.random.Generator, amount: float | None = N
         src = [(d, tilt), (w - d, -tilt), (w, h), (0, h)]
     else:
         src = [(0, 0), (w, 0), (w - d, h + tilt), (d, h - tilt)]
-    dst = [(0, 0), (w, 0), (w, h), (0, h)]
-    rows = []
-    for (x, y), (u, v) in zip(dst, src, strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-    coeffs = np.linalg.solve(np.array(rows, float), np.array([c for p in src for c in p], float))
-    im = Image.fromarray(rgb).transform((w, h), Image.PERSPECTIVE, tuple(coeffs), Image.BICUBIC)
+    im = Image.fromarray(rgb).transform(
+        (w, h), Image.PERSPECTIVE, _perspective_coeffs([(0, 0), (w, 0), (w, h), (0, h)], src), Image.BICUBIC
+    )
     m = round(amount * w * 0.6)
     return np.asarray(im.crop((m, m, w - m, h - m)))
+
+
+def _perspective_coeffs(outputs, inputs) -> tuple[float, ...]:
+    """PIL's PERSPECTIVE coefficients (output pixel -> input pixel) that take four output
+    points (x, y) to four input points."""
+    rows = []
+    for (x, y), (u, v) in zip(outputs, inputs, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    return tuple(np.linalg.solve(np.array(rows, float), np.array([c for p in inputs for c in p], float)))
+
+
+def warped(rgb: np.ndarray, rng: np.random.Generator, distortion: float | None = None) -> np.ndarray:
+    """A picture warped in perspective inside its own frame, the corners it uncovers
+    filled with one colour: what watermark benchmarks and torchvision's RandomPerspective
+    do, and a photo of a screen against a plain surround. Each corner moves inward by up
+    to `distortion` (0.1-0.5) of half the frame's side; the fill is black, white or a grey."""
+    h, w = rgb.shape[:2]
+    distortion = float(rng.uniform(0.1, 0.5)) if distortion is None else distortion
+    corners, fill = warp_draws(rng, (w, h), distortion)
+    coeffs = _perspective_coeffs(corners, [(0, 0), (w, 0), (w, h), (0, h)])  # where each output pixel comes from
+    return np.asarray(
+        Image.fromarray(rgb).transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=(fill,) * 3)
+    )
+
+
+def warp_draws(rng: np.random.Generator, size: tuple[int, int], distortion: float) -> tuple[np.ndarray, int]:
+    """What warped() draws: where the frame's corners (top-left, top-right, bottom-right,
+    bottom-left) go, in pixels, and the fill's grey level."""
+    w, h = size
+    reach = np.array([w, h]) * distortion / 2
+    inward = np.array([(1, 1), (-1, 1), (-1, -1), (1, -1)])
+    corners = np.array([(0, 0), (w, 0), (w, h), (0, h)], float) + inward * rng.uniform(0, 1, (4, 2)) * reach
+    return corners, int(rng.choice([0, 0, 255, int(rng.integers(20, 236))]))
 
 
 PHOTO_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -397,6 +427,7 @@ _PLACEMENT_FAMILIES: dict[str, tuple[Callable, str]] = {
     "crop_half_anywhere": (crop_anywhere, "placement"),
     "stretch": (lambda x, r: stretch(x, float(r.uniform(0.85, 1.18)), float(r.uniform(0.85, 1.18))), "placement"),
     "keystone": (keystone, "placement_hard"),
+    "warped": (warped, "placement_hard"),
 }
 PLACEMENT: dict[str, tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], str]] = {}
 for _name, (_family, _target) in _PLACEMENT_FAMILIES.items():

@@ -85,6 +85,8 @@ PHOTO_CASES = {
     ),
     # A phone photo of a screen: only a perspective holds its mark together (perspective.py).
     "keystone": (lambda x: attacks.jpeg(attacks.keystone(x, _rng(6), 0.06), 85), ["cropped", "stretched"]),
+    # Warped in perspective inside its frame, the uncovered corners filled: read inside its outline.
+    "warped": (lambda x: attacks.jpeg(attacks.warped(x, _rng(8), 0.35), 85), ["embedded", "stretched"]),
 }
 
 
@@ -677,3 +679,63 @@ def test_pictures_drawn_as_cards_with_rounded_corners_are_read():
 
     read = _traced(("coffee", "chelsea"), (1920, 1080), cards)
     assert read >= 16, read
+
+
+def test_a_picture_in_perspective_on_a_flat_fill_is_outlined_to_a_pixel():
+    """The corners of a warped picture are found on the reduced plane and fitted to the
+    full picture's edges: within 1.5 px at 1080p, also where the picture's own corner is
+    as dark as the fill (the astronaut's black lower right on black), where the outline
+    alone cuts the corner off. A picture that is a box (padded square) or fills the frame
+    has no quadrilateral."""
+    from realmark.watermark import regions
+    from realmark.watermark.reader import Planes
+
+    for name, size, seed, distortion in [
+        ("astronaut", (1920, 1080), 1, 0.3),  # black fill, dark lower right corner
+        ("astronaut", (1080, 1350), 4, 0.45),
+        ("coffee", (1920, 1080), 3, 0.15),
+        ("rocket", (1080, 1350), 0, 0.25),
+    ]:
+        picture = photos.fit(photos.real(name), *size)
+        copy = attacks.jpeg(attacks.warped(picture, _rng(seed), distortion), 85)
+        planes = Planes(copy)
+        gray = planes.gray(regions.QUAD_FINDING_SHORT)
+        quad = regions.quadrilateral(gray)
+        assert quad is not None, (name, seed)
+        corners = planes.snapped_quadrilateral(quad, min(gray.shape))
+        error = np.abs(corners - attacks.warp_draws(_rng(seed), size, distortion)[0]).max()
+        assert error < 1.5, (name, seed, error)
+    square = attacks.pad_square(photos.fit(photos.real("coffee"), 1920, 1080))
+    plain = photos.fit(photos.real("chelsea"), 1080, 1350)
+    for picture in (square, plain):
+        assert regions.quadrilateral(Planes(picture).gray(regions.QUAD_FINDING_SHORT)) is None
+
+
+def test_a_picture_warped_in_perspective_is_read_inside_its_outline():
+    """Corners moved inward by up to 15-50 % of half the frame (torchvision's
+    RandomPerspective, a photo of a screen on a plain surround), fill black, white or
+    grey, JPEG or WebP: read by resampling the picture inside its outline onto its signed
+    grid (reading.perspective), named where its middle is. Unmarked warped photos read
+    nothing."""
+    from realmark import watermark
+
+    wm_id = 0x5A17_C0FF_EE42
+    cases = [  # photo, signed size, draw, distortion, mirrored
+        ("coffee", (1920, 1080), 11, 0.15, False),
+        ("coffee", (1080, 1350), 12, 0.3, True),
+        ("chelsea", (1920, 1080), 13, 0.45, False),
+        ("astronaut", (1080, 1350), 14, 0.3, False),
+        ("rocket", (1920, 1080), 15, 0.5, True),
+    ]
+    for name, size, seed, distortion, mirrored in cases:
+        marked = attacks.jpeg(watermark.embed(photos.fit(photos.real(name), *size), wm_id), 90)
+        picture = attacks.hflip(marked) if mirrored else marked
+        copy = attacks.reencode_either(attacks.warped(picture, _rng(seed), distortion), _rng(seed))
+        reading = watermark.extract(copy)
+        assert reading.wm_id == wm_id and reading.perspective, (name, seed, reading.pilot_score)
+        assert reading.mirrored == mirrored
+        # the middle's map: the picture shrank to fit inside its moved corners
+        assert 0.4 < reading.scale < 1.05, reading.scale
+    for seed in range(4):
+        unmarked = photos.fit(photos.real(["chelsea", "coffee"][seed % 2]), 1920, 1080)
+        assert watermark.extract(attacks.jpeg(attacks.warped(unmarked, _rng(seed), 0.3), 85)).wm_id is None

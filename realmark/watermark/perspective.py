@@ -251,3 +251,24 @@ def search(white: np.ndarray) -> list[Fit]:
         phase = divmod(best, SUBSAMPLE)
         fits.append(Fit(float(scores[best]), phases[best], phase, ORIENTATIONS[o], _matrix(params), (w / 2, h / 2)))
     return fits
+
+
+def homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 3x3 map taking four points (x, y) to four others, in homogeneous coordinates."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(source, target, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        values += [u, v]
+    return np.append(np.linalg.solve(np.array(rows, float), np.array(values, float)), 1.0).reshape(3, 3)
+
+
+def mapped(matrix: np.ndarray, point) -> np.ndarray:
+    """Where a homography takes a point (x, y)."""
+    x, y, z = matrix @ np.array([point[0], point[1], 1.0])
+    return np.array([x / z, y / z])
+
+
+def local_affine(matrix: np.ndarray, point) -> np.ndarray:
+    """The homography's derivative at a point: the 2x2 affine map that holds near it."""
+    x, y, z = matrix @ np.array([point[0], point[1], 1.0])
+    return (matrix[:2, :2] * z - np.outer([x, y], matrix[2, :2])) / (z * z)

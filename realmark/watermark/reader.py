@@ -312,6 +312,19 @@ def _framed_lattices(
     return out
 
 
+def _quad_shapes(corners: np.ndarray, size: tuple[int, int]) -> list[tuple[int, int]]:
+    """The signed grids (cells wide, high) a picture inside these corners may have, the
+    nearest its outline's own shape first: the frame's own shape (a warp that kept the
+    frame's size) and the usual shapes either way round (short side PANEL_CELLS)."""
+    sides = np.hypot(*(np.roll(corners, -1, axis=0) - corners).T)  # top, right, bottom, left
+    outline = (sides[0] + sides[2]) / (sides[1] + sides[3])
+    frame = working_size(*size)
+    shapes = {frame}
+    for long in SIGNED_LONG_SIDES:
+        shapes |= {(long, PANEL_CELLS), (PANEL_CELLS, long)}
+    return sorted(shapes, key=lambda s: abs(np.log(s[0] / s[1] / outline)))
+
+
 class _Search:
     """One picture's lattice search: the planes it looks at, the decoding attempts spent
     (each counts in the false-positive bound), the best failed pilot."""
@@ -324,6 +337,10 @@ class _Search:
         self.textured = textured  # (left, top, right, bottom) fractions: a framed picture (regions.textured_box)
 
     def run(self) -> Reading:
+        if isinstance(self.planes, Planes):  # a clip's frames are not warped one by one
+            found = self._quadrilateral()
+            if found is not None:
+                return found
         for sync_plane in SYNC_PLANES:
             found = self._plane(sync_plane)
             if found is not None:
@@ -521,6 +538,58 @@ class _Search:
             found = self._decode(sub, corner, [sync.Lattice((TILE, 0.0), (0.0, TILE), 0.0)], plane_px, whole)
             if found is not None:
                 return found
+        return None
+
+    def _quadrilateral(self) -> Reading | None:
+        """A picture in perspective on a flat fill, its outline a quadrilateral
+        (regions.quadrilateral): the picture inside its corners resampled onto each
+        signed grid it may have (QUAD_SHAPES), and read there as it is. Its geometry is
+        the affine map that holds at the picture's middle."""
+        gray = self.planes.gray(regions.QUAD_FINDING_SHORT)
+        quad = regions.quadrilateral(gray) if gray is not None else None
+        if quad is None:
+            return None
+        corners = self.planes.snapped_quadrilateral(quad, min(gray.shape))
+        for shape in _quad_shapes(corners, self.planes.size):
+            white, to_picture = self.planes.white_rectified(corners, shape)
+            evidence = folds(white)
+            # a fold's orientations differ by a roll, which leaves the pilot's peak as it is
+            pilots = pilot_scores(evidence[ORIENTATIONS[0]][None])[0]
+            for k in np.argsort(-pilots)[:DECODES_PER_LATTICE]:
+                o = ORIENTATIONS[int(k)]
+                if pilots[k] < MIN_PILOT or self.attempts >= self.cap:
+                    break
+                self.attempts += 1
+                wm_id, pilot, errors, raw, offset = _decode_folded(evidence[o])
+                if wm_id is None:
+                    if pilot > self.best.pilot_score:
+                        self.best = Reading(None, pilot, None, raw_bits=raw)
+                    continue
+                # the grid on the resampled plane (a cell a pixel), then through the
+                # perspective as it holds at the middle
+                on_plane = _plane_geometry(o, offset, white.shape, (1.0, 1.0))
+                middle = (shape[0] / 2, shape[1] / 2)
+                local = perspective.local_affine(to_picture, middle)
+                origin = perspective.mapped(to_picture, middle) + local @ (np.array(on_plane.origin) - middle)
+                matrix = tuple(map(tuple, (local @ on_plane.m).tolist()))
+                geometry = Geometry(matrix, (float(origin[0]), float(origin[1])))
+                v1, v2 = local @ np.array([TILE, 0.0]), local @ np.array([0.0, TILE])
+                reading = Reading(
+                    wm_id,
+                    pilot,
+                    errors,
+                    mirrored=o[0],
+                    turns=o[1],
+                    attempts=self.attempts,
+                    offset=offset,
+                    scale=float(np.sqrt(abs(np.linalg.det(geometry.m)))) / min(self.px),
+                    raw_bits=raw,
+                    lattice=sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), float(pilot)),
+                    fold_origin=tuple(float(c) for c in perspective.mapped(to_picture, (0.0, 0.0))),
+                    phase=(0, 0),
+                    perspective=True,
+                )
+                return _located(reading, geometry, self.white, self.px)
         return None
 
     def _perspective(self) -> Reading | None:
@@ -724,6 +793,7 @@ class Planes:
         self._edges: np.ndarray | None = None  # the full grey picture as int16, for snapping
         self._gray: dict[int, np.ndarray] = {}
         self._white: dict[int, np.ndarray] = {}
+        self._reduced: dict[tuple[int, int], np.ndarray] = {}  # float luma reduced for rectifying
 
     @property
     def size(self) -> tuple[int, int]:
@@ -782,6 +852,34 @@ class Planes:
         picture = self._float_resized(size, (left, top, right, bottom))
         px = ((right - left) / size[0], (bottom - top) / size[1])
         return _whiten(picture).copy(), px, (left / px[0], top / px[1])
+
+    def snapped_quadrilateral(self, quad: np.ndarray, plane_short: int) -> np.ndarray:
+        """A quadrilateral found on a plane of `plane_short` (fractions), in full-picture
+        pixels, its sides fitted to the picture's edges (regions.snapped_quadrilateral)."""
+        return regions.snapped_quadrilateral(self._grey16(), quad, plane_short)
+
+    def white_rectified(self, corners: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The picture inside `corners` (full-picture pixels: top-left, top-right,
+        bottom-right, bottom-left) resampled onto a plane of `size` (w, h) and whitened;
+        with the homography from that plane to the full picture's pixels. The picture is
+        first reduced (area-averaged) to about a plane pixel a cell, so that resampling
+        through the perspective does not skip pixels."""
+        width, height = self.size
+        (ax, ay), (bx, by) = corners[2] - corners[0], corners[3] - corners[1]
+        area = 0.5 * abs(float(ax * by - ay * bx))  # half the diagonals' cross product
+        reduce = max(1.0, float(np.sqrt(area / (size[0] * size[1]))))
+        reduced = (max(1, round(width / reduce)), max(1, round(height / reduce)))
+        if reduced not in self._reduced:
+            full = reduced == self.size
+            self._reduced[reduced] = np.asarray(self._full_float()) if full else self._float_resized(reduced)
+        scale = np.array([reduced[0] / width, reduced[1] / height])
+        plane = np.array([(0, 0), (size[0], 0), size, (0, size[1])], float)
+        to_reduced = perspective.homography(plane, corners * scale)
+        picture = Image.fromarray(self._reduced[reduced]).transform(
+            size, Image.PERSPECTIVE, tuple((to_reduced / to_reduced[2, 2]).ravel()[:8]), Image.BICUBIC
+        )
+        to_picture = np.diag([1 / scale[0], 1 / scale[1], 1.0]) @ to_reduced
+        return _whiten(np.asarray(picture)).copy(), to_picture
 
     def snapped(self, boxes, plane_short: int) -> list[tuple[float, float, float, float]]:
         """Boxes found on a plane of `plane_short` (fractions), snapped to the full
