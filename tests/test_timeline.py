@@ -180,3 +180,29 @@ def test_a_marked_sliver_too_short_to_place_joins_the_official_part_beside_it():
     # Two placed parts on different offsets stay two: that is a cut to another moment.
     cut = [Range("official", 0.0, 2.0, 0.0, 2.0), Range("official", 2.0, 4.0, 5.0, 7.0)]
     assert _joined(cut) == cut
+
+
+def test_a_weak_marks_dip_of_a_frame_in_fast_footage_stays_official_but_an_unmarked_frame_does_not():
+    """Fast footage (every frame another picture, so no continuity to judge by), weakly
+    marked: a frame between timeline positions whose window of seven dips under
+    MARK_PRESENT while the frame itself shows the mark is official; the same frame below
+    MARK_SINGLE is foreign."""
+    from verifier import timeline
+
+    rng = np.random.default_rng(5)
+    times = np.arange(0, 2.0, 1 / 30)
+    frames = rng.integers(0, 256, (len(times), BYTES), dtype=np.uint8)  # every frame its own picture
+    original = frames[np.searchsorted(times, np.arange(0, 2.0, STEP) - 1e-9)]  # the original's positions
+    query = _noisy(frames, rng, 8)
+    presence = np.full(len(times), 3.5)
+    # Frames 8-14 lie between the positions at 0.25 s and 0.5 s; only frame 11's window
+    # (8-14) stays under 3.0, the strong frames 7 and 15 lift its neighbours' windows.
+    presence[7:16] = [6.0, 2.9, 2.9, 2.9, 2.9, 2.9, 2.9, 2.9, 6.0]
+
+    def ranges(presence):
+        found, _ = timeline.match(times, presence, original, query, 2.0, 1 / 30)
+        return [(r.kind, round(r.clip_start, 2), round(r.clip_end, 2)) for r in found]
+
+    assert ranges(presence) == [("official", 0.0, 2.0)]
+    presence[11] = 1.5
+    assert ("foreign", 0.35, 0.38) in ranges(presence)

@@ -31,6 +31,14 @@ MARK_PRESENT = 3.0  # mean presence score over a window for "carries the mark"
 WINDOW = 7  # frames averaged per presence decision (then edges are refined per frame)
 MARK_SINGLE = 2.0  # a single frame below this is taken as unmarked when refining an edge
 CONTINUITY = 64  # fingerprint distance between neighbouring frames above which the picture jumps
+# A weakly marked clip's window can dip just under MARK_PRESENT around a frame that on its
+# own still shows the mark (a 720 px letterbox of fast camera footage: a frame at 2.65,
+# its window at 2.997, in one x264 encode of four), where fast footage leaves no
+# continuity to judge by. Up to this many frames between official footage at one
+# offset, each at MARK_SINGLE or more, are official: a frame of other pictures scores
+# about N(0, 1), so one passes this way about once in 44, two about once in 2,000 (or
+# once in 44 if they are one still picture): a flash of 33-67 ms.
+WEAK_DIP_FRAMES = 2
 OFFSET_TOLERANCE = 0.25  # seconds: official pieces whose offsets differ by less are one stretch
 # Local changes (a face swapped, an object painted out): a region cell of a timeline
 # position's frame off the signed frame's, after the tone curve, by more than the limit:
@@ -299,6 +307,8 @@ def match(
                 marked[start:end] = True
         elif continuous(start) and continuous(end):
             marked[start:end] = True  # a weak mark inside continuous official footage
+        elif end - start <= WEAK_DIP_FRAMES and bool((single[start:end] >= MARK_SINGLE).all()):
+            marked[start:end] = True  # a weak mark's window dipped: each frame still shows it
         elif official_cut(start, end, left):
             marked[start:end] = True  # a weak mark at a cut the original has too
 
