@@ -6,8 +6,9 @@ invisible-watermark's dwtDct and dwtDctSvd on the same inputs.
 - Photos (bench.samples.photos.robustness_set: 22 real photos over 1 MP, landscape and
   portrait): each method marks every photo, every attack in bench.attacks.ROBUSTNESS and
   every placement family in bench.attacks.PLACEMENT (screenshots, collages, bars,
-  rotations, crops anywhere, stretches, keystone, each also mirrored; sizes, positions
-  and angles drawn per photo) is applied, and the method reads its payload back.
+  rotations, crops anywhere, stretches, keystone, perspective warps on a flat fill, each
+  also mirrored; sizes, positions and angles drawn per photo) is applied, and the
+  method reads its payload back.
   Realmark reads with the same extract() the verifier uses.
 - Videos (1920x1080, 30 fps, over 5 s: animation, camera footage, a pan over a photo):
   Realmark signs each with the real signer and `verifier.verify` reads each attacked copy
@@ -371,7 +372,7 @@ def markdown(r: dict) -> str:
             f"**Unmarked**: {u['read']} unmarked photos and video frames "
             "(random crops 50-100 %, resized x0.5-1.5, half mirrored; "
             f"{u.get('placed', 0)} of them then put through a placement attack (screenshot, collage, bar, "
-            "rotation, stretch, keystone), the others JPEG q50-95): "
+            "rotation, stretch, keystone, warp), the others JPEG q50-95): "
             f"**{u['ids_found']} ids found** "
             f'({u["seconds_per_picture"] * 1000:.0f} ms per picture to answer "no mark").'
         )
