@@ -349,6 +349,15 @@ def warped(rgb: np.ndarray, rng: np.random.Generator, distortion: float | None =
     )
 
 
+def turned_whole(rgb: np.ndarray, rng: np.random.Generator, degrees: float | None = None) -> np.ndarray:
+    """A picture turned by 3-45 degrees either way with all of it kept, the frame grown to
+    hold it and the corners filled with one colour (black, white or a grey), as an editor's
+    or a benchmark's rotation does."""
+    degrees = float(rng.choice([-1, 1]) * rng.uniform(3, 45)) if degrees is None else degrees
+    fill = int(rng.choice([0, 0, 255, int(rng.integers(20, 236))]))
+    return np.asarray(Image.fromarray(rgb).rotate(degrees, Image.BICUBIC, expand=True, fillcolor=(fill,) * 3))
+
+
 def warp_draws(rng: np.random.Generator, size: tuple[int, int], distortion: float) -> tuple[np.ndarray, int]:
     """What warped() draws: where the frame's corners (top-left, top-right, bottom-right,
     bottom-left) go, in pixels, and the fill's grey level."""
@@ -428,6 +437,7 @@ _PLACEMENT_FAMILIES: dict[str, tuple[Callable, str]] = {
     "stretch": (lambda x, r: stretch(x, float(r.uniform(0.85, 1.18)), float(r.uniform(0.85, 1.18))), "placement"),
     "keystone": (keystone, "placement_hard"),
     "warped": (warped, "placement_hard"),
+    "turned_whole": (turned_whole, "placement"),
 }
 PLACEMENT: dict[str, tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], str]] = {}
 for _name, (_family, _target) in _PLACEMENT_FAMILIES.items():

@@ -87,6 +87,8 @@ PHOTO_CASES = {
     "keystone": (lambda x: attacks.jpeg(attacks.keystone(x, _rng(6), 0.06), 85), ["cropped", "stretched"]),
     # Warped in perspective inside its frame, the uncovered corners filled: read inside its outline.
     "warped": (lambda x: attacks.jpeg(attacks.warped(x, _rng(8), 0.35), 85), ["embedded", "stretched"]),
+    # Turned by 30 degrees with all of it kept, the corners filled: read inside its outline.
+    "turned_whole": (lambda x: attacks.jpeg(attacks.turned_whole(x, _rng(9), 30.0), 85), ["rotated"]),
 }
 
 
@@ -739,3 +741,29 @@ def test_a_picture_warped_in_perspective_is_read_inside_its_outline():
     for seed in range(4):
         unmarked = photos.fit(photos.real(["chelsea", "coffee"][seed % 2]), 1920, 1080)
         assert watermark.extract(attacks.jpeg(attacks.warped(unmarked, _rng(seed), 0.3), 85)).wm_id is None
+
+
+def test_a_picture_turned_with_all_of_it_kept_is_read_inside_its_outline():
+    """A rotation that kept the whole picture grows the frame, so the lattice search sees
+    the mark at the frame's scale: at 30-45 degrees half the picture's, where it read 4
+    of 11 bench photos. Read inside its outline (a parallelogram: no perspective), with
+    its scale and angle."""
+    from realmark import watermark
+
+    wm_id = 0x5A17_C0FF_EE42
+    for name, size, seed, degrees, mirrored in [
+        ("coffee", (1920, 1080), 21, 8.0, False),
+        ("chelsea", (1080, 1350), 22, -25.0, False),
+        ("rocket", (1920, 1080), 23, 45.0, True),
+        ("astronaut", (1920, 1080), 24, -38.0, False),
+    ]:
+        marked = attacks.jpeg(watermark.embed(photos.fit(photos.real(name), *size), wm_id), 90)
+        picture = attacks.hflip(marked) if mirrored else marked
+        copy = attacks.reencode_either(attacks.turned_whole(picture, _rng(seed), degrees), _rng(seed))
+        reading = watermark.extract(copy)
+        assert reading.wm_id == wm_id and not reading.perspective, (name, degrees, reading.pilot_score)
+        # the signed cell against the grown frame's working cell: its short side against the frame's
+        assert reading.mirrored == mirrored
+        assert abs(reading.scale / (min(size) / min(copy.shape[:2])) - 1) < 0.02, reading.scale
+        if not mirrored:  # PIL turns counter-clockwise; the geometry's angle is clockwise on screen
+            assert abs(reading.geometry.angle + degrees) < 0.5, reading.geometry.angle

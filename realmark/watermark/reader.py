@@ -541,10 +541,11 @@ class _Search:
         return None
 
     def _quadrilateral(self) -> Reading | None:
-        """A picture in perspective on a flat fill, its outline a quadrilateral
-        (regions.quadrilateral): the picture inside its corners resampled onto each
-        signed grid it may have (QUAD_SHAPES), and read there as it is. Its geometry is
-        the affine map that holds at the picture's middle."""
+        """A picture in perspective or turned on a flat fill, its outline a
+        quadrilateral (regions.quadrilateral): the picture inside its corners resampled
+        onto each signed grid it may have (_quad_shapes), and read there as it is. Its
+        geometry is the affine map that holds at the picture's middle (all of it, when
+        the outline is a parallelogram)."""
         gray = self.planes.gray(regions.QUAD_FINDING_SHORT)
         quad = regions.quadrilateral(gray) if gray is not None else None
         if quad is None:
@@ -587,7 +588,7 @@ class _Search:
                     lattice=sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), float(pilot)),
                     fold_origin=tuple(float(c) for c in perspective.mapped(to_picture, (0.0, 0.0))),
                     phase=(0, 0),
-                    perspective=True,
+                    perspective=regions.in_perspective(corners),
                 )
                 return _located(reading, geometry, self.white, self.px)
         return None

@@ -409,23 +409,29 @@ def _filled_side(off: np.ndarray, at: int, start: int, end: int, reach: int, inw
     return at if best is None else best
 
 
-# Quadrilaterals: a picture seen in perspective on a flat fill (a perspective warp that
-# filled the corners it uncovered with one colour, a photo of a screen against a plain
-# dark surround). Its outline is no box, but four straight sides: the largest area that
-# is not the fill, reached from the frame's edge, outlined by its convex hull, whose
-# longest straight runs are the sides. A picture whose corner is as dark as the fill
-# still shows most of each side, so the sides are crossed where they meet, not taken from
-# the outline's corners (on 88 warped bench photos, the corner the outline cut off was
-# 80-170 px from the true one; the crossing of the sides within 2 px).
+# Quadrilaterals: a picture seen in perspective or turned on a flat fill (a perspective
+# warp or a rotation that filled the corners it uncovered with one colour, a photo of a
+# screen against a plain dark surround). Its outline is no box, but four straight sides:
+# the largest area that is not the fill, reached from the frame's edge, outlined by its
+# convex hull, whose longest straight runs are the sides. A picture whose corner is as
+# dark as the fill still shows most of each side, so the sides are crossed where they
+# meet, not taken from the outline's corners (on four warped bench photos with a dark
+# corner, the outline's corner was 40-270 px from the true one at 1080p; the sides'
+# crossing within 2 px).
 QUAD_FILL_LEVEL = 10  # grey levels from the fill's colour (JPEG rings by a few levels beside the picture)
 QUAD_FILL_EDGE = 0.3  # share of two opposite edges of the frame that must be fill
 QUAD_SHARE = (0.1, 0.97)  # of the frame: the picture's area
 QUAD_SIDE_TURN = np.radians(4.0)  # hull edges turning less than this continue one side (pixel steps)
 QUAD_SIDES_SHARE = 0.6  # of the outline's perimeter: the four sides' runs together
-# A quadrilateral whose opposite sides are parallel is an affine picture (rotated,
-# stretched, sheared), which the lattice search reads: only one whose corners stray from
-# a parallelogram by more than this share of its diagonal is in perspective.
+# A quadrilateral whose corners stray from a parallelogram by more than this share of its
+# diagonal is in perspective; a parallelogram is an affine picture (turned, sheared).
 QUAD_PERSPECTIVE = 0.005
+# A box (a parallelogram whose sides lie along the frame's axes, within this angle) is
+# left to the boxes and panels above. A picture turned on its fill (a rotation that kept
+# the whole picture) is read inside its outline: the lattice search sees its mark at
+# the frame's scale, which at 30-45 degrees is half the picture's (4 of 11 bench photos
+# read at 30 and at 45 degrees, 11 of 11 with their outline).
+QUAD_AXIS = np.radians(0.5)
 # The picture fills at least this share of its quadrilateral (its own dark corner on a
 # black fill leaves a few per cent out), and the fill this share of the rest.
 QUAD_FILLED = 0.85
@@ -435,8 +441,8 @@ QUAD_FINDING_SHORT = 256
 
 def quadrilateral(gray: np.ndarray) -> np.ndarray | None:
     """The corners (x, y fractions of the plane; top-left, top-right, bottom-right,
-    bottom-left) of a picture in perspective on a flat fill, or None when the frame has
-    no flat fill around a four-sided picture or the picture is a parallelogram."""
+    bottom-left) of a picture in perspective or turned on a flat fill, or None when the
+    frame has no flat fill around a four-sided picture or the picture is a box."""
     levels = gray.astype(np.int16)
     h, w = levels.shape
     if min(h, w) < 32:
@@ -472,14 +478,22 @@ def quadrilateral(gray: np.ndarray) -> np.ndarray | None:
     quad = _clockwise(np.array(corners))
     if not (np.all(quad > -0.05 * max(h, w)) and np.all(quad < 1.05 * np.array([w, h]))):
         return None
-    if np.hypot(*(quad[0] + quad[2] - quad[1] - quad[3])) < QUAD_PERSPECTIVE * np.hypot(*(quad[2] - quad[0])):
-        return None
+    if not in_perspective(quad):
+        sides = np.roll(quad, -1, axis=0) - quad
+        tilt = np.abs(np.arctan2(sides[:, 1], sides[:, 0])) % (np.pi / 2)
+        if np.all(np.minimum(tilt, np.pi / 2 - tilt) < QUAD_AXIS):
+            return None  # a box
     # The picture fills its quadrilateral and the fill all the rest (a sky or a dark
     # ground reaching the frame's edge outlines no four-sided picture).
     inside = _inside(quad, (h, w))
     if picture[inside].mean() < QUAD_FILLED or surround[~inside].mean() < QUAD_FILLED:
         return None
     return quad / np.array([w, h], float)
+
+
+def in_perspective(quad: np.ndarray) -> bool:
+    """Whether four corners (clockwise) stray from a parallelogram (QUAD_PERSPECTIVE)."""
+    return bool(np.hypot(*(quad[0] + quad[2] - quad[1] - quad[3])) >= QUAD_PERSPECTIVE * np.hypot(*(quad[2] - quad[0])))
 
 
 def _inside(quad: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
