@@ -358,6 +358,16 @@ def turned_whole(rgb: np.ndarray, rng: np.random.Generator, degrees: float | Non
     return np.asarray(Image.fromarray(rgb).rotate(degrees, Image.BICUBIC, expand=True, fillcolor=(fill,) * 3))
 
 
+def zoomed(rgb: np.ndarray, rng: np.random.Generator, area: float | None = None) -> np.ndarray:
+    """A pinch-zoomed screenshot: a part of the picture (15-35 % of its area, its shape,
+    anywhere) enlarged to fill the same frame, 1.7-2.6 times."""
+    h, w = rgb.shape[:2]
+    side = np.sqrt(float(rng.uniform(0.15, 0.35)) if area is None else area)
+    ch, cw = round(h * side), round(w * side)
+    top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    return np.asarray(Image.fromarray(rgb[top : top + ch, left : left + cw]).resize((w, h), Image.BICUBIC))
+
+
 def warp_draws(rng: np.random.Generator, size: tuple[int, int], distortion: float) -> tuple[np.ndarray, int]:
     """What warped() draws: where the frame's corners (top-left, top-right, bottom-right,
     bottom-left) go, in pixels, and the fill's grey level."""
@@ -438,6 +448,7 @@ _PLACEMENT_FAMILIES: dict[str, tuple[Callable, str]] = {
     "keystone": (keystone, "placement_hard"),
     "warped": (warped, "placement_hard"),
     "turned_whole": (turned_whole, "placement"),
+    "zoomed": (zoomed, "placement_hard"),
 }
 PLACEMENT: dict[str, tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], str]] = {}
 for _name, (_family, _target) in _PLACEMENT_FAMILIES.items():

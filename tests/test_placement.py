@@ -767,3 +767,23 @@ def test_a_picture_turned_with_all_of_it_kept_is_read_inside_its_outline():
         assert abs(reading.scale / (min(size) / min(copy.shape[:2])) - 1) < 0.02, reading.scale
         if not mirrored:  # PIL turns counter-clockwise; the geometry's angle is clockwise on screen
             assert abs(reading.geometry.angle + degrees) < 0.5, reading.geometry.angle
+
+
+def test_a_pinch_zoomed_screenshot_is_read_on_the_half_working_grid():
+    """A part of the picture (18 % of its area) enlarged to fill the frame, 2.4 times: its
+    chips are too wide for the working grid's whitening (these five read nothing there),
+    and half the working grid sees them at 1.2 plane pixels."""
+    from realmark import watermark
+
+    wm_id = 0x5A17_C0FF_EE42
+    for size, seed in [
+        ((1920, 1080), 30),
+        ((1920, 1080), 33),
+        ((1080, 1350), 30),
+        ((1080, 1350), 32),
+        ((1080, 1350), 33),
+    ]:
+        marked = attacks.jpeg(watermark.embed(photos.fit(photos.real("coffee"), *size), wm_id), 90)
+        reading = watermark.extract(attacks.jpeg(attacks.zoomed(marked, _rng(seed), 0.18), 85))
+        assert reading.wm_id == wm_id, (size, seed, reading.pilot_score)
+        assert 2.2 < reading.scale < 2.5, reading.scale  # the mark's cell against the copy's working cell

@@ -97,7 +97,7 @@ def _scan(
     scalers = {
         p.short: SmallLuma(shape)
         for p in SYNC_PLANES
-        if p.short != codec.WORK_SHORT_SIDE and (shape := SummedPlanes.shape(frame_size, p.short))
+        if p.clip and p.short != codec.WORK_SHORT_SIDE and (shape := SummedPlanes.shape(frame_size, p.short))
     }
     scan = _Scan(reading=known)
     reader, keyframes = Reader(), Reader()

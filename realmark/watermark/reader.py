@@ -82,10 +82,16 @@ class SyncPlane:
     # dark-mode screenshot), all framed; searching them on every photo cost half of an
     # unmarked photo's reading time.
     photo: str = "all"
+    clip: bool = True  # whether a clip's frames are summed on this plane too
 
 
 SYNC_PLANES = (
     SyncPlane(WORK_SHORT_SIDE, None, None, lattices=3, squares=2),
+    # A zoomed-in crop (a screenshot of a pinch-zoomed face) enlarges the mark past what
+    # the working grid's whitening sees (chips of 2.2 plane pixels and more): on 11 bench
+    # photos a fifth of the picture enlarged to fill the frame (2.2x) read 6, a quarter
+    # (2x) 10. Half the working grid's size sees 1-4.4x; its search costs about 2 ms.
+    SyncPlane(WORK_SHORT_SIDE // 2, None, None, lattices=1, squares=1, clip=False),
     SyncPlane(512, 160, None, lattices=2, squares=2, roi=192, photo="framed"),
     SyncPlane(1024, 100, 512, lattices=1, squares=1, roi=320, photo="framed"),
 )
@@ -772,7 +778,7 @@ def extract(picture: np.ndarray) -> Reading:
     work = _work_luma(luma, working_size(width, height))
     reader = Reader()
     reader.add(work)
-    return reader.read(search=True, planes=Planes(luma), size=(width, height))
+    return reader.read(search=True, planes=Planes(luma, work), size=(width, height))
 
 
 SAME_BOX = 0.003  # boxes whose sides are this near (fractions of the picture) are one
@@ -787,8 +793,9 @@ class Planes:
     made on demand (once each) from one grey conversion of the full picture (RGB, or its
     8-bit luma)."""
 
-    def __init__(self, picture: np.ndarray):
+    def __init__(self, picture: np.ndarray, work: np.ndarray | None = None):
         self._picture = picture
+        self._work = work  # the picture on the working grid (float luma), if made already
         self._full: Image.Image | None = None
         self._float: Image.Image | None = None
         self._edges: np.ndarray | None = None  # the full grey picture as int16, for snapping
@@ -821,7 +828,14 @@ class Planes:
         if size is None:
             return None
         if short not in self._white:
-            picture = np.asarray(self._full_float()) if size == self.size else self._float_resized(size)
+            if size == self.size:
+                picture = np.asarray(self._full_float())
+            elif self._work is not None and short * 2 == min(self._work.shape):
+                # half the working grid: its 2x2 means, as an area resize from the full picture gives
+                h, w = (n // 2 * 2 for n in self._work.shape)
+                picture = self._work[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3), dtype=np.float32)
+            else:
+                picture = self._float_resized(size)
             self._white[short] = _whiten(picture).copy()
         return self._white[short]
 
