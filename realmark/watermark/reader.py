@@ -815,10 +815,13 @@ class Planes:
         if size is None:
             return None
         if short not in self._gray:
-            picture = self._full_gray()
-            if size != self.size:
-                picture = picture.resize(size, Image.BOX)
-            self._gray[short] = np.asarray(picture, dtype=np.float32)
+            if self._work is not None and size == self._work.shape[::-1]:
+                self._gray[short] = self._work  # the working grid: made already
+            else:
+                picture = self._full_gray()
+                if size != self.size:
+                    picture = picture.resize(size, Image.BOX)
+                self._gray[short] = np.asarray(picture, dtype=np.float32)
         return self._gray[short]
 
     def white(self, short: int) -> np.ndarray | None:
