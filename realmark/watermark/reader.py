@@ -566,35 +566,22 @@ class _Search:
                 o = ORIENTATIONS[int(k)]
                 if pilots[k] < MIN_PILOT or self.attempts >= self.cap:
                     break
-                self.attempts += 1
-                wm_id, pilot, errors, raw, offset = _decode_folded(evidence[o])
-                if wm_id is None:
-                    if pilot > self.best.pilot_score:
-                        self.best = Reading(None, pilot, None, raw_bits=raw)
+                decoded = self._attempt(evidence[o])
+                if decoded is None:
                     continue
                 # the grid on the resampled plane (a cell a pixel), then through the
                 # perspective as it holds at the middle
-                on_plane = _plane_geometry(o, offset, white.shape, (1.0, 1.0))
+                on_plane = _plane_geometry(o, decoded[4], white.shape, (1.0, 1.0))
                 middle = (shape[0] / 2, shape[1] / 2)
                 local = perspective.local_affine(to_picture, middle)
                 origin = perspective.mapped(to_picture, middle) + local @ (np.array(on_plane.origin) - middle)
                 matrix = tuple(map(tuple, (local @ on_plane.m).tolist()))
                 geometry = Geometry(matrix, (float(origin[0]), float(origin[1])))
                 v1, v2 = local @ np.array([TILE, 0.0]), local @ np.array([0.0, TILE])
-                reading = Reading(
-                    wm_id,
-                    pilot,
-                    errors,
-                    mirrored=o[0],
-                    turns=o[1],
-                    attempts=self.attempts,
-                    offset=offset,
-                    scale=float(np.sqrt(abs(np.linalg.det(geometry.m)))) / min(self.px),
-                    raw_bits=raw,
-                    lattice=sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), float(pilot)),
-                    fold_origin=tuple(float(c) for c in perspective.mapped(to_picture, (0.0, 0.0))),
-                    phase=(0, 0),
-                    perspective=regions.in_perspective(corners),
+                lattice = sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), decoded[1])
+                fold_origin = tuple(float(c) for c in perspective.mapped(to_picture, (0.0, 0.0)))
+                reading = self._found(
+                    decoded, o, geometry, lattice, fold_origin, (0, 0), regions.in_perspective(corners)
                 )
                 return _located(reading, geometry, self.white, self.px)
         return None
@@ -605,30 +592,17 @@ class _Search:
         for fit in perspective.search(self.white):
             if fit.pilot < MIN_PILOT or self.attempts >= self.cap:
                 continue
-            self.attempts += 1
-            wm_id, pilot, errors, raw, offset = _decode_folded(orient(fit.tile, *fit.orientation))
-            if wm_id is None:
-                if pilot > self.best.pilot_score:
-                    self.best = Reading(None, pilot, None, raw_bits=raw)
+            decoded = self._attempt(orient(fit.tile, *fit.orientation))
+            if decoded is None:
                 continue
-            geometry = _geometry(fit.matrix, fit.orientation, offset, fit.phase, self.px, sync.SUBSAMPLE, fit.centre)
+            geometry = _geometry(
+                fit.matrix, fit.orientation, decoded[4], fit.phase, self.px, sync.SUBSAMPLE, fit.centre
+            )
             v1, v2 = fit.matrix[:, 0] * TILE, fit.matrix[:, 1] * TILE
-            reading = Reading(
-                wm_id,
-                pilot,
-                errors,
-                mirrored=fit.orientation[0],
-                turns=fit.orientation[1],
-                attempts=self.attempts,
-                offset=offset,
-                scale=float(np.sqrt(np.prod(geometry.cell))) / min(self.px),
-                raw_bits=raw,
-                lattice=sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), fit.pilot).in_pixels(
-                    self.px
-                ),
-                fold_origin=(fit.centre[0] * self.px[0], fit.centre[1] * self.px[1]),
-                phase=fit.phase,
-                perspective=True,
+            lattice = sync.Lattice((float(v1[0]), float(v1[1])), (float(v2[0]), float(v2[1])), fit.pilot)
+            fold_origin = (fit.centre[0] * self.px[0], fit.centre[1] * self.px[1])
+            reading = self._found(
+                decoded, fit.orientation, geometry, lattice.in_pixels(self.px), fold_origin, fit.phase, True
             )
             return _located(reading, geometry, self.white, self.px)
         return None
@@ -643,31 +617,48 @@ class _Search:
             for pilot_first, phase, o in scored[:DECODES_PER_LATTICE]:
                 if pilot_first < MIN_PILOT or self.attempts >= self.cap:
                     break
-                self.attempts += 1
-                wm_id, pilot, errors, raw, offset = _decode_folded(orient(phases[phase], *o))
-                if wm_id is None:
-                    if pilot > self.best.pilot_score:
-                        self.best = Reading(None, pilot, None, raw_bits=raw)
+                decoded = self._attempt(orient(phases[phase], *o))
+                if decoded is None:
                     continue
-                geometry = _geometry(lattice.matrix, o, offset, phase, plane_px, sync.SUBSAMPLE, corner)
-                working_cell = min(self.px)  # the submitted picture's working-grid cell, px
-                reading = Reading(
-                    wm_id,
-                    pilot,
-                    errors,
-                    mirrored=o[0],
-                    turns=o[1],
-                    attempts=self.attempts,
-                    offset=offset,
-                    scale=float(np.sqrt(np.prod(geometry.cell))) / working_cell,
-                    raw_bits=raw,
-                    lattice=lattice.in_pixels(plane_px),
-                    fold_origin=(corner[0] * plane_px[0], corner[1] * plane_px[1]),
-                    phase=phase,
-                )
+                geometry = _geometry(lattice.matrix, o, decoded[4], phase, plane_px, sync.SUBSAMPLE, corner)
+                fold_origin = (corner[0] * plane_px[0], corner[1] * plane_px[1])
+                reading = self._found(decoded, o, geometry, lattice.in_pixels(plane_px), fold_origin, phase)
                 whole = whole() if callable(whole) else whole
                 return _located(reading, geometry, plane if whole is None else whole, plane_px)
         return None
+
+    def _attempt(self, tile: np.ndarray):
+        """One decoding attempt, counted in the false-positive bound: (id, pilot, bit
+        errors, raw bits, tile offset) when it decodes, else None (the best failed pilot
+        kept for the answer)."""
+        self.attempts += 1
+        wm_id, pilot, errors, raw, offset = _decode_folded(tile)
+        if wm_id is None:
+            if pilot > self.best.pilot_score:
+                self.best = Reading(None, pilot, None, raw_bits=raw)
+            return None
+        return wm_id, pilot, errors, raw, offset
+
+    def _found(self, decoded, o, geometry: Geometry, lattice, fold_origin, phase, perspective: bool = False) -> Reading:
+        """The reading of a decoded attempt: where the mark sits (geometry, the lattice in
+        submitted pixels, the fold's origin and sub-cell phase) and in which orientation."""
+        wm_id, pilot, errors, raw, offset = decoded
+        working_cell = min(self.px)  # the submitted picture's working-grid cell, px
+        return Reading(
+            wm_id,
+            pilot,
+            errors,
+            mirrored=o[0],
+            turns=o[1],
+            attempts=self.attempts,
+            offset=offset,
+            scale=float(np.sqrt(np.prod(geometry.cell))) / working_cell,
+            raw_bits=raw,
+            lattice=lattice,
+            fold_origin=fold_origin,
+            phase=phase,
+            perspective=perspective,
+        )
 
 
 def _plane_geometry(o: tuple[bool, int], offset: tuple[int, int], shape: tuple[int, int], px) -> Geometry:
