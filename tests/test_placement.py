@@ -271,8 +271,16 @@ def test_a_weakly_marked_clip_letterboxed_or_windowed_is_traced_from_all_its_fra
     code, body = _verify(home, monkeypatch, capsys, copy)
     assert body["evidence"]["watermark"]["id"] == f"{FIXED_ID:012x}", body["message"]
     assert body["verdict"] == "altered" and body["reasons"] == expected, body["message"]
-    official = [r for r in body["evidence"]["content"]["ranges"] if r["kind"] == "official"]
-    assert len(official) == 1 and official[0]["original_start"] < 0.5 and official[0]["original_end"] > 4.5
+    ranges = body["evidence"]["content"]["ranges"]
+    official = [r for r in ranges if r["kind"] == "official"]
+    assert official[0]["original_start"] < 0.5 and official[-1]["original_end"] > 4.5, ranges
+    # One offset throughout. This weak a mark (a frame's own score about 1.7) can dip for a
+    # frame or two where no timeline position lies, in some x264 encodes of the same copy
+    # (README "Not yet"): at most a tenth of a second, never a changed one.
+    shifts = [r["original_start"] - r["clip_start"] for r in official]
+    assert max(shifts) - min(shifts) < 0.05, ranges
+    others = [r for r in ranges if r["kind"] != "official"]
+    assert all(r["kind"] == "foreign" and r["clip_end"] - r["clip_start"] < 0.1 for r in others), ranges
 
 
 def test_an_unmarked_letterboxed_clip_stays_unknown(signed_clip, monkeypatch, capsys):
@@ -506,10 +514,10 @@ def _search(rgb):
 def test_a_photo_searches_the_finer_planes_and_its_outlined_boxes_only_when_something_frames_the_picture(
     monkeypatch,
 ):
-    """What keeps an unmarked photo cheap: a plain photo is searched on the working grid
-    and its panels, never on the 512 and 1024 planes nor in the boxes its own edges
-    outline; a picture set on a flat background (a phone screenshot) is also searched
-    there."""
+    """What keeps an unmarked photo cheap: a plain photo is searched on the working grid,
+    its half (128) and its panels, never on the 512
+    and 1024 planes nor in the boxes its own edges outline; a picture set on a flat
+    background (a phone screenshot) is also searched there."""
     from realmark.watermark import regions
 
     outlined = []
@@ -517,10 +525,10 @@ def test_a_photo_searches_the_finer_planes_and_its_outlined_boxes_only_when_some
     monkeypatch.setattr(regions, "outlined_boxes", lambda *a, **k: outlined.append(1) or outline(*a, **k))
     for name in ("coffee", "chelsea", "astronaut"):
         reading, whitened = _search(attacks.jpeg(photos.fit(photos.real(name), 1920, 1080), 85))
-        assert reading.wm_id is None and whitened == [] and outlined == [], (name, whitened)
+        assert reading.wm_id is None and whitened == [128] and outlined == [], (name, whitened)
     shot = attacks.post_screenshot(photos.fit(photos.real("coffee"), 1920, 1080), _rng(5), share=0.5)
     reading, whitened = _search(shot)
-    assert reading.wm_id is None and set(whitened) == {512, 1024} and outlined == [1], whitened
+    assert reading.wm_id is None and set(whitened) == {128, 512, 1024} and outlined == [1], whitened
 
 
 def test_a_dark_picture_in_a_dark_mode_screenshot_is_read():
