@@ -11,7 +11,7 @@ noise to the fold.
   edges;
 - filled_box: a picture told from an app's flat chrome by its levels, where it shows no
   edge (a dark picture in dark mode);
-- quadrilateral: a picture in perspective on a flat fill, its four corners;
+- quadrilateral: a picture in perspective or turned on a flat fill, its four corners;
   snapped_quadrilateral: those corners fitted to the full picture's edges.
 
 All take a plane (whitened for textured_box, grey levels for the others; the full
@@ -466,16 +466,10 @@ def quadrilateral(gray: np.ndarray) -> np.ndarray | None:
     except QhullError:  # a line of pixels
         return None
     sides = _hull_sides(hull)
-    if sides is None:
+    corners = _crossings(sides) if sides is not None else None
+    if corners is None:
         return None
-    corners = []
-    for (p1, d1), (p2, d2) in zip(sides[-1:] + sides[:-1], sides, strict=True):
-        across = np.array([d1, -d2]).T
-        if abs(np.linalg.det(across)) < 1e-6:
-            return None
-        t = np.linalg.solve(across, p2 - p1)
-        corners.append(p1 + t[0] * d1)
-    quad = _clockwise(np.array(corners))
+    quad = _clockwise(corners)
     if not (np.all(quad > -0.05 * max(h, w)) and np.all(quad < 1.05 * np.array([w, h]))):
         return None
     if not in_perspective(quad):
@@ -506,9 +500,21 @@ def _inside(quad: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return inside
 
 
+def _crossings(lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """Where each line (a point on it, its unit normal) crosses the one before it, in
+    their order; None when two neighbours are parallel."""
+    out = []
+    for (p1, n1), (p2, n2) in zip(lines[-1:] + lines[:-1], lines, strict=True):
+        normals = np.array([n1, n2])
+        if abs(np.linalg.det(normals)) < 1e-6:
+            return None
+        out.append(np.linalg.solve(normals, [n1 @ p1, n2 @ p2]))
+    return np.array(out)
+
+
 def _hull_sides(hull: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
-    """The four longest straight runs of a convex outline (a point on each and its
-    direction), in their order along it; None when they are not most of it."""
+    """The four longest straight runs of a convex outline (a point on each and its unit
+    normal), in their order along it; None when they are not most of it."""
     edges = np.roll(hull, -1, axis=0) - hull
     lengths = np.hypot(edges[:, 0], edges[:, 1])
     angles = np.arctan2(edges[:, 1], edges[:, 0])
@@ -524,7 +530,7 @@ def _hull_sides(hull: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
     four = sorted(sorted(runs, key=lambda r: -r[0])[:4], key=lambda r: r[1])
     if sum(r[0] for r in four) < QUAD_SIDES_SHARE * lengths.sum():
         return None
-    return [(start, direction) for _, _, start, direction in four]
+    return [(start, np.array([-d[1], d[0]]) / np.hypot(*d)) for _, _, start, d in four]
 
 
 def _clockwise(quad: np.ndarray) -> np.ndarray:
@@ -563,9 +569,8 @@ def snapped_quadrilateral(gray: np.ndarray, quad: np.ndarray, plane_short: int) 
         offsets = np.linspace(-reach, reach, int(reach * 4) + 1)
         points = base[:, None, :] + offsets[None, :, None] * normal
         at = [points[..., 1].ravel() - 0.5, points[..., 0].ravel() - 0.5]  # pixel i spans [i, i + 1)
-        across = (ndimage.map_coordinates(d, at, order=1) for d in (dx, dy))
-        step = next(across) * normal[0] + next(across) * normal[1]
-        step = np.abs(step).reshape(QUAD_SAMPLES, -1)
+        gradient = (ndimage.map_coordinates(d, at, order=1) for d in (dx, dy))
+        step = np.abs(next(gradient) * normal[0] + next(gradient) * normal[1]).reshape(QUAD_SAMPLES, -1)
         peak = np.clip(np.argmax(step, axis=1), 1, len(offsets) - 2)
         rows = np.arange(QUAD_SAMPLES)
         before, top, after = step[rows, peak - 1], step[rows, peak], step[rows, peak + 1]
@@ -582,10 +587,5 @@ def snapped_quadrilateral(gray: np.ndarray, quad: np.ndarray, plane_short: int) 
             found = found[off <= max(QUAD_FIT_OUTLIER, 2.5 * float(np.median(off)))]
         centre = found.mean(axis=0)
         lines.append((centre, np.linalg.svd(found - centre)[2][1]))
-    out = []
-    for (p1, n1), (p2, n2) in zip(lines[-1:] + lines[:-1], lines, strict=True):
-        normals = np.array([n1, n2])
-        if abs(np.linalg.det(normals)) < 1e-6:
-            return corners
-        out.append(np.linalg.solve(normals, [n1 @ p1, n2 @ p2]))
-    return np.array(out)
+    crossed = _crossings(lines)
+    return corners if crossed is None else crossed
