@@ -354,7 +354,7 @@ def turned_whole(rgb: np.ndarray, rng: np.random.Generator, degrees: float | Non
     hold it and the corners filled with one colour (black, white or a grey), as an editor's
     or a benchmark's rotation does."""
     degrees = float(rng.choice([-1, 1]) * rng.uniform(3, 45)) if degrees is None else degrees
-    fill = int(rng.choice([0, 0, 255, int(rng.integers(20, 236))]))
+    fill = _fill(rng)
     return np.asarray(Image.fromarray(rgb).rotate(degrees, Image.BICUBIC, expand=True, fillcolor=(fill,) * 3))
 
 
@@ -375,7 +375,13 @@ def warp_draws(rng: np.random.Generator, size: tuple[int, int], distortion: floa
     reach = np.array([w, h]) * distortion / 2
     inward = np.array([(1, 1), (-1, 1), (-1, -1), (1, -1)])
     corners = np.array([(0, 0), (w, 0), (w, h), (0, h)], float) + inward * rng.uniform(0, 1, (4, 2)) * reach
-    return corners, int(rng.choice([0, 0, 255, int(rng.integers(20, 236))]))
+    return corners, _fill(rng)
+
+
+def _fill(rng: np.random.Generator) -> int:
+    """The grey level corners uncovered by a warp or a turn are filled with: black half the
+    time, else white or a grey."""
+    return int(rng.choice([0, 0, 255, int(rng.integers(20, 236))]))
 
 
 PHOTO_ATTACKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
