@@ -18,7 +18,7 @@ from realmark.keys.tokens import create_token
 from realmark.settings import Settings
 from service import create_app
 from tests.conftest import realmark_home
-from tests.test_jobs import _ended, _keys, _submit, _wait, clip, home  # noqa: F401  (fixtures)
+from tests.test_jobs import _ended, _keys, _mid_way, _submit, _wait, clip, home  # noqa: F401  (fixtures)
 
 
 def test_the_s3_server_stopped_mid_sign_the_job_retries_and_finishes_once(home, clip, tmp_path, monkeypatch):
@@ -34,7 +34,7 @@ def test_the_s3_server_stopped_mid_sign_the_job_retries_and_finishes_once(home, 
         token = create_token(open_store(settings), "YG")
         with TestClient(create_app(Deployment(settings))) as client:
             job_id = _submit(client, token, clip)
-            assert _wait(client, job_id, lambda j: j["status"] == "running" and j["progress"] > 0.05)["progress"]
+            assert _mid_way(_wait(client, job_id, _mid_way))
             s3.stop()  # while it encodes: the run fails when it stores
             failed_run = _wait(client, job_id, lambda j: j["status"] == "queued" and j["tries"] >= 1)
             assert failed_run["status"] == "queued" and failed_run.get("error"), failed_run
@@ -69,7 +69,7 @@ def test_while_the_broker_is_down_video_signing_is_503_photos_still_work_and_job
     try:
         with TestClient(create_app(Deployment(settings))) as client:
             job_id = _submit(client, token, clip)
-            assert _wait(client, job_id, lambda j: j["status"] == "running" and j["progress"] > 0.05)["progress"] > 0
+            assert _mid_way(_wait(client, job_id, _mid_way))
             broker.stop()  # mid-job
             refused = client.post(
                 "/v1/sign",

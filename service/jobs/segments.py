@@ -113,9 +113,12 @@ class Claims:
             self.release(name)
 
 
-def sign_if_free(store: Store, claims: Claims, job_id: str, source, work: SegmentWork, folder: Path) -> bool:
+def sign_if_free(
+    store: Store, claims: Claims, job_id: str, source, work: SegmentWork, folder: Path, progress=None
+) -> bool:
     """Sign a segment unless another worker holds it: put it in the store, and let the
-    claim go. `source()` gives the clip's file (fetched only when there is work)."""
+    claim go. `source()` gives the clip's file (fetched only when there is work);
+    `progress` gets the segment's frames' times over the whole clip's."""
     name = _name(job_id, work)
     if not claims.take(name):
         return False
@@ -125,7 +128,7 @@ def sign_if_free(store: Store, claims: Claims, job_id: str, source, work: Segmen
     packets = folder / f"segment-{work.cut.index}.bin"
     with claims.held(name):
         try:
-            segment = sign_segment(source(), work, packets)
+            segment = sign_segment(source(), work, packets, progress)
             store.put_if_absent(f"{name}.bin", packets)
             store.put_if_absent(f"{name}.json", segment.to_json().encode())
         finally:
@@ -173,10 +176,15 @@ class SharedSegments:
                 sent = True
         if sent:
             time.sleep(GRACE_SECONDS)
+        # A clip signed whole reports its frames, as it does in one process; a cut one
+        # reports its segments as they are stored, whoever signed them.
+        whole = progress if len(works) == 1 else None
         while len(done) < len(works):
             pending = [work for work in works if work.cut.index not in done]
             # One segment at a time, then look again: free workers keep taking the rest.
-            if not any(sign_if_free(self.store, self.claims, self.job_id, lambda: src, w, folder) for w in pending):
+            if not any(
+                sign_if_free(self.store, self.claims, self.job_id, lambda: src, w, folder, whole) for w in pending
+            ):
                 time.sleep(POLL_SECONDS)  # every pending segment is claimed by another worker
             for work in pending:
                 segment = stored(self.store, self.job_id, work)
