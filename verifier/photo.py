@@ -54,7 +54,9 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return Verification(decision.verdict, decision.reasons, published, Evidence(mark, signature, ExactContent()))
     photo = load_photo(data)
     luma = luma8(photo.rgb)  # what the mark, the appearance, the maps and the comparison read
-    reading = extract(luma)
+    work = working(luma)  # the working grid: what the mark and the maps are read on
+    work.setflags(write=False)
+    reading = extract(luma, work)
     mark = WatermarkEvidence.of(reading)
     searched = None
     if reading.wm_id is None and ctx.index is not None:
@@ -83,7 +85,10 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
     # A mirrored or turned re-upload is compared turned back: the picture is the same.
     restored = np.ascontiguousarray(orient(photo.rgb, reading.mirrored, reading.turns))
     restored_luma = np.ascontiguousarray(orient(luma, reading.mirrored, reading.turns))
-    content = compare(data, restored, restored_luma, found.manifest, reading, dithered=photo.palette)
+    turned = reading.mirrored or reading.turns
+    content = compare(
+        data, restored, restored_luma, found.manifest, reading, dithered=photo.palette, work=None if turned else work
+    )
     decision = decide.photo(mark, content)
     if decision.authentic and not content.exact_match:
         content = _against_published(content, restored, restored_luma, found.manifest, ctx)
@@ -92,7 +97,13 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
 
 
 def compare(
-    data: bytes, rgb: np.ndarray, luma: np.ndarray, manifest: Manifest, reading: Reading, dithered: bool = False
+    data: bytes,
+    rgb: np.ndarray,
+    luma: np.ndarray,
+    manifest: Manifest,
+    reading: Reading,
+    dithered: bool = False,
+    work: np.ndarray | None = None,
 ) -> PhotoContent:
     """The submitted photo (turned back as signed, and its luma8) against the signed one: file hash,
     global fingerprint, and where they differ: the 32x32 grid's cells
@@ -109,7 +120,8 @@ def compare(
     differences = filtered.differences(clipping(rgb) if any(filtered.clips()) else None)
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
-    scaled, work = filtered.contrast(), working(luma)
+    scaled = filtered.contrast()
+    work = working(luma) if work is None else work
     details = _details(work, manifest)
     unmarked = _unmarked(work, manifest, reading, scaled, dithered, details)
     redrawn = _redrawn(manifest, details, scaled, dithered)

@@ -28,11 +28,13 @@ SIZE_TOLERANCE = 0.03
 PLACE_Z = 1.0
 
 
-def _corners(geometry: Geometry, size_cells: tuple[int, int], shift: tuple[int, int]) -> np.ndarray:
-    """The signed picture's four corners in submitted pixels, with its top-left corner
-    `shift` whole tiles from the geometry's origin tile."""
+def _corners(geometry: Geometry, size_cells: tuple[int, int], shifts: np.ndarray) -> np.ndarray:
+    """The signed picture's four corners in submitted pixels [n, 4, (x, y)], with its
+    top-left corner shifts[k] whole tiles from the geometry's origin tile ([n, 2]): every
+    placement at once (one small product each cost more than the rest of the verdict on
+    a photo's fast path)."""
     w, h = size_cells
-    cells = np.array([[0, 0], [w, 0], [0, h], [w, h]], float) - TILE * np.array(shift, float)
+    cells = np.array([[0, 0], [w, 0], [0, h], [w, h]], float)[None] - TILE * np.asarray(shifts, float)[:, None, :]
     return np.array(geometry.origin) + cells @ geometry.m.T
 
 
@@ -45,7 +47,7 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
     size_cells = working_size(*signed)
     fw, fh = frame
     # How large the whole signed picture is in the frame, along the frame's axes.
-    corners = _corners(geometry, size_cells, (0, 0))
+    corners = _corners(geometry, size_cells, np.zeros((1, 2)))[0]
     extent = corners.max(axis=0) - corners.min(axis=0)
     cropped = bool(extent[0] > fw * (1 + SIZE_TOLERANCE) or extent[1] > fh * (1 + SIZE_TOLERANCE))
     embedded = bool(extent[0] < fw * (1 - SIZE_TOLERANCE) or extent[1] < fh * (1 - SIZE_TOLERANCE))
@@ -54,26 +56,25 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
     # is present wins: each block inside it adds its presence z-score less PLACE_Z (so a
     # box takes in marked blocks and leaves out unmarked ones); ties go to the box nearest
     # the frame's centre (a crop: every placement covers the whole frame).
-    best, best_score, best_corner = None, -np.inf, None
     span = [int(np.ceil(n / TILE)) + 1 for n in size_cells]
-    score_box = _box_scorer(reading.presence, frame)
+    shifts = [(i, j) for i in range(-span[0], span[0] + 1) for j in range(-span[1], span[1] + 1)]
+    every = _corners(geometry, size_cells, np.array(shifts))
+    boxes = np.concatenate([every.min(axis=1), every.max(axis=1)], axis=1)  # [n, (left, top, right, bottom)]
     cropped_x, cropped_y = extent[0] > fw * (1 + SIZE_TOLERANCE), extent[1] > fh * (1 + SIZE_TOLERANCE)
     slack_x, slack_y = fw * SIZE_TOLERANCE, fh * SIZE_TOLERANCE
-    for i in range(-span[0], span[0] + 1):
-        for j in range(-span[1], span[1] + 1):
-            c = _corners(geometry, size_cells, (i, j))
-            box = (*c.min(axis=0), *c.max(axis=0))
-            if box[2] <= 0 or box[3] <= 0 or box[0] >= fw or box[1] >= fh:
-                continue
-            # Along an axis where the whole picture fits in the frame, it lies inside it:
-            # a picture hanging over an edge there would have been cropped smaller.
-            if not (cropped_x or (-slack_x <= box[0] and box[2] <= fw + slack_x)):
-                continue
-            if not (cropped_y or (-slack_y <= box[1] and box[3] <= fh + slack_y)):
-                continue
-            score = score_box(box) - 1e-6 * _centre_distance(box, (0, 0, fw, fh))
-            if score > best_score:
-                best, best_score, best_corner = box, score, c[0]
+    left, top, right, bottom = boxes.T
+    in_frame = (right > 0) & (bottom > 0) & (left < fw) & (top < fh)
+    # Along an axis where the whole picture fits in the frame, it lies inside it: a
+    # picture hanging over an edge there would have been cropped smaller.
+    fits_x = cropped_x | ((-slack_x <= left) & (right <= fw + slack_x))
+    fits_y = cropped_y | ((-slack_y <= top) & (bottom <= fh + slack_y))
+    score_box = _box_scorer(reading.presence, frame)
+    best, best_score, best_corner = None, -np.inf, None
+    for k in np.nonzero(in_frame & fits_x & fits_y)[0]:
+        box = tuple(boxes[k])
+        score = score_box(box) - 1e-6 * _centre_distance(box, (0, 0, fw, fh))
+        if score > best_score:
+            best, best_score, best_corner = box, score, every[k, 0]
     if best is None:  # no placement fits (a picture larger than the frame and shifted): the frame
         best, best_corner = (0.0, 0.0, float(fw), float(fh)), np.array(geometry.origin)
     left, top, right, bottom = best

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from PIL import Image
+from scipy.optimize import isotonic_regression
 
 SIZE = 32
 MAX_CELL_DIFFERENCE = 24  # levels of 255
@@ -26,22 +27,12 @@ def grid(luma: np.ndarray) -> np.ndarray:
 
 
 def _isotonic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares non-decreasing fit of y on x (pool adjacent violators)."""
+    """Least-squares non-decreasing fit of y on x (pool adjacent violators, in x's order;
+    ties kept in their order). scipy's: the same fit to 1e-13, at a fortieth of a Python
+    loop's cost, which ran four times in every comparison."""
     order = np.argsort(x, kind="stable")
-    values: list[float] = []
-    weights: list[int] = []
-    for v in y[order].astype(np.float64):
-        values.append(v)
-        weights.append(1)
-        while len(values) > 1 and values[-2] > values[-1]:
-            w = weights[-2] + weights[-1]
-            values[-2] = (values[-2] * weights[-2] + values[-1] * weights[-1]) / w
-            weights[-2] = w
-            values.pop()
-            weights.pop()
-    fit = np.repeat(values, weights)
-    out = np.empty_like(fit)
-    out[order] = fit
+    out = np.empty(len(y))
+    out[order] = isotonic_regression(y[order].astype(np.float64)).x
     return out
 
 
@@ -281,17 +272,20 @@ def matching_share(signed: np.ndarray, copy: np.ndarray) -> float:
     """The share of the signed grid's textured blocks that the copy still shows (their
     cells correlate): 1.0 for a re-encode, about 0.75 with a quarter replaced, 0.5 with
     half, near 0 for an unrelated picture (README "Forged marks")."""
-    a, b = signed.astype(np.float64), copy.astype(np.float64)
-    shown = judged = 0
-    for y in range(0, SIZE, MATCH_BLOCK):
-        for x in range(0, SIZE, MATCH_BLOCK):
-            p = a[y : y + MATCH_BLOCK, x : x + MATCH_BLOCK].ravel()
-            q = b[y : y + MATCH_BLOCK, x : x + MATCH_BLOCK].ravel()
-            if p.std() < TEXTURED_BLOCK_STD:
-                continue
-            judged += 1
-            shown += bool(q.std() > 0 and np.corrcoef(p, q)[0, 1] > MATCH_CORRELATION)
-    return shown / judged if judged else 1.0
+    p, q = _match_blocks(signed), _match_blocks(copy)
+    judged = p.std(axis=1) >= TEXTURED_BLOCK_STD
+    dp, dq = p - p.mean(axis=1, keepdims=True), q - q.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a flat copy block: no correlation
+        correlation = (dp * dq).sum(axis=1) / np.sqrt((dp * dp).sum(axis=1) * (dq * dq).sum(axis=1))
+    shown = judged & (q.std(axis=1) > 0) & (correlation > MATCH_CORRELATION)
+    return int(shown.sum()) / int(judged.sum()) if judged.any() else 1.0
+
+
+def _match_blocks(cells: np.ndarray) -> np.ndarray:
+    """A SIZE x SIZE grid as rows of its MATCH_BLOCK x MATCH_BLOCK blocks' cells."""
+    n = SIZE // MATCH_BLOCK
+    blocks = cells.astype(np.float64).reshape(n, MATCH_BLOCK, n, MATCH_BLOCK).swapaxes(1, 2)
+    return blocks.reshape(n * n, MATCH_BLOCK * MATCH_BLOCK)
 
 
 REGION_GAP = 2  # changed cells this close (in cells) belong to one edit: a headline's letters

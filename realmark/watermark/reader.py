@@ -763,14 +763,16 @@ def _located(reading: Reading, geometry: Geometry, white: np.ndarray, px: tuple[
     return replace(reading, geometry=geometry, region=region, presence=presence)
 
 
-def extract(picture: np.ndarray) -> Reading:
+def extract(picture: np.ndarray, work: np.ndarray | None = None) -> Reading:
     """Read the watermark id from an RGB uint8 image, or from its 8-bit luma
     (media.image.luma8: the same reading, for a caller that needs the luma anyway), or
-    report that none is there."""
+    report that none is there. `work`: the picture on the working grid
+    (presence.working()), when the caller has made it already."""
     height, width = picture.shape[:2]
     check_readable_size(width, height)
     luma = picture if picture.ndim == 2 else np.asarray(_gray(picture))  # converted once, read twice
-    work = _work_luma(luma, working_size(width, height))
+    if work is None:
+        work = _work_luma(luma, working_size(width, height))
     reader = Reader()
     reader.add(work)
     return reader.read(search=True, planes=Planes(luma, work), size=(width, height))
