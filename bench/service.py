@@ -59,6 +59,13 @@ def _unique(jpeg: bytes, n: int) -> bytes:
 
 
 VIRAL_FILES = 20  # the viral mix: 80 % of requests repeat 20 files
+# The viral mix is measured long enough to be the mix: each viral file's first sight is
+# verified afresh, so in 240 requests the 20 first sights make new uploads 29 % of the
+# requests instead of the mix's 20 % (171 of 240 answered from the cache); in 2,400
+# they are 21 % (1,899 of 2,400), as in a viral moment, where thousands of requests
+# follow the first sight of a file. Every upload of the distinct mix is new.
+VIRAL_REQUESTS = 2400
+DISTINCT_REQUESTS = 240
 
 
 def pick(i: int, mix: str) -> tuple[int, int]:
@@ -279,13 +286,14 @@ def _spread(samples: list[float]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=240)
+    parser.add_argument("--requests", type=int, help=f"default {VIRAL_REQUESTS} viral, {DISTINCT_REQUESTS} distinct")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--mix", choices=("distinct", "viral"), default="viral")
     parser.add_argument("--soak", type=float, default=0, help="minutes: send requests for this long instead")
     parser.add_argument("--markdown")
     args = parser.parse_args(argv)
-    publish(markdown(run(args.requests, args.concurrency, args.mix, args.soak * 60)), args.markdown)
+    requests = args.requests or (VIRAL_REQUESTS if args.mix == "viral" else DISTINCT_REQUESTS)
+    publish(markdown(run(requests, args.concurrency, args.mix, args.soak * 60)), args.markdown)
     return 0
 
 
