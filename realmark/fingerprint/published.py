@@ -547,8 +547,9 @@ def _compared(
             return Changes()
         signed = registered
         matches = _match(signed, copy, REACH)
-    tonal = _tonal(signed, copy)
-    moved, weakly, shift, replaced, judged = changed_blocks(matches, tonal, _block_shares(clipped, matches))
+    moved, weakly, shift, replaced, judged = changed_blocks(
+        matches, _tonal(signed, copy), _block_shares(clipped, matches)
+    )
     if (moved | weakly | replaced).sum() > CHANGED_AT_MOST * judged.sum():
         return Changes()  # the whole picture differs: misregistered, not a local edit
     scale = (width / size[0], height / size[1])
