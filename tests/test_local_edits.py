@@ -205,8 +205,18 @@ def test_a_copy_trimmed_unevenly_and_resized_is_registered_before_it_is_judged()
         lambda x: (attacks.FILTERS["sepia_vignette"](x), 85),
         lambda x: (attacks.grain(x), 85),
         lambda x: (attacks.sharpen(x), 85),
+        lambda x: (attacks.colour_boosted(x), 85),
     ],
-    ids=["jpeg_q30", "jpeg_q50", "720px_q75", "contrast_q85", "sepia_vignette_q85", "grain_q85", "sharpened_q85"],
+    ids=[
+        "jpeg_q30",
+        "jpeg_q50",
+        "720px_q75",
+        "contrast_q85",
+        "sepia_vignette_q85",
+        "grain_q85",
+        "sharpened_q85",
+        "colour_boosted_q85",
+    ],
 )
 def test_a_genuine_copy_gets_no_box(signed_photos, verify, name, copy):
     rgb, quality = copy(signed_photos[1][name])

@@ -96,6 +96,13 @@ FLATTENED_KEPT = 0.3
 HIGHLIGHT = 180.0
 CLIPPED = (float(CLIP_LOW), float(CLIP_HIGH))  # grid's: one notion of a clipped end
 TONAL_AT_MOST = 0.05
+# A filter that clips a channel where the luma does not (a saturated red made more
+# colourful) flattens the luma's texture there too: a block where NEWLY_CLIPPED of the
+# pixels gained a clipped channel is tonal whole. A colour boost (contrast 1.2, colour
+# 1.35) clipped 0.62-0.92 of the motorcycles' blocks it flattened (`replaced` until then);
+# re-encoding's ringing clips up to 0.15 of a block beside highlights (a warp on the
+# astronaut, halved and saved at q75, whose weakly moved blocks must still count).
+NEWLY_CLIPPED = 0.4
 # A tone change that clips (brightening by 40-60 %, a strong contrast) also changes what
 # texture a block keeps: a clipped plateau widens, and its edge, all the texture such a
 # block keeps, moves as a warp would push it; a channel that clips (a red brightened)
@@ -352,11 +359,12 @@ def _fitted(m: _Matches, factor: int) -> np.ndarray | None:
 
 
 def _register(signed: np.ndarray, copy: np.ndarray) -> np.ndarray | None:
-    """The signed plane resampled onto the copy, when the copy is the whole picture up to a
-    trim and a resize (placement calls a copy whole within 3 % of a side, so the two can
-    be offset by up to 15 px here, and more at one edge than the other): an affine map
-    fitted coarse to fine (REGISTER_LEVELS), each level on its own reduced planes. None
-    when too few blocks match or the map is not such a copy's."""
+    """The map (3x3, (y, x, 1), pixels) that takes the signed plane onto the copy, when
+    the copy is the whole picture up to a trim and a resize (placement calls a copy whole
+    within 3 % of a side, so the two can be offset by up to 15 px here, and more at one
+    edge than the other): an affine map fitted coarse to fine (REGISTER_LEVELS), each
+    level on its own reduced planes. None when too few blocks match or the map is not
+    such a copy's."""
     total = np.eye(3)
     for factor, reach in REGISTER_LEVELS:
         if factor == 1 and _near(total, np.eye(3), REGISTER_SETTLED):
@@ -367,11 +375,11 @@ def _register(signed: np.ndarray, copy: np.ndarray) -> np.ndarray | None:
             return None
         total = step @ total
     if _near(total, np.eye(3), REGISTER_SETTLED):
-        return signed
+        return np.eye(3)
     linear, offset = total[:2, :2] - np.eye(2), total[:2, 2]
     if np.abs(linear).max() > REGISTER_MAX_SCALE or np.abs(offset).max() > REGISTER_MAX_OFFSET:
         return None
-    return _resampled(signed, total, 1)
+    return total
 
 
 def _near(a: np.ndarray, b: np.ndarray, pixels: float) -> bool:
@@ -380,19 +388,27 @@ def _near(a: np.ndarray, b: np.ndarray, pixels: float) -> bool:
     return float(np.abs(d[:2, :2]).max()) * 1024 + float(np.abs(d[:2, 2]).max()) <= pixels
 
 
-def _tonal(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+def _tonal(signed: np.ndarray, copy: np.ndarray, newly_clipped: np.ndarray) -> np.ndarray:
     """[rows, cols] each block's share of pixels a tone change may have flattened: the
-    signed picture's highlights, the copy's clipped ends."""
+    signed picture's highlights, the copy's clipped ends; all of a block where the copy
+    has a channel clipped that the signed picture had not (`newly_clipped`, a share per
+    pixel) in NEWLY_CLIPPED of its pixels."""
     dark, light = CLIPPED
-    tonal = (signed >= HIGHLIGHT) | (copy <= dark) | (copy >= light)
-    return _block_sums(tonal.astype(np.float32)) / (BLOCK * BLOCK)
+    tonal = ((signed >= HIGHLIGHT) | (copy <= dark) | (copy >= light)).astype(np.float32)
+    area = BLOCK * BLOCK
+    return np.where(_block_sums(newly_clipped) >= NEWLY_CLIPPED * area, 1.0, _block_sums(tonal) / area)
 
 
 def _clipped(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Per pixel of a plane of `size`, the share of the picture's pixels (RGB, or its 8-bit
     luma) with a channel at a clipped end (grid.clipped_pixels)."""
     high, low = clipped_pixels(picture)
-    plane = Image.fromarray((high | low).astype(np.uint8) * 255)
+    return _shares(high | low, size)
+
+
+def _shares(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A full-size mask's share of each pixel of a plane of `size`."""
+    plane = Image.fromarray(mask.astype(np.uint8) * 255)
     if plane.size != size:
         plane = plane.resize(size, Image.BOX)
     return np.asarray(plane, np.float32) / 255.0
@@ -471,18 +487,18 @@ def changes_from_file(
     has it; `filter_clips`: a tone change over the whole copy clipped it (grid.Fit.clips),
     so blocks it clipped are not judged by their texture (MOVED_CLIPPED_AT_MOST)."""
     size = _analysis_size(copy)
-    signed, shape = _published_plane(published, sha256, size)
-    clipped = _clipped(copy, size) if filter_clips else None
-    return _compared(signed, shape, _luma(copy if luma is None else luma, size), clipped, size)
+    (signed, signed_clipped), shape = _published_plane(published, sha256, size)
+    copy_plane = _luma(copy if luma is None else luma, size)
+    return _compared(signed, signed_clipped, shape, copy_plane, _clipped(copy, size), filter_clips, size)
 
 
 # What a process kept of the published pictures it compared last: copies of one official
-# photo come again and again when it goes viral. Their luma planes (2 MB each at 1080p:
-# decoding is a quarter of the comparison's cost), and each brought to the sizes its
+# photo come again and again when it goes viral. Their luma planes and clipped pixels (4 MB
+# each at 1080p: decoding is a quarter of the comparison's cost), and each brought to the sizes its
 # copies were analysed at (a platform serves a few), a resize of the whole plane each.
 PLANES_KEPT = 8
-_planes: OrderedDict[str, np.ndarray] = OrderedDict()
-_analysed: OrderedDict[tuple[str, tuple[int, int]], np.ndarray] = OrderedDict()
+_planes: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_analysed: OrderedDict[tuple[str, tuple[int, int]], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _planes_lock = threading.Lock()
 
 
@@ -500,12 +516,24 @@ def _kept(cache: OrderedDict, key, make):
     return value
 
 
-def _published_plane(published: bytes, sha256: str, size: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-    """The published picture's luma at an analysis size, and its own (height, width)."""
+def _published_plane(
+    published: bytes, sha256: str, size: tuple[int, int]
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[int, int]]:
+    """The published picture's luma and _clipped plane at an analysis size, and its own
+    (height, width)."""
     from realmark.media.image import load_photo, luma8
 
-    full = _kept(_planes, sha256, lambda: luma8(load_photo(published).rgb))
-    return _kept(_analysed, (sha256, size), lambda: _read_only(_luma(full, size))), full.shape[:2]
+    def decoded() -> tuple[np.ndarray, np.ndarray]:
+        rgb = load_photo(published).rgb
+        high, low = clipped_pixels(rgb)
+        return luma8(rgb), high | low
+
+    luma, clipped = _kept(_planes, sha256, decoded)
+
+    def analysed() -> tuple[np.ndarray, np.ndarray]:
+        return _read_only(_luma(luma, size)), _read_only(_shares(clipped, size))
+
+    return _kept(_analysed, (sha256, size), analysed), luma.shape[:2]
 
 
 def _read_only(plane: np.ndarray) -> np.ndarray:
@@ -526,15 +554,22 @@ def changes(signed: np.ndarray, copy: np.ndarray) -> Changes:
     published picture (each RGB, or its 8-bit luma); nothing when the two cannot be
     registered."""
     size = _analysis_size(copy)
-    return _compared(_luma(signed, size), signed.shape[:2], _luma(copy, size), None, size)
+    signed_planes = _luma(signed, size), _clipped(signed, size)
+    return _compared(*signed_planes, signed.shape[:2], _luma(copy, size), _clipped(copy, size), False, size)
 
 
 def _compared(
-    signed: np.ndarray, shape: tuple[int, int], copy: np.ndarray, clipped: np.ndarray | None, size: tuple[int, int]
+    signed: np.ndarray,
+    signed_clipped: np.ndarray,
+    shape: tuple[int, int],
+    copy: np.ndarray,
+    copy_clipped: np.ndarray,
+    filter_clips: bool,
+    size: tuple[int, int],
 ) -> Changes:
-    """changes() of the two planes at the analysis size (`clipped`: _clipped's plane of a
-    copy that a filter clipped, or None); `shape` is the signed picture's own (height,
-    width), which the boxes are given in."""
+    """changes() of the two planes at the analysis size, each with its _clipped plane
+    (`filter_clips`: a filter clipped the copy, see changes_from_file); `shape` is the
+    signed picture's own (height, width), which the boxes are given in."""
     height, width = shape
     # Most copies are neither trimmed nor shifted: matched as they are, their blocks fit
     # the identity, and those matches are the ones judged (registering coarse to fine
@@ -542,13 +577,14 @@ def _compared(
     matches = _match(signed, copy, REACH)
     still = _fitted(matches, 1)
     if still is None or not _near(still, np.eye(3), REGISTER_SETTLED):
-        registered = _register(signed, copy)
-        if registered is None:
+        total = _register(signed, copy)
+        if total is None:
             return Changes()
-        signed = registered
+        signed, signed_clipped = _resampled(signed, total, 1), _resampled(signed_clipped, total, 1)
         matches = _match(signed, copy, REACH)
+    newly_clipped = np.maximum(copy_clipped - signed_clipped, 0.0)
     moved, weakly, shift, replaced, judged = changed_blocks(
-        matches, _tonal(signed, copy), _block_shares(clipped, matches)
+        matches, _tonal(signed, copy, newly_clipped), _block_shares(copy_clipped if filter_clips else None, matches)
     )
     if (moved | weakly | replaced).sum() > CHANGED_AT_MOST * judged.sum():
         return Changes()  # the whole picture differs: misregistered, not a local edit
