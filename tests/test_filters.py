@@ -59,33 +59,71 @@ def test_an_edit_under_a_filter_is_still_altered(signed_photos, verify, look):
 
 
 @pytest.fixture(scope="module")
-def hd_motorcycles(tmp_path_factory):
-    """The two motorcycle photos (saturated reds) signed at 1920x1080 (a keyring and a
-    local store, verified in-process)."""
+def hd_photos(tmp_path_factory):
+    """The astronaut (a white suit) and the two motorcycle photos (saturated reds), where
+    filters clip most, signed at 1920x1080 (a keyring and a local store, verified
+    in-process)."""
     from bench.forgeries import _deployment, _jpeg
     from bench.samples import photos
     from signer import sign
 
     keyring, store = _deployment(tmp_path_factory.mktemp("hd"))
     published = {}
-    for name in ("motorcycle_left", "motorcycle_right"):
+    for name in ("astronaut", "motorcycle_left", "motorcycle_right"):
         master = _jpeg(photos.fit(photos.real(name), 1920, 1080), 95)
         signed = sign(master, title=name, artists=["A"], key=keyring.signing_key("Bench"), store=store)
         published[name] = np.asarray(Image.open(io.BytesIO(signed.data)).convert("RGB"))
     return keyring, store, published
 
 
-@pytest.mark.parametrize("name", ["motorcycle_left", "motorcycle_right"])
-def test_a_colour_boost_that_clips_a_channel_changes_no_region(hd_motorcycles, name):
-    """A colour boost (contrast 1.2, colour 1.35, as Instagram's "Clarendon") clips a
-    saturated red's channel where the luma does not, and flattens the luma's texture there
-    as a clipped luma's. Compared with the published file, such blocks read as smoothed
-    away (a replaced box, `altered`) until clipping counted per channel
-    (published.NEWLY_CLIPPED)."""
+@pytest.mark.parametrize(
+    ("name", "look"),
+    [
+        ("motorcycle_left", attacks.colour_boosted),
+        ("motorcycle_right", attacks.colour_boosted),
+        ("astronaut", lambda x: attacks.enhance(x, "Brightness", 1.35)),
+        ("astronaut", lambda x: attacks.enhance(x, "Contrast", 1.4)),
+    ],
+    ids=["colour_boosted_left", "colour_boosted_right", "brightened_1.35", "contrast_1.4"],
+)
+def test_a_filter_that_clips_changes_no_region(hd_photos, name, look):
+    """Filters that clip, each once read `altered` with an invented region:
+    - a colour boost clips a saturated red's channel where the luma does not, flattening
+      the luma's texture there (compared with the published file: smoothed away, until
+      published.NEWLY_CLIPPED);
+    - a brightening or a strong contrast leaves the edge of a clipped plateau where the
+      signed picture crossed the clipping level, which at the analysis size is not where
+      the signed plane's edge is (moved, as a warp, until the published picture was put
+      through the copy's tone curves at its own size: published._toned)."""
     from bench.forgeries import _jpeg
     from verifier import verify
 
-    keyring, store, published = hd_motorcycles
-    result = verify(_jpeg(attacks.colour_boosted(published[name]), 85), store=store, trust=keyring.trust())
+    keyring, store, published = hd_photos
+    result = verify(_jpeg(look(published[name]), 85), store=store, trust=keyring.trust())
     assert [result.verdict.value] + [r.value for r in result.reasons] == ["authentic", "filtered"], result.message()
     assert not result.evidence.content.changed_regions
+
+
+def test_a_colour_boost_lets_clipping_explain_the_grid_cells_it_moved():
+    """Colour 1.8 on the motorcycles' reds clips the red and blue channels while the luma
+    curve clips nothing, so a grid cell comes out 26 levels from the filtered signed grid
+    (a changed region, past MAX_CELL_DIFFERENCE). Given the colourfulness the copy gained
+    (grid.COLOUR_BOOST), the filter is known to clip, and clipping explains the cell."""
+    from bench.forgeries import _jpeg
+    from bench.samples import photos
+    from realmark.fingerprint.grid import MAX_CELL_DIFFERENCE, clipping, colourfulness, fit, grid
+    from realmark.media.image import luma8
+
+    signed = photos.fit(photos.real("motorcycle_left"), 1920, 1080)
+    copy = np.asarray(Image.open(io.BytesIO(_jpeg(attacks.enhance(signed, "Color", 1.8), 85))).convert("RGB"))
+    filtered = fit(grid(luma8(signed)), grid(luma8(copy)))
+    colour = (colourfulness(signed), colourfulness(copy))
+    assert filtered.clips() == (False, False)
+    assert filtered.differences(clipping(copy)).max() > MAX_CELL_DIFFERENCE
+    assert filtered.clips(colour) == (True, True)
+    assert filtered.differences(clipping(copy), colour).max() <= MAX_CELL_DIFFERENCE
+    re_encoded = np.asarray(Image.open(io.BytesIO(_jpeg(signed, 60))).convert("RGB"))
+    assert fit(grid(luma8(signed)), grid(luma8(re_encoded))).clips((colour[0], colourfulness(re_encoded))) == (
+        False,
+        False,
+    )

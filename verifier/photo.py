@@ -117,7 +117,8 @@ def compare(
     distance = Fingerprint.from_hex(manifest.fingerprint_hash).distance(fingerprint_luma(luma))
     signed, copy = decode(manifest.fingerprint_grid), grid(luma)
     filtered = fit(signed, copy)
-    differences = filtered.differences(clipping(rgb) if any(filtered.clips()) else None)
+    colour = (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
+    differences = filtered.differences(clipping(rgb) if any(filtered.clips(colour)) else None, colour)
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
     scaled = filtered.contrast()
@@ -136,9 +137,7 @@ def compare(
         unmarked_regions=tuple(unmarked),
         detail_regions=tuple(redrawn),
         matching_share=round(matching_share(signed, copy), 2),
-        look=filtered.look(
-            (manifest.colourfulness, colourfulness(rgb)) if manifest.colourfulness is not None else None
-        ),
+        look=filtered.look(colour),
     )
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+from scipy.optimize import isotonic_regression
 
 from .grid import CLIP_HIGH, CLIP_LOW, Box, clipped_pixels
 
@@ -488,8 +489,42 @@ def changes_from_file(
     so blocks it clipped are not judged by their texture (MOVED_CLIPPED_AT_MOST)."""
     size = _analysis_size(copy)
     (signed, signed_clipped), shape = _published_plane(published, sha256, size)
+    toned = None
+    if filter_clips and copy.ndim == 3:
+        from realmark.media.image import load_photo
+
+        toned = _toned(load_photo(published).rgb, copy, size)
     copy_plane = _luma(copy if luma is None else luma, size)
-    return _compared(signed, signed_clipped, shape, copy_plane, _clipped(copy, size), filter_clips, size)
+    return _compared(signed, signed_clipped, shape, copy_plane, _clipped(copy, size), filter_clips, size, toned)
+
+
+def _toned(signed: np.ndarray, copy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The signed picture (RGB) put through the copy's tone curve, channel by channel, at
+    its own size, then brought to the analysis size as a luma plane.
+
+    Where a filter clips, the edge of a clipped plateau lies where the signed picture
+    crossed the clipping level; brought to the analysis size after clipping, it is not
+    where the signed plane's edge is (an average of clipped pixels is not the clipped
+    average), and moved blocks read there as a warp would. Each channel's curve (a
+    brightening's gain, a contrast's slope, both clipping) is the best monotone fit of the
+    copy's levels to the signed picture's at the analysis size."""
+    small_signed = np.asarray(Image.fromarray(signed).resize(size, Image.BOX))
+    small_copy = copy if copy.shape[1::-1] == size else np.asarray(Image.fromarray(copy).resize(size, Image.BOX))
+    toned = np.empty_like(signed)
+    for channel in range(3):
+        curve = _curve(small_signed[..., channel], small_copy[..., channel])
+        toned[..., channel] = curve[signed[..., channel]]
+    return _luma(toned, size)
+
+
+def _curve(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """The monotone curve (a 256-level lookup table) nearest the copy's mean level at each
+    of the signed picture's levels."""
+    counts = np.bincount(signed.ravel(), minlength=256)
+    sums = np.bincount(signed.ravel(), weights=copy.ravel().astype(np.float64), minlength=256)
+    levels = np.flatnonzero(counts)
+    fit = isotonic_regression(sums[levels] / counts[levels], weights=counts[levels].astype(np.float64)).x
+    return np.clip(np.interp(np.arange(256), levels, fit), 0, 255).round().astype(np.uint8)
 
 
 # What a process kept of the published pictures it compared last: copies of one official
@@ -566,22 +601,26 @@ def _compared(
     copy_clipped: np.ndarray,
     filter_clips: bool,
     size: tuple[int, int],
+    toned: np.ndarray | None = None,
 ) -> Changes:
     """changes() of the two planes at the analysis size, each with its _clipped plane
-    (`filter_clips`: a filter clipped the copy, see changes_from_file); `shape` is the
+    (`filter_clips`: a filter clipped the copy, see changes_from_file; `toned`: the signed
+    plane through the copy's tone curves, _toned, matched in its place); `shape` is the
     signed picture's own (height, width), which the boxes are given in."""
     height, width = shape
+    toned = signed if toned is None else toned
     # Most copies are neither trimmed nor shifted: matched as they are, their blocks fit
     # the identity, and those matches are the ones judged (registering coarse to fine
     # first cost half of the comparison, for the same answer).
-    matches = _match(signed, copy, REACH)
+    matches = _match(toned, copy, REACH)
     still = _fitted(matches, 1)
     if still is None or not _near(still, np.eye(3), REGISTER_SETTLED):
-        total = _register(signed, copy)
+        total = _register(toned, copy)
         if total is None:
             return Changes()
         signed, signed_clipped = _resampled(signed, total, 1), _resampled(signed_clipped, total, 1)
-        matches = _match(signed, copy, REACH)
+        toned = _resampled(toned, total, 1)
+        matches = _match(toned, copy, REACH)
     newly_clipped = np.maximum(copy_clipped - signed_clipped, 0.0)
     moved, weakly, shift, replaced, judged = changed_blocks(
         matches, _tonal(signed, copy, newly_clipped), _block_shares(copy_clipped if filter_clips else None, matches)
