@@ -19,6 +19,9 @@ from .photo import sign_photo
 from .segments import EncoderSettings, Progress
 from .video import sign_clip
 
+# What fans' copies come as, never what an agency publishes: verified, not signed.
+VERIFIED_ONLY = {"gif": "GIF", "avif": "AVIF file", "heif": "HEIC file"}
+
 
 class Signer:
     """Signs as one agency key into one store. With an `index`, every signed asset is
@@ -62,8 +65,9 @@ class Signer:
         with open_source(source) as opened:
             if opened.media.kind is Kind.SOUND:
                 raise UnsupportedMedia("this is a sound file, not a video: only photos and videos are signed")
-            if opened.media.container == "gif":
-                raise UnsupportedMedia("a GIF is verified, never signed: sign the photo or clip it was made from")
+            if opened.media.container in VERIFIED_ONLY:
+                name = VERIFIED_ONLY[opened.media.container]
+                raise UnsupportedMedia(f"a {name} is verified, never signed: sign the photo or clip it was made from")
             if opened.media.is_video:
                 if output is None:
                     raise BadInput("signing a clip needs an output file")

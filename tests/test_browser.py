@@ -240,6 +240,28 @@ def test_an_altered_photo_is_shown_beside_the_official_with_the_changes_outlined
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+def test_an_altered_heic_copy_is_judged_and_the_official_shown_with_the_changes(server, browser, tmp_path):
+    """An iPhone's HEIC photo: verified as a photo; the browser cannot draw it, so the
+    official picture is shown alone, with the changed areas outlined."""
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    register_heif_opener()
+    url = server[0]
+    _, signed = _signed_photo(server, tmp_path, "coffee", "Cafe photo", "Rose")
+    fake = attacks.replace_quarter(photos.decode(signed.data), photos.hd("astronaut"))
+    Image.fromarray(fake).save(tmp_path / "fake.heic", quality=80)
+    browser.get(url)
+    browser.find_element(By.ID, "file").send_keys(str(tmp_path / "fake.heic"))
+    WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "result").is_displayed())
+    WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "compare").is_displayed())
+    assert browser.find_element(By.ID, "result").get_attribute("data-verdict") == "altered"
+    assert _red_pixels(browser, "official-canvas") > 500
+    assert not browser.find_element(By.ID, "copy-figure").is_displayed()
+
+
 def test_a_spliced_clip_shows_its_timeline_with_the_foreign_part(clip_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

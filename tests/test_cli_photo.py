@@ -162,6 +162,52 @@ def test_a_still_gif_is_a_photo_and_its_dithering_no_change(signed, tmp_path, wi
     assert (code, body["verdict"], body["manifest"]["manifest_id"]) == (1, "altered", manifest_id)
 
 
+@pytest.mark.parametrize(
+    ("head", "container"),
+    [
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "avif"),
+        (b"\x00\x00\x00\x1cftypavis\x00\x00\x00\x00avismsf1miaf", "avif"),  # animated
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif", "avif"),  # generic brand first
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "heif"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "heif"),
+        (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41", "mp4"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ", "mov"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1miaf", "mp4"),  # no codec named: FFmpeg's to judge
+    ],
+)
+def test_iso_media_files_are_told_apart_by_their_brands(head, container):
+    from realmark.media.formats import detect
+
+    assert detect(head).container == container
+
+
+@pytest.mark.parametrize(("suffix", "brand"), [("avif", b"avif"), ("heic", b"heic")])
+def test_an_avif_or_heic_copy_is_verified_as_a_photo_and_never_signed(signed, tmp_path, suffix, brand):
+    """A picture saved from the web is often AVIF, and an iPhone's camera writes HEIC: both
+    ISO-BMFF files like MP4. An AVIF copy of an official photo was taken for a clip (and
+    called `altered`: "official pictures do not move"); both are photos. A truncated one
+    is a clear error, and neither is signed."""
+    from PIL import Image
+
+    if suffix == "heic":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    cli, _, out, manifest_id = signed
+    copy = tmp_path / f"copy.{suffix}"
+    Image.open(out).convert("RGB").resize((1280, 720), Image.LANCZOS).save(copy, quality=60)
+    assert copy.read_bytes()[8:12] == brand
+    code, body = cli.json("verify", copy)
+    assert (code, body["verdict"], body["reasons"]) == (0, "authentic", ["reencoded"]), body["message"]
+    assert body["manifest"]["manifest_id"] == manifest_id
+    cut = tmp_path / f"cut.{suffix}"
+    cut.write_bytes(copy.read_bytes()[: len(copy.read_bytes()) // 2])
+    code, _, err = cli("verify", cut)
+    assert code == 2 and "damaged or truncated" in err
+    code, _, err = cli("sign", copy, "-o", tmp_path / f"x.{suffix}", "--title", "T", "--artist", "A")
+    assert code == 2 and "never signed" in err
+
+
 def test_a_gif_whose_palette_took_the_mark_off_a_dark_edge_is_not_altered(tmp_path, monkeypatch):
     """The case the test above met once in 846 copies (282 random watermark ids): with this id,
     the 960 px GIF's palette drew the dark edge at the astronaut's top right with a few

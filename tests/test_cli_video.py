@@ -260,7 +260,12 @@ def _animation(src: Path, dst: Path, start: float, end: float, fps: float, width
 
 @pytest.mark.parametrize(
     "name, start, end, fps, width",
-    [("fan.gif", 1.0, 3.5, 10, 480), ("small.gif", 2.0, 4.0, 12.5, 320), ("fan.webp", 0.5, 3.0, 15, 640)],
+    [
+        ("fan.gif", 1.0, 3.5, 10, 480),
+        ("small.gif", 2.0, 4.0, 12.5, 320),
+        ("fan.webp", 0.5, 3.0, 15, 640),
+        ("fan.avif", 1.5, 3.5, 12, 640),
+    ],
 )
 def test_a_gif_of_official_frames_is_official_footage_at_its_seconds(vcli, name, start, end, fps, width):
     cli, work, out = vcli

@@ -1,4 +1,4 @@
-"""Animated GIF and WebP: fandom's clips. They are verified as clips: their frames, at
+"""Animated GIF, WebP and AVIF: fandom's clips. They are verified as clips: their frames, at
 their own times, are written losslessly (FFV1 in Matroska) to a private temporary file
 that the clip verifier reads like any other. A still GIF is a photo.
 
@@ -27,11 +27,11 @@ MAX_FRAME_PIXELS = 3840 * 2160
 MAX_TOTAL_PIXELS = 1_500_000_000  # e.g. 720 frames of 1080p: a minute's clip to verify
 # Browsers show a frame delay under 20 ms (or none) as 100 ms; so does this.
 SHORTEST_DELAY_MS, DEFAULT_DELAY_MS = 20, 100
-_FORMATS = {"gif": "GIF", "webp": "WEBP"}
+_FORMATS = {"gif": "GIF", "webp": "WEBP", "avif": "AVIF"}
 
 
 def frame_count(data: bytes, container: str) -> int:
-    """How many frames a GIF or WebP holds (1 for a still one, 0 for other formats)."""
+    """How many frames a GIF, WebP or AVIF holds (1 for a still one, 0 for other formats)."""
     if container not in _FORMATS:
         return 0
     try:

@@ -13,8 +13,8 @@ from realmark.errors import UnsupportedMedia
 
 HEAD_BYTES = 64  # enough for every signature below
 SUPPORTED = (
-    "a photo (JPEG, PNG, WebP), a video (MP4, MOV, WebM, Matroska) or, to verify, a GIF or sound (M4A, MP3, AAC, "
-    "WAV, Ogg, FLAC)"
+    "a photo (JPEG, PNG, WebP), a video (MP4, MOV, WebM, Matroska) or, to verify, a GIF, AVIF or HEIC photo or "
+    "sound (M4A, MP3, AAC, WAV, Ogg, FLAC)"
 )
 
 
@@ -47,8 +47,13 @@ FORMATS = {
         Media(Kind.PHOTO, "image/jpeg", "jpeg", True),
         Media(Kind.PHOTO, "image/png", "png", True),
         Media(Kind.PHOTO, "image/webp", "webp", True),
-        # Verified only: a still GIF as a photo, an animated one (or WebP) as a clip (media.animation).
+        # Verified only: a still GIF as a photo, an animated one (or WebP, or AVIF) as a clip
+        # (media.animation). AVIF is what many sites serve a browser that asks for it, so a
+        # picture saved from the web is often one; HEIC is what an iPhone's camera writes (a
+        # photo of a screen). Both are ISO-BMFF files like MP4, told apart by their brands.
         Media(Kind.PHOTO, "image/gif", "gif", False),
+        Media(Kind.PHOTO, "image/avif", "avif", False),
+        Media(Kind.PHOTO, "image/heic", "heif", False),
         Media(Kind.VIDEO, "video/mp4", "mp4", True),
         Media(Kind.VIDEO, "video/quicktime", "mov", True),
         Media(Kind.VIDEO, "video/webm", "webm", False),
@@ -76,6 +81,9 @@ def _container(head: bytes) -> str | None:
     if len(head) >= 12 and head[4:8] == b"ftyp":
         if head[8:12] in (b"M4A ", b"M4B "):
             return "m4a"
+        still = _still_image(head)
+        if still is not None:
+            return still
         return "mov" if head[8:12] == b"qt  " else "mp4"
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
         return "mov"  # QuickTime files from before the ftyp box
@@ -93,6 +101,27 @@ def _container(head: bytes) -> str | None:
         return "aac"  # an ADTS frame header (MPEG-4 or -2 AAC)
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
         return "mp3"  # an MPEG audio frame header (layer I-III)
+    return None
+
+
+# HEIF's brands (ISO/IEC 23008-12): HEVC-coded stills and sequences, and the generic
+# image brands, which need a compatible brand to say which codec.
+_AVIF_BRANDS = (b"avif", b"avis")
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs")
+_GENERIC_IMAGE_BRANDS = (b"mif1", b"msf1", b"mif2")
+
+
+def _still_image(head: bytes) -> str | None:
+    """ "avif" or "heif" for an ISO-BMFF image file (by its major brand, or, for a generic
+    image brand, its compatible brands), None for a clip or sound."""
+    size = int.from_bytes(head[:4], "big")
+    major = head[8:12]
+    compatible = [head[k : k + 4] for k in range(16, min(size, len(head)) - 3, 4)]
+    for brand in [major] + (compatible if major in _GENERIC_IMAGE_BRANDS else []):
+        if brand in _AVIF_BRANDS:
+            return "avif"
+        if brand in _HEIF_BRANDS:
+            return "heif"
     return None
 
 

@@ -20,7 +20,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # 60 MP: bigger than any camera output an agency publishes
 MAX_ASPECT = 10  # long side / short side; wider strips would blow up the watermark grid
 _8BIT_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "La", "RGBa"}
-_PILLOW = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}  # container -> Pillow's format name
+# container -> Pillow's format name (HEIF's decoder is pillow-heif's, registered on first use)
+_PILLOW = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "avif": "AVIF", "heif": "HEIF"}
 JPEG_QUALITY = 95  # published photos: high quality, full-resolution chroma
 
 # Pillow's own bomb guard warns at 89 MP; ours is stricter and raises.
@@ -68,6 +69,8 @@ def load_photo(data: bytes) -> Photo:
     if media.kind is not Kind.PHOTO:
         raise UnsupportedMedia(f"this is a {media.kind} file, not a photo")
     fmt = _PILLOW[media.container]
+    if fmt == "HEIF":
+        _register_heif()
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:
             width, height = im.size
@@ -75,7 +78,8 @@ def load_photo(data: bytes) -> Photo:
                 raise BadInput(f"the image is {width}x{height} pixels; the limit is {MAX_PIXELS} pixels")
             if min(width, height) == 0 or max(width, height) > MAX_ASPECT * min(width, height):
                 raise BadInput(f"the image is {width}x{height}; aspect ratios beyond {MAX_ASPECT}:1 are not supported")
-            if getattr(im, "n_frames", 1) > 1:
+            # A HEIC can hold several pictures (a burst, a depth map): its primary one is the photo.
+            if getattr(im, "n_frames", 1) > 1 and fmt != "HEIF":
                 raise BadInput("animated images are not supported; sign each frame as a photo or the clip as a video")
             if im.mode not in _8BIT_MODES:
                 raise BadInput(
@@ -108,6 +112,12 @@ def load_photo(data: bytes) -> Photo:
         exif=exif.tobytes() if len(exif) else None,
         palette=palette,
     )
+
+
+def _register_heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 _TRANSPOSED = range(2, 9)  # EXIF orientations that exif_transpose turns or mirrors

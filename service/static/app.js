@@ -184,9 +184,10 @@ async function showPictures(file, regions, manifest) {
   try {
     const official = await loaded(`/v1/files/${manifest.manifest_id}`);
     outline($("official-canvas"), official, regions, official.naturalWidth / manifest.media.width, official.naturalHeight / manifest.media.height);
-    $("copy-figure").hidden = !copy;
-    if (copy) {
-      const mine = await loaded(URL.createObjectURL(copy));
+    // A copy this browser cannot draw (HEIC, outside Safari) leaves the official alone.
+    const mine = copy ? await loaded(URL.createObjectURL(copy)).catch(() => null) : null;
+    $("copy-figure").hidden = !mine;
+    if (mine) {
       outline($("copy-canvas"), mine, regions, mine.naturalWidth / manifest.media.width, mine.naturalHeight / manifest.media.height);
     }
     pair.hidden = false;
