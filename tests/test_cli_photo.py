@@ -172,13 +172,20 @@ def test_a_still_gif_is_a_photo_and_its_dithering_no_change(signed, tmp_path, wi
         (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "heif"),
         (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41", "mp4"),
         (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ", "mov"),
-        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1miaf", "mp4"),  # no codec named: FFmpeg's to judge
+        (b"\x00\x00\x00\x00ftypmif1\x00\x00\x00\x00mif1heic", "heif"),  # size 0: to the end of the file
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1miaf", None),  # no codec named (JPEG in HEIF)
+        (b"\x00\x00\x00\x08ftypmif1", None),
     ],
 )
 def test_iso_media_files_are_told_apart_by_their_brands(head, container):
+    from realmark.errors import UnsupportedMedia
     from realmark.media.formats import detect
 
-    assert detect(head).container == container
+    if container is None:
+        with pytest.raises(UnsupportedMedia):
+            detect(head)
+    else:
+        assert detect(head).container == container
 
 
 @pytest.mark.parametrize(("suffix", "brand"), [("avif", b"avif"), ("heic", b"heic")])
@@ -200,10 +207,14 @@ def test_an_avif_or_heic_copy_is_verified_as_a_photo_and_never_signed(signed, tm
     code, body = cli.json("verify", copy)
     assert (code, body["verdict"], body["reasons"]) == (0, "authentic", ["reencoded"]), body["message"]
     assert body["manifest"]["manifest_id"] == manifest_id
-    cut = tmp_path / f"cut.{suffix}"
-    cut.write_bytes(copy.read_bytes()[: len(copy.read_bytes()) // 2])
-    code, _, err = cli("verify", cut)
-    assert code == 2 and "damaged or truncated" in err
+    data = copy.read_bytes()
+    cut, damaged = tmp_path / f"cut.{suffix}", tmp_path / f"damaged.{suffix}"
+    cut.write_bytes(data[: len(data) // 2])
+    at = data.index(b"iloc") + 12  # where the picture's data lies, damaged (libavif: a RuntimeError)
+    damaged.write_bytes(data[:at] + bytes([data[at] ^ 0x7F]) + data[at + 1 :])
+    for bad in (cut, damaged):
+        code, _, err = cli("verify", bad)
+        assert code == 2 and "damaged or truncated" in err, err
     code, _, err = cli("sign", copy, "-o", tmp_path / f"x.{suffix}", "--title", "T", "--artist", "A")
     assert code == 2 and "never signed" in err
 

@@ -296,3 +296,8 @@ def test_a_gif_of_other_frames_is_unknown_and_a_bad_one_is_refused(vcli, tmp_pat
     assert code == 2 and "3001 frames; the limit is 3000" in err
     code, _, err = cli("sign", tmp_path / "noise.gif", "-o", tmp_path / "x.gif", "--title", "T", "--artist", "A")
     assert code == 2 and "never signed" in err
+    bomb = bytearray((tmp_path / "noise.gif").read_bytes())
+    bomb[6:10] = (12000).to_bytes(2, "little") * 2  # a header claiming 144 MP
+    (tmp_path / "bomb.gif").write_bytes(bomb)
+    code, _, err = cli("verify", tmp_path / "bomb.gif")
+    assert code == 2 and "decompression bomb" in err, err

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageSequence
 
 from realmark.errors import BadInput
+
+from .image import DECODE_ERRORS
 
 MAX_FRAMES = 3000  # two minutes at 25 frames a second: past this it is a video; upload that
 MAX_FRAME_PIXELS = 3840 * 2160
@@ -37,7 +39,9 @@ def frame_count(data: bytes, container: str) -> int:
     try:
         with Image.open(io.BytesIO(data), formats=[_FORMATS[container]]) as im:
             return int(getattr(im, "n_frames", 1))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except Image.DecompressionBombError:
+        raise BadInput("the picture has too many pixels (possible decompression bomb)") from None
+    except DECODE_ERRORS as exc:
         raise BadInput(f"the {container.upper()} file is damaged or truncated ({exc})") from None
 
 
@@ -85,5 +89,5 @@ def _write(data: bytes, container: str, path: Path) -> None:
         raise
     except Image.DecompressionBombError:
         raise BadInput("the animation has too many pixels (possible decompression bomb)") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except DECODE_ERRORS as exc:
         raise BadInput(f"the {container.upper()} file is damaged or truncated ({exc})") from None

@@ -83,7 +83,7 @@ def _container(head: bytes) -> str | None:
             return "m4a"
         still = _still_image(head)
         if still is not None:
-            return still
+            return still or None  # an image in a codec not read here: not a clip either
         return "mov" if head[8:12] == b"qt  " else "mp4"
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
         return "mov"  # QuickTime files from before the ftyp box
@@ -113,16 +113,19 @@ _GENERIC_IMAGE_BRANDS = (b"mif1", b"msf1", b"mif2")
 
 def _still_image(head: bytes) -> str | None:
     """ "avif" or "heif" for an ISO-BMFF image file (by its major brand, or, for a generic
-    image brand, its compatible brands), None for a clip or sound."""
+    image brand, its compatible brands), "" for a generic image file whose codec none of
+    them names (JPEG in HEIF, or brands past HEAD_BYTES: not read), None for a clip or
+    sound."""
     size = int.from_bytes(head[:4], "big")
+    end = len(head) if size < 16 else min(size, len(head))  # 0: to the end of the file; 1: a 64-bit size
     major = head[8:12]
-    compatible = [head[k : k + 4] for k in range(16, min(size, len(head)) - 3, 4)]
+    compatible = [head[k : k + 4] for k in range(16, end - 3, 4)]
     for brand in [major] + (compatible if major in _GENERIC_IMAGE_BRANDS else []):
         if brand in _AVIF_BRANDS:
             return "avif"
         if brand in _HEIF_BRANDS:
             return "heif"
-    return None
+    return "" if major in _GENERIC_IMAGE_BRANDS else None
 
 
 def detect(head: bytes) -> Media:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,6 +24,10 @@ _8BIT_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr"
 # container -> Pillow's format name (HEIF's decoder is pillow-heif's, registered on first use)
 _PILLOW = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "avif": "AVIF", "heif": "HEIF"}
 JPEG_QUALITY = 95  # published photos: high quality, full-resolution chroma
+
+# What Pillow's decoders raise for a damaged or truncated file (libavif's, through Pillow,
+# come as RuntimeError).
+DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, RuntimeError)
 
 # Pillow's own bomb guard warns at 89 MP; ours is stricter and raises.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -98,7 +103,7 @@ def load_photo(data: bytes) -> Photo:
         raise
     except Image.DecompressionBombError:
         raise BadInput(f"the image has more than {MAX_PIXELS} pixels (possible decompression bomb)") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except DECODE_ERRORS as exc:
         raise BadInput(f"the {fmt} file is damaged or truncated ({exc})") from None
 
     if 0x0112 in exif:
@@ -114,6 +119,7 @@ def load_photo(data: bytes) -> Photo:
     )
 
 
+@cache
 def _register_heif() -> None:
     from pillow_heif import register_heif_opener
 

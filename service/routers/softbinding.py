@@ -74,8 +74,8 @@ def by_binding(
     "/matches/byContent",
     summary="Manifests of the official file this photo or clip is a copy of",
     description=(
-        "The body is the file itself (JPEG, PNG, WebP, MP4, MOV, WebM, MKV). The verifier reads its watermark, or "
-        "looks it up by appearance."
+        "The body is the file itself (JPEG, PNG, WebP, AVIF, HEIC, MP4, MOV, WebM, MKV). The verifier reads its "
+        "watermark, or looks it up by appearance."
     ),
     dependencies=[Depends(verify_rate_limit)],
     responses={400: {}, 413: {}, 415: {}, 429: {}, 503: {}},
