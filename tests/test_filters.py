@@ -127,3 +127,32 @@ def test_a_colour_boost_lets_clipping_explain_the_grid_cells_it_moved():
         False,
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "look", "trim"),
+    [
+        ("astronaut", lambda x: attacks.enhance(x, "Contrast", 1.4), (30, 12, 5, 20)),
+        ("motorcycle_left", attacks.colour_boosted, (30, 12, 5, 20)),
+        ("coffee", lambda x: attacks.enhance(x, "Contrast", 1.4), (8, 8, 8, 8)),
+    ],
+    ids=["contrast_astronaut", "colour_boosted_motorcycle", "contrast_coffee"],
+)
+def test_a_trimmed_copy_under_a_clipping_filter_is_toned_after_it_is_registered(name, look, trim):
+    """The published picture is put through the copy's tone curves (published._toned) fitted
+    on the two pictures registered: fitted on the unregistered ones, a copy trimmed by a few
+    pixels paired each level with its neighbour's, and a moved or replaced box appeared
+    on each of these genuine copies."""
+    from bench.forgeries import _jpeg
+    from bench.samples import photos
+    from realmark.fingerprint.published import changes_from_file
+    from realmark.watermark import codec
+
+    published = codec.embed(photos.fit(photos.real(name), 1920, 1080), 777)
+    buffer = io.BytesIO()
+    Image.fromarray(published).save(buffer, "PNG")
+    left, top, right, bottom = trim
+    copy = _jpeg(look(published)[top : 1080 - bottom, left : 1920 - right], 85)
+    rgb = np.asarray(Image.open(io.BytesIO(copy)).convert("RGB"))
+    found = changes_from_file(buffer.getvalue(), f"{name} {trim}", rgb, None, filter_clips=True)
+    assert not found.moved and not found.replaced, found

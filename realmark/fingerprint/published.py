@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -489,32 +490,43 @@ def changes_from_file(
     so blocks it clipped are not judged by their texture (MOVED_CLIPPED_AT_MOST)."""
     size = _analysis_size(copy)
     (signed, signed_clipped), shape = _published_plane(published, sha256, size)
-    toned = None
+    tone = None
     if filter_clips and copy.ndim == 3:
-        from realmark.media.image import load_photo
 
-        toned = _toned(load_photo(published).rgb, copy, size)
+        def tone(total: np.ndarray) -> np.ndarray:
+            from realmark.media.image import load_photo
+
+            return _toned(load_photo(published).rgb, copy, size, total)
+
     copy_plane = _luma(copy if luma is None else luma, size)
-    return _compared(signed, signed_clipped, shape, copy_plane, _clipped(copy, size), filter_clips, size, toned)
+    return _compared(signed, signed_clipped, shape, copy_plane, _clipped(copy, size), filter_clips, size, tone)
 
 
-def _toned(signed: np.ndarray, copy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _toned(signed: np.ndarray, copy: np.ndarray, size: tuple[int, int], total: np.ndarray) -> np.ndarray:
     """The signed picture (RGB) put through the copy's tone curve, channel by channel, at
-    its own size, then brought to the analysis size as a luma plane.
+    its own size, then brought to the analysis size as a luma plane (unregistered: `total`
+    is the map onto the copy, _register's, that the curves are fitted through).
 
     Where a filter clips, the edge of a clipped plateau lies where the signed picture
     crossed the clipping level; brought to the analysis size after clipping, it is not
     where the signed plane's edge is (an average of clipped pixels is not the clipped
     average), and moved blocks read there as a warp would. Each channel's curve (a
     brightening's gain, a contrast's slope, both clipping) is the best monotone fit of the
-    copy's levels to the signed picture's at the analysis size."""
-    small_signed = np.asarray(Image.fromarray(signed).resize(size, Image.BOX))
+    copy's levels to the signed picture's at the analysis size, away from the edges a
+    registration may have uncovered."""
+    small_signed = np.asarray(Image.fromarray(signed).resize(size, Image.BOX), np.float32)
     small_copy = copy if copy.shape[1::-1] == size else np.asarray(Image.fromarray(copy).resize(size, Image.BOX))
+    inside = (slice(_MARGIN, -_MARGIN), slice(_MARGIN, -_MARGIN))
     toned = np.empty_like(signed)
     for channel in range(3):
-        curve = _curve(small_signed[..., channel], small_copy[..., channel])
+        registered = _resampled(small_signed[..., channel], total, 1)
+        levels = np.clip(registered[inside].round(), 0, 255).astype(np.uint8)
+        curve = _curve(levels, small_copy[..., channel][inside])
         toned[..., channel] = curve[signed[..., channel]]
     return _luma(toned, size)
+
+
+_MARGIN = int(REGISTER_MAX_OFFSET) + 2  # pixels a registered plane's edge may have left empty
 
 
 def _curve(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
@@ -528,7 +540,7 @@ def _curve(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
 
 
 # What a process kept of the published pictures it compared last: copies of one official
-# photo come again and again when it goes viral. Their luma planes and clipped pixels (4 MB
+# photo come again and again when it goes viral. Their luma planes and clipped pixels (2.3 MB
 # each at 1080p: decoding is a quarter of the comparison's cost), and each brought to the sizes its
 # copies were analysed at (a platform serves a few), a resize of the whole plane each.
 PLANES_KEPT = 8
@@ -561,12 +573,13 @@ def _published_plane(
     def decoded() -> tuple[np.ndarray, np.ndarray]:
         rgb = load_photo(published).rgb
         high, low = clipped_pixels(rgb)
-        return luma8(rgb), high | low
+        return luma8(rgb), np.packbits(high | low)  # a bit a pixel: an eighth of a bool mask
 
     luma, clipped = _kept(_planes, sha256, decoded)
 
     def analysed() -> tuple[np.ndarray, np.ndarray]:
-        return _read_only(_luma(luma, size)), _read_only(_shares(clipped, size))
+        mask = np.unpackbits(clipped, count=luma.size).reshape(luma.shape).astype(bool)
+        return _read_only(_luma(luma, size)), _read_only(_shares(mask, size))
 
     return _kept(_analysed, (sha256, size), analysed), luma.shape[:2]
 
@@ -601,26 +614,28 @@ def _compared(
     copy_clipped: np.ndarray,
     filter_clips: bool,
     size: tuple[int, int],
-    toned: np.ndarray | None = None,
+    tone: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Changes:
     """changes() of the two planes at the analysis size, each with its _clipped plane
-    (`filter_clips`: a filter clipped the copy, see changes_from_file; `toned`: the signed
-    plane through the copy's tone curves, _toned, matched in its place); `shape` is the
-    signed picture's own (height, width), which the boxes are given in."""
+    (`filter_clips`: a filter clipped the copy, see changes_from_file; `tone`: the signed
+    plane through the copy's tone curves given the registration's map, _toned, matched in
+    its place); `shape` is the signed picture's own (height, width), which the boxes are
+    given in."""
     height, width = shape
-    toned = signed if toned is None else toned
     # Most copies are neither trimmed nor shifted: matched as they are, their blocks fit
     # the identity, and those matches are the ones judged (registering coarse to fine
     # first cost half of the comparison, for the same answer).
-    matches = _match(toned, copy, REACH)
+    matches = _match(signed, copy, REACH)
     still = _fitted(matches, 1)
-    if still is None or not _near(still, np.eye(3), REGISTER_SETTLED):
-        total = _register(toned, copy)
+    total = np.eye(3)
+    if still is None or not _near(still, total, REGISTER_SETTLED):
+        total = _register(signed, copy)
         if total is None:
             return Changes()
         signed, signed_clipped = _resampled(signed, total, 1), _resampled(signed_clipped, total, 1)
-        toned = _resampled(toned, total, 1)
-        matches = _match(toned, copy, REACH)
+        matches = _match(signed, copy, REACH)
+    if tone is not None:
+        matches = _match(_resampled(tone(total), total, 1), copy, REACH)
     newly_clipped = np.maximum(copy_clipped - signed_clipped, 0.0)
     moved, weakly, shift, replaced, judged = changed_blocks(
         matches, _tonal(signed, copy, newly_clipped), _block_shares(copy_clipped if filter_clips else None, matches)
