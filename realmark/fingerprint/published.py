@@ -540,9 +540,9 @@ def _curve(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
 
 
 # What a process kept of the published pictures it compared last: copies of one official
-# photo come again and again when it goes viral. Their luma planes and clipped pixels (2.3 MB
-# each at 1080p: decoding is a quarter of the comparison's cost), and each brought to the sizes its
-# copies were analysed at (a platform serves a few), a resize of the whole plane each.
+# photo come again and again when it goes viral. Their luma planes and clipped pixels
+# (2.3 MB each at 1080p: decoding is a quarter of the comparison's cost), and each brought
+# to the sizes its copies were analysed at (a platform serves a few), a resize each.
 PLANES_KEPT = 8
 _planes: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _analysed: OrderedDict[tuple[str, tuple[int, int]], tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -633,9 +633,11 @@ def _compared(
         if total is None:
             return Changes()
         signed, signed_clipped = _resampled(signed, total, 1), _resampled(signed_clipped, total, 1)
-        matches = _match(signed, copy, REACH)
+        matches = None
     if tone is not None:
         matches = _match(_resampled(tone(total), total, 1), copy, REACH)
+    elif matches is None:
+        matches = _match(signed, copy, REACH)
     newly_clipped = np.maximum(copy_clipped - signed_clipped, 0.0)
     moved, weakly, shift, replaced, judged = changed_blocks(
         matches, _tonal(signed, copy, newly_clipped), _block_shares(copy_clipped if filter_clips else None, matches)

@@ -112,10 +112,10 @@ _GENERIC_IMAGE_BRANDS = (b"mif1", b"msf1", b"mif2")
 
 
 def _still_image(head: bytes) -> str | None:
-    """ "avif" or "heif" for an ISO-BMFF image file (by its major brand, or, for a generic
-    image brand, its compatible brands), "" for a generic image file whose codec none of
-    them names (JPEG in HEIF, or brands past HEAD_BYTES: not read), None for a clip or
-    sound."""
+    """What an ISO-BMFF file holds, if a still image: "avif" or "heif" (by its major
+    brand, or, for a generic image brand, its compatible brands); "" for a generic image
+    whose codec none of them names (JPEG in HEIF, or brands past HEAD_BYTES: not read);
+    None for a clip or sound."""
     size = int.from_bytes(head[:4], "big")
     end = len(head) if size < 16 else min(size, len(head))  # 0: to the end of the file; 1: a 64-bit size
     major = head[8:12]
