@@ -11,7 +11,6 @@ from realmark.keys import TrustList
 from realmark.manifest import Manifest
 from realmark.media import Kind, animation
 from realmark.media.source import Source, open_source
-from realmark.media.video import has_pictures
 from realmark.store import Store
 
 from .audio import verify_sound
@@ -57,10 +56,10 @@ class Verifier:
                 return self.photos(opened.data)  # credentials included
             elif opened.media.kind is Kind.PHOTO:
                 result = verify_photo(opened.data, ctx)
-            elif opened.media.kind is Kind.SOUND or not has_pictures(opened.path):
+            elif opened.media.kind is Kind.SOUND:
                 result = verify_sound(opened.path, ctx)
             else:
-                result = verify_clip(opened.path, ctx, progress)
+                result = verify_clip(opened.path, ctx, progress)  # or by its sound, when it has no pictures
             with opened.stream() as stream:
                 return with_credentials(result, opened.media, stream, ctx.trust)
 

@@ -20,11 +20,12 @@ from realmark.manifest import Manifest
 from realmark.manifest.model import TIMELINE_STEP_S as SAMPLE_STEP
 from realmark.media import sha256_file
 from realmark.media.sound import mono_samples
-from realmark.media.video import SmallLuma, frames, open_checked, open_video
+from realmark.media.video import Ahead, SmallLuma, frames, open_checked, open_video
 from realmark.watermark import codec
 from realmark.watermark.reader import SYNC_PLANES, Reader, SummedPlanes
 
 from . import appearance, decide, sound, timeline
+from .audio import verify_sound
 from .context import Context
 from .evidence import ClipContent, Evidence, ExactContent, ReframedContent, SignatureEvidence, WatermarkEvidence
 from .manifests import Lookup, lookup, published_manifest
@@ -111,47 +112,47 @@ def _scan(
 
     with container:
         container.streams.video[0].codec_context.options = {"skip_loop_filter": "noref"}
-        start = None
-        for frame in frames(container):
-            t = frame.time or 0.0
-            start = t if start is None else start
-            small = shrink(frame)
-            scan.times.append(t - start)
-            if known is None and t - start >= len(scan.samples) * SAMPLE_STEP - 1e-6:
-                scan.samples.append((t - start, fingerprint_luma(small).bits))
-            if scorer is None:
-                evidence = reader.add(small)
-                for short, scale in scalers.items():
-                    finer.add(short, scale(frame))
-                if len(pending) < MAX_BUFFERED:
-                    pending.append((small, evidence))
+        with Ahead(frames(container), shrink) as decoded:
+            start = None
+            for frame, small in decoded:
+                t = frame.time or 0.0
+                start = t if start is None else start
+                scan.times.append(t - start)
+                if known is None and t - start >= len(scan.samples) * SAMPLE_STEP - 1e-6:
+                    scan.samples.append((t - start, fingerprint_luma(small).bits))
+                if scorer is None:
+                    evidence = reader.add(small)
+                    for short, scale in scalers.items():
+                        finer.add(short, scale(frame))
+                    if len(pending) < MAX_BUFFERED:
+                        pending.append((small, evidence))
+                    else:
+                        scan.complete = False
+                    attempt = None
+                    if reader.pictures == next_read:  # early stop: read on a doubling schedule
+                        next_read *= 2
+                        attempt = reader.read(search=reader.pictures == SYNC_AT, planes=finer, size=frame_size)
+                    if frame.key_frame or frame.pict_type == PictureType.I:
+                        # Encoders copy pictures along motion vectors between key frames, and
+                        # the (static) mark moves with them: in a pan, P-frames blur the sum.
+                        # Key frames carry it where it was put, so they are also read alone.
+                        keyframes.add_folds(evidence)
+                        if attempt is None or (attempt.wm_id is None and keyframes.pictures < reader.pictures):
+                            attempt = keyframes.read()
+                    if attempt is not None and attempt.wm_id is not None:
+                        scan.reading, scorer = attempt, codec.Presence(attempt, frame_size)
+                        plan = on_mark(attempt) if on_mark is not None else Plan()
+                        if plan.stop:
+                            break
+                        warp = plan.warp
+                        _settle(scan, scorer, pending, fingerprint)
                 else:
-                    scan.complete = False
-                attempt = None
-                if reader.pictures == next_read:  # early stop: read on a doubling schedule
-                    next_read *= 2
-                    attempt = reader.read(search=reader.pictures == SYNC_AT, planes=finer, size=frame_size)
-                if frame.key_frame or frame.pict_type == PictureType.I:
-                    # Encoders copy pictures along motion vectors between key frames, and
-                    # the (static) mark moves with them: in a pan, P-frames blur the sum.
-                    # Key frames carry it where it was put, so they are also read alone.
-                    keyframes.add_folds(evidence)
-                    if attempt is None or (attempt.wm_id is None and keyframes.pictures < reader.pictures):
-                        attempt = keyframes.read()
-                if attempt is not None and attempt.wm_id is not None:
-                    scan.reading, scorer = attempt, codec.Presence(attempt, frame_size)
-                    plan = on_mark(attempt) if on_mark is not None else Plan()
-                    if plan.stop:
-                        break
-                    warp = plan.warp
-                    _settle(scan, scorer, pending, fingerprint)
-            else:
-                scan.presence.append(scorer.score(scorer.folds(small)))
-                bits, cells = fingerprint(small)
-                scan.hashes.append(bits)
-                scan.regions.append(cells)
-            if progress and info.duration_s:
-                progress(min(1.0, scan.times[-1] / info.duration_s))
+                    scan.presence.append(scorer.score(scorer.folds(small)))
+                    bits, cells = fingerprint(small)
+                    scan.hashes.append(bits)
+                    scan.regions.append(cells)
+                if progress and info.duration_s:
+                    progress(min(1.0, scan.times[-1] / info.duration_s))
     scan.frames_read = reader.pictures if known is None else len(scan.times)
     if scorer is None:
         scan.reading = reader.read(search=True, planes=finer, size=frame_size)  # the whole clip's evidence
@@ -260,6 +261,9 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
     file_hash = sha256_file(path)
     published = published_manifest(file_hash, ctx)
     container, info = open_checked(path)  # checked even when published: what it reports holds for it
+    if info is None:  # sound only
+        container.close()
+        return verify_sound(path, ctx)
     if published is not None:  # the published file itself: no need to decode it
         container.close()
         whole = published.media.duration_ms / 1000

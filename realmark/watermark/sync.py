@@ -42,7 +42,7 @@ AXIS_BINS = 3  # frequencies on and next to each axis that are zeroed (see _flat
 FLATTEN_SPAN = 9  # frequencies: the local mean a power spectrum is divided by (see _flatten)
 SUBSAMPLE = 2  # samples per cell along each lattice side (the cell phase is unknown)
 FOLD_FRACTION_BITS = 12  # fixed-point sub-cell coordinates in a fold (int32 holds planes to 100k px)
-_WORKERS = 2
+WORKERS = 2  # threads for the larger FFTs (the machines this runs on have two cores or more)
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,9 @@ def autocorrelation(white: np.ndarray, max_lag: tuple[int, int]) -> np.ndarray:
     the picture with itself, not with its far side wrapped round."""
     h, w = white.shape
     shape = (sfft.next_fast_len(h + max_lag[0], real=True), sfft.next_fast_len(w + max_lag[1], real=True))
-    power = np.abs(sfft.rfft2(white, s=shape, workers=_WORKERS))
+    power = np.abs(sfft.rfft2(white, s=shape, workers=WORKERS))
     power = _flatten(power * power)
-    return _half(sfft.irfft2(power, s=shape, workers=_WORKERS), max_lag)
+    return _half(sfft.irfft2(power, s=shape, workers=WORKERS), max_lag)
 
 
 def windowed_autocorrelation(
@@ -137,11 +137,11 @@ def windowed_autocorrelation(
     tops = np.linspace(0, h - wh, -(-h // wh)).round().astype(int)
     lefts = np.linspace(0, w - ww, -(-w // ww)).round().astype(int)
     pieces = np.stack([white[t : t + wh, left : left + ww] for t in tops for left in lefts])
-    spectra = sfft.rfft2(pieces, axes=(1, 2), workers=_WORKERS)
+    spectra = sfft.rfft2(pieces, axes=(1, 2), workers=WORKERS)
     power = np.abs(spectra)
     power *= power
     total = _flatten(power.sum(axis=0))
-    return _half(sfft.irfft2(total, s=(wh, ww), workers=_WORKERS), max_lag), (wh, ww)
+    return _half(sfft.irfft2(total, s=(wh, ww), workers=WORKERS), max_lag), (wh, ww)
 
 
 def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) -> list[tuple[int, int, int, int]]:
@@ -165,7 +165,7 @@ def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) ->
     if len(places) <= 1:
         return []
     pieces = np.stack([white[t : t + wh, left : left + ww] for t, left in places])
-    power = np.abs(sfft.rfft2(pieces, axes=(1, 2), workers=_WORKERS))
+    power = np.abs(sfft.rfft2(pieces, axes=(1, 2), workers=WORKERS))
     power *= power
     power[:, :AXIS_BINS, :] = 0.0
     power[:, -AXIS_BINS + 1 :, :] = 0.0
@@ -173,7 +173,7 @@ def busiest_windows(white: np.ndarray, window: int, max_lag: int, count: int) ->
     local = ndimage.uniform_filter(power, (1, FLATTEN_SPAN, FLATTEN_SPAN), mode="wrap")
     local += local.mean(axis=(1, 2), keepdims=True) * 1e-3 + 1e-12
     power /= local
-    acf = sfft.irfft2(power, s=(wh, ww), axes=(1, 2), workers=_WORKERS)
+    acf = sfft.irfft2(power, s=(wh, ww), axes=(1, 2), workers=WORKERS)
     lag = min(max_lag, int(min(wh, ww) * 0.45))
     half = np.concatenate([acf[:, wh - lag :, : lag + 1], acf[:, : lag + 1, : lag + 1]], axis=1)
     band, _, overlap = _band((wh, ww), (lag, lag))
@@ -277,6 +277,16 @@ def _keys(v1: np.ndarray, v2: np.ndarray) -> list[tuple]:
     c1, c2 = _canonical_many(np.atleast_2d(v1), np.atleast_2d(v2))
     rounded = np.round(np.hstack([c1, c2]) / 2).astype(int)
     return [tuple(row) for row in rounded.tolist()]
+
+
+def _first_of_each_key(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
+    """Indices of the first lattice ([n, 2] sides) of each key, in order."""
+    if len(v1) == 0:
+        return np.zeros(0, np.intp)
+    c1, c2 = _canonical_many(v1, v2)
+    rounded = np.round(np.hstack([c1, c2]) / 2).astype(np.int64)
+    _, first = np.unique(rounded, axis=0, return_index=True)
+    return np.sort(first)
 
 
 def _tile_shaped(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
@@ -469,13 +479,9 @@ def _candidates(zmax: np.ndarray, peaks: np.ndarray) -> tuple[np.ndarray, np.nda
     shell = _z_many(zmax, np.vstack([v1, v2, v1 + v2, v1 - v2])).reshape(4, -1)
     reachable = np.isfinite(shell)
     strength = np.where(reachable, shell, 0.0).sum(axis=0) / np.maximum(reachable.sum(axis=0), 1)
-    order = [k for k in np.argsort(-strength, kind="stable") if reachable[:2, k].all()]  # both sides within reach
-    keys = _keys(v1, v2)
-    chosen, seen = [], set()
-    for k in order:
-        if keys[k] not in seen:
-            seen.add(keys[k])
-            chosen.append(k)
+    order = np.argsort(-strength, kind="stable")
+    order = order[reachable[:2, order].all(axis=0)]  # both sides within reach
+    chosen = order[_first_of_each_key(v1[order], v2[order])]
     return strength[chosen], v1[chosen], v2[chosen]
 
 
@@ -522,15 +528,9 @@ def find_lattices(
             order = sorted(range(kept.size), key=lambda i: (-explained[i], -s[kept[i]]))
             ranked = [(u1[kept[i]], u2[kept[i]], float(s[kept[i]]), int(explained[i])) for i in order]
 
-    # Each peak to a fraction of a pixel, the square on it, or a finer one.
-    subpixel, _, reached = _subpixel_peaks(z, lags)
-    v = np.where(reached[:, None], subpixel, lags)
-    square = _with_finer(zmax, v, np.column_stack([-v[:, 1], v[:, 0]]), 0.6 * 0.7 * heights)
-    singles = [(options[-1][0], options[-1][1], float(h), 1) for options, h in zip(square, heights, strict=True)]
-
     lattices: list[Lattice] = []
     keys: set[tuple] = set()
-    for pool, quota in ((ranked, count), (singles, squares)):
+    for pool, quota in ((ranked, count), (_singles(z, zmax, lags, heights), squares)):
         added = 0
         for a, b, lattice_strength, explained in pool:
             if added == quota:
@@ -548,6 +548,21 @@ def find_lattices(
             )
             added += 1
     return lattices
+
+
+def _singles(z: np.ndarray, zmax: np.ndarray, lags: np.ndarray, heights: np.ndarray, batch: int = 6):
+    """(v1, v2, strength, 1) for each peak, strongest first: the square lattice on the
+    peak (to a fraction of a pixel), or a finer one. Made a few peaks at a time: a
+    search takes the first one or two that are new."""
+    subpixel, _, reached = _subpixel_peaks(z, lags)
+    v = np.where(reached[:, None], subpixel, lags)
+    for start in range(0, len(v), batch):
+        part = v[start : start + batch]
+        square = _with_finer(
+            zmax, part, np.column_stack([-part[:, 1], part[:, 0]]), 0.6 * 0.7 * heights[start : start + batch]
+        )
+        for options, h in zip(square, heights[start : start + batch], strict=True):
+            yield options[-1][0], options[-1][1], float(h), 1
 
 
 def cells_of_pixels(shape: tuple[int, int], matrix: np.ndarray, origin=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
