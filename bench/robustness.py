@@ -214,9 +214,13 @@ def _video_job(args) -> dict:
 
 def _clip_bits(path: Path):
     """Realmark's raw coded bits from a whole clip (for bit accuracy)."""
+    from realmark.errors import BadInput
     from realmark.media.video import SmallLuma, frames, open_checked
 
     container, info = open_checked(path)
+    if info is None:
+        container.close()
+        raise BadInput("the file has no video stream")
     shrink = SmallLuma(codec.working_size(info.width, info.height))
     reader = Reader()
     with container:

@@ -261,7 +261,7 @@ def verify_clip(path: Path, ctx: Context, progress: Progress | None = None) -> V
     file_hash = sha256_file(path)
     published = published_manifest(file_hash, ctx)
     container, info = open_checked(path)  # checked even when published: what it reports holds for it
-    if info is None:  # sound only
+    if info is None:  # sound only (an MP4 or WebM may be)
         container.close()
         return verify_sound(path, ctx)
     if published is not None:  # the published file itself: no need to decode it

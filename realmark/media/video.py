@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -178,20 +178,23 @@ class Ahead:
     """Decode (and scale) frames in a background thread, up to `depth` ahead of the
     caller: FFmpeg decodes and swscale scales without Python's lock, so on two cores the
     next frames are decoded while this one is looked at. In the caller's thread the two
-    took turns, and decoding was about half of verifying a 1080p clip. `depth` frames
-    are held at most (4: about 50 MB at 4K).
+    took turns. At most `depth` + 2 full frames are held (queued, being handed over, with
+    the caller): about 80 MB at 4K.
 
-    Iterating gives (frame, shrink(frame)); errors raised while decoding (BadInput) are
-    raised where the caller iterates. Use as a context manager: leaving it stops the
+    Iterating gives (frame, shrink(frame)), once; errors raised while decoding (BadInput)
+    are raised where the caller iterates. Use as a context manager: leaving it stops the
     thread before the container may be closed."""
 
     _END = object()
 
-    def __init__(self, decoded: Iterator[av.VideoFrame], shrink: Callable[[av.VideoFrame], np.ndarray], depth: int = 4):
+    def __init__(
+        self, decoded: Generator[av.VideoFrame], shrink: Callable[[av.VideoFrame], np.ndarray], depth: int = 4
+    ):
         self._decoded, self._shrink = decoded, shrink
         self._queue: queue.Queue = queue.Queue(depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="realmark-decode", daemon=True)
+        self._finished = False
 
     def __enter__(self) -> Ahead:
         self._thread.start()
@@ -200,13 +203,16 @@ class Ahead:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        while not self._queue.empty():  # frames decoded for nobody
+            self._queue.get_nowait()
 
     def __iter__(self) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
-        while True:
+        while not self._finished:
             item = self._queue.get()
-            if item is Ahead._END:
-                return
-            if isinstance(item, BaseException):
+            if item is Ahead._END or isinstance(item, BaseException):
+                self._finished = True
+                if item is Ahead._END:
+                    return
                 raise item
             yield item
 

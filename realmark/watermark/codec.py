@@ -536,15 +536,14 @@ def pilot_scores(tiles: np.ndarray, orientations: tuple[int, ...] | None = None)
     workers = sync.WORKERS if len(tiles) * len(pilots) >= 128 else 1
     spectra = sfft.rfft2(tiles.astype(np.float32, copy=False))
     products = spectra[:, None] * pilots[None]
+    # The constant term over N is the correlation's mean over all offsets: without it the
+    # correlation has mean 0 exactly, and its spread is its root mean square (one dot
+    # product per row, no float32 cancellation against a large mean).
+    products[:, :, 0, 0] = 0
     corr = sfft.irfft2(products, s=tiles.shape[1:], workers=workers)
     flat = corr.reshape(len(tiles) * len(pilots), -1)
-    offsets = flat.shape[1]
-    # The mean over all offsets is the product's constant term; the mean square one dot
-    # product per row (BLAS), instead of two passes in float64.
-    mean = products[:, :, 0, 0].real.astype(np.float64).reshape(-1) / offsets
-    mean_square = (flat[:, None, :] @ flat[:, :, None]).ravel().astype(np.float64) / offsets
-    spread = np.sqrt(np.maximum(mean_square - mean * mean, 0.0))
-    scores = (flat.max(axis=1) - mean) / (spread + 1e-9)
+    mean_square = (flat[:, None, :] @ flat[:, :, None]).ravel().astype(np.float64) / flat.shape[1]
+    scores = flat.max(axis=1) / (np.sqrt(mean_square) + 1e-9)
     return scores.reshape(len(tiles), len(pilots))
 
 

@@ -532,9 +532,7 @@ def find_lattices(
     keys: set[tuple] = set()
     for pool, quota in ((ranked, count), (_singles(z, zmax, lags, heights), squares)):
         added = 0
-        for a, b, lattice_strength, explained in pool:
-            if added == quota:
-                break
+        for a, b, lattice_strength, explained in pool if quota else ():
             r1, r2 = _refine(z, a, b)
             c1, c2 = _canonical_many(r1[None], r2[None])
             key = _keys(c1, c2)[0]
@@ -547,6 +545,8 @@ def find_lattices(
                 )
             )
             added += 1
+            if added == quota:
+                break
     return lattices
 
 
