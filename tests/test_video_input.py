@@ -141,3 +141,38 @@ def test_bad_video_input_is_refused_and_stores_nothing(agency_cli, tmp_path, nam
     if name not in ("too_small", "odd_dimensions"):
         code, _, err = agency_cli("verify", src)
         assert code == 2 and any(e in err for e in expected)
+
+
+def test_frames_decoded_ahead_stop_early_and_hand_over_errors(tmp_path):
+    """Ahead (verification's decoding thread): every frame once and in order; a caller
+    that stops early stops the thread before the container closes; an error raised while
+    decoding reaches the caller."""
+    from realmark.errors import BadInput
+    from realmark.media.video import Ahead, SmallLuma, frames, open_video
+
+    src = videos.synthetic(tmp_path / "clip.mp4", seconds=1.0, fps=24)
+    shrink = SmallLuma((64, 36))
+    with open_video(src) as container, Ahead(frames(container), shrink) as decoded:
+        seen = [(frame.pts, small.shape) for frame, small in decoded]
+        assert list(decoded) == []  # iterated once: a second pass ends at once
+    assert len(seen) == videos.frame_count(src) and [p for p, _ in seen] == sorted(p for p, _ in seen)
+    assert {shape for _, shape in seen} == {(36, 64)}
+
+    with open_video(src) as container:
+        ahead = Ahead(frames(container), shrink, depth=2)
+        with ahead as decoded:
+            for count, _ in enumerate(decoded, start=1):
+                if count == 3:
+                    break
+        assert not ahead._thread.is_alive()
+
+    def damaged():
+        with open_video(src) as container:
+            for count, frame in enumerate(frames(container)):
+                if count == 5:
+                    raise BadInput("the video is damaged or truncated (test)")
+                yield frame
+
+    with pytest.raises(BadInput, match="damaged"), Ahead(damaged(), shrink) as decoded:
+        for _ in decoded:
+            pass
