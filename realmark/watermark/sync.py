@@ -272,20 +272,21 @@ def _canonical_many(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return v1, np.where((cross > 0)[:, None], other, -other)
 
 
-def _keys(v1: np.ndarray, v2: np.ndarray) -> list[tuple]:
-    """Lattices that agree to 2 pixels share a key."""
+def _key_rows(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
+    """Lattices that agree to 2 pixels share a key: one row [n, 4] each."""
     c1, c2 = _canonical_many(np.atleast_2d(v1), np.atleast_2d(v2))
-    rounded = np.round(np.hstack([c1, c2]) / 2).astype(int)
-    return [tuple(row) for row in rounded.tolist()]
+    return np.round(np.hstack([c1, c2]) / 2).astype(np.int64)
+
+
+def _keys(v1: np.ndarray, v2: np.ndarray) -> list[tuple]:
+    return [tuple(row) for row in _key_rows(v1, v2).tolist()]
 
 
 def _first_of_each_key(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
     """Indices of the first lattice ([n, 2] sides) of each key, in order."""
     if len(v1) == 0:
         return np.zeros(0, np.intp)
-    c1, c2 = _canonical_many(v1, v2)
-    rounded = np.round(np.hstack([c1, c2]) / 2).astype(np.int64)
-    _, first = np.unique(rounded, axis=0, return_index=True)
+    _, first = np.unique(_key_rows(v1, v2), axis=0, return_index=True)
     return np.sort(first)
 
 
