@@ -286,7 +286,11 @@ def _first_of_each_key(v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
     """Indices of the first lattice ([n, 2] sides) of each key, in order."""
     if len(v1) == 0:
         return np.zeros(0, np.intp)
-    _, first = np.unique(_key_rows(v1, v2), axis=0, return_index=True)
+    rows = _key_rows(v1, v2)
+    # One integer per key (each entry is under 2^14 in size: half a lag), so that the
+    # unique values are found on a flat array (by rows, np.unique cost 0.25 ms a search)
+    packed = ((rows + (1 << 14)) << np.array([0, 16, 32, 48], np.int64)).sum(axis=1)
+    _, first = np.unique(packed, return_index=True)
     return np.sort(first)
 
 
