@@ -61,18 +61,20 @@ def test_an_edit_under_a_filter_is_still_altered(signed_photos, verify, look):
 @pytest.fixture(scope="module")
 def hd_photos(tmp_path_factory):
     """The astronaut (a white suit) and the two motorcycle photos (saturated reds), where
-    filters clip most, signed at 1920x1080 (a keyring and a local store, verified
-    in-process)."""
+    filters clip most, signed at 1920x1080, and the motorcycles also as 1080x1350
+    portraits (a keyring and a local store, verified in-process)."""
     from bench.forgeries import _deployment, _jpeg
     from bench.samples import photos
     from signer import sign
 
     keyring, store = _deployment(tmp_path_factory.mktemp("hd"))
     published = {}
-    for name in ("astronaut", "motorcycle_left", "motorcycle_right"):
-        master = _jpeg(photos.fit(photos.real(name), 1920, 1080), 95)
-        signed = sign(master, title=name, artists=["A"], key=keyring.signing_key("Bench"), store=store)
-        published[name] = np.asarray(Image.open(io.BytesIO(signed.data)).convert("RGB"))
+    framed = [(name, name, (1920, 1080)) for name in ("astronaut", "motorcycle_left", "motorcycle_right")]
+    framed += [(f"{name} 4:5", name, (1080, 1350)) for name in ("motorcycle_left", "motorcycle_right")]
+    for key, name, size in framed:
+        master = _jpeg(photos.fit(photos.real(name), *size), 95)
+        signed = sign(master, title=key, artists=["A"], key=keyring.signing_key("Bench"), store=store)
+        published[key] = np.asarray(Image.open(io.BytesIO(signed.data)).convert("RGB"))
     return keyring, store, published
 
 
@@ -83,8 +85,17 @@ def hd_photos(tmp_path_factory):
         ("motorcycle_right", attacks.colour_boosted),
         ("astronaut", lambda x: attacks.enhance(x, "Brightness", 1.35)),
         ("astronaut", lambda x: attacks.enhance(x, "Contrast", 1.4)),
+        ("motorcycle_left 4:5", lambda x: attacks.enhance(x, "Color", 1.8)),
+        ("motorcycle_right 4:5", lambda x: attacks.enhance(x, "Color", 1.8)),
     ],
-    ids=["colour_boosted_left", "colour_boosted_right", "brightened_1.35", "contrast_1.4"],
+    ids=[
+        "colour_boosted_left",
+        "colour_boosted_right",
+        "brightened_1.35",
+        "contrast_1.4",
+        "colour_1.8_left",
+        "colour_1.8_right",
+    ],
 )
 def test_a_filter_that_clips_changes_no_region(hd_photos, name, look):
     """Filters that clip, each once read `altered` with an invented region:
@@ -94,7 +105,12 @@ def test_a_filter_that_clips_changes_no_region(hd_photos, name, look):
     - a brightening or a strong contrast leaves the edge of a clipped plateau where the
       signed picture crossed the clipping level, which at the analysis size is not where
       the signed plane's edge is (moved, as a warp, until the published picture was put
-      through the copy's tone curves at its own size: published._toned)."""
+      through the copy's tone curves at its own size: published._toned);
+    - colour 1.8 takes a red's blue channel to black where its red was white already, a
+      clipped channel a mask of either end did not count as new, and mixes the channels,
+      which no curve per channel follows: the paint's blocks matched their signed selves
+      at NCC 0.3-0.5 (replaced, until published._newly_clipped took each end on its own
+      and _toned put the published picture through the copy's colour map first)."""
     from bench.forgeries import _jpeg
     from verifier import verify
 

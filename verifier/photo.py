@@ -10,6 +10,7 @@ import numpy as np
 from realmark.fingerprint import ALG as FINGERPRINT_ALG
 from realmark.fingerprint import COPY_DISTANCE, Fingerprint, fingerprint_luma
 from realmark.fingerprint.grid import (
+    COLOUR_BOOST,
     MAX_CELL_DIFFERENCE,
     Box,
     changed_regions,
@@ -152,8 +153,10 @@ def _against_published(
     published = ctx.records.published_bytes(manifest.manifest_id, manifest.media.sha256)
     if published is None:
         return content
-    clipped = content.look is not None and content.look.clipped
-    found = changes_from_file(published, manifest.media.sha256, rgb, luma, filter_clips=clipped)
+    look = content.look
+    clipped = look is not None and look.clipped
+    boosted = look is not None and (look.colourfulness_change or 0) >= COLOUR_BOOST
+    found = changes_from_file(published, manifest.media.sha256, rgb, luma, filter_clips=clipped, colour_boosted=boosted)
     return replace(
         content,
         changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,

@@ -402,25 +402,35 @@ def _tonal(signed: np.ndarray, copy: np.ndarray, newly_clipped: np.ndarray) -> n
 
 
 def _clipped(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Per pixel of a plane of `size`, the share of the picture's pixels (RGB, or its 8-bit
-    luma) with a channel at a clipped end (grid.clipped_pixels)."""
-    high, low = clipped_pixels(picture)
-    return _shares(high | low, size)
+    """[3, h, w] per pixel of a plane of `size`, the share of the picture's pixels (RGB, or
+    its 8-bit luma) with a channel at a clipped end, at the high end, at the low end
+    (grid.clipped_pixels)."""
+    return _shares(*clipped_pixels(picture), size)
 
 
-def _shares(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A full-size mask's share of each pixel of a plane of `size`."""
-    plane = Image.fromarray(mask.astype(np.uint8) * 255)
+def _shares(high: np.ndarray, low: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """_clipped's three planes from full-size masks of the two ends (one resize of the
+    three as colour channels)."""
+    plane = Image.fromarray(np.stack([high | low, high, low], axis=-1).astype(np.uint8) * 255)
     if plane.size != size:
         plane = plane.resize(size, Image.BOX)
-    return np.asarray(plane, np.float32) / 255.0
+    return np.moveaxis(np.asarray(plane, np.float32) / 255.0, -1, 0)
+
+
+def _newly_clipped(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """Per pixel, the share of the copy's pixels that gained a channel at a clipped end
+    (_clipped planes of each). Each end on its own: a colour boost takes a saturated red's
+    blue channel to black where its red was white already, and a mask of either end
+    counts nothing new there."""
+    gained = np.maximum(copy[1:] - signed[1:], 0.0)
+    return np.maximum(np.maximum(gained[0], gained[1]), copy[0] - signed[0]).clip(0.0, 1.0)
 
 
 def _block_shares(clipped: np.ndarray | None, m: _Matches) -> np.ndarray:
     """Each block's share of clipped pixels (none where no filter clipped the copy)."""
     if clipped is None:
         return np.zeros_like(m.texture)
-    return _block_sums(clipped) / (BLOCK * BLOCK)
+    return _block_sums(clipped[0]) / (BLOCK * BLOCK)
 
 
 def changed_blocks(
@@ -482,27 +492,36 @@ class Changes:
 
 
 def changes_from_file(
-    published: bytes, sha256: str, copy: np.ndarray, luma: np.ndarray | None = None, filter_clips: bool = False
+    published: bytes,
+    sha256: str,
+    copy: np.ndarray,
+    luma: np.ndarray | None = None,
+    filter_clips: bool = False,
+    colour_boosted: bool = False,
 ) -> Changes:
     """changes() against the published file's bytes (whose SHA-256 the caller checked),
     decoded here, and kept a while (below). `luma`: the copy's luma8, when the caller
     has it; `filter_clips`: a tone change over the whole copy clipped it (grid.Fit.clips),
-    so blocks it clipped are not judged by their texture (MOVED_CLIPPED_AT_MOST)."""
+    so blocks it clipped are not judged by their texture (MOVED_CLIPPED_AT_MOST);
+    `colour_boosted`: the copy was made more colourful (grid.COLOUR_BOOST), so its colours
+    are mixed from the signed picture's channels (_toned's `mixed`)."""
     size = _analysis_size(copy)
     (signed, signed_clipped), shape = _published_plane(published, sha256, size)
     tone = None
-    if filter_clips and copy.ndim == 3:
+    if (filter_clips or colour_boosted) and copy.ndim == 3:
 
         def tone(total: np.ndarray) -> np.ndarray:
             from realmark.media.image import load_photo
 
-            return _toned(load_photo(published).rgb, copy, size, total)
+            return _toned(load_photo(published).rgb, copy, size, total, mixed=colour_boosted)
 
     copy_plane = _luma(copy if luma is None else luma, size)
     return _compared(signed, signed_clipped, shape, copy_plane, _clipped(copy, size), filter_clips, size, tone)
 
 
-def _toned(signed: np.ndarray, copy: np.ndarray, size: tuple[int, int], total: np.ndarray) -> np.ndarray:
+def _toned(
+    signed: np.ndarray, copy: np.ndarray, size: tuple[int, int], total: np.ndarray, mixed: bool = False
+) -> np.ndarray:
     """The signed picture (RGB) put through the copy's tone curve, channel by channel, at
     its own size, then brought to the analysis size as a luma plane (unregistered: `total`
     is the map onto the copy, _register's, that the curves are fitted through).
@@ -513,10 +532,33 @@ def _toned(signed: np.ndarray, copy: np.ndarray, size: tuple[int, int], total: n
     average), and moved blocks read there as a warp would. Each channel's curve (a
     brightening's gain, a contrast's slope, both clipping) is the best monotone fit of the
     copy's levels to the signed picture's at the analysis size, away from the edges a
-    registration may have uncovered."""
+    registration may have uncovered.
+
+    `mixed`: a colour boost (PIL's Color, a saturation slider) moves each channel away from
+    the pixel's grey, so a channel's new level depends on all three and no curve of its
+    own fits it; where it clips a channel, the luma's texture there is another pattern
+    (a red motorcycle's paint matched its signed self at NCC 0.3-0.5 after colour 1.8).
+    The signed picture is first put through the affine colour map (3x3 and an offset)
+    that best fits the copy where neither clips, then clipped, then the curves."""
     small_signed = np.asarray(Image.fromarray(signed).resize(size, Image.BOX), np.float32)
     small_copy = copy if copy.shape[1::-1] == size else np.asarray(Image.fromarray(copy).resize(size, Image.BOX))
     inside = (slice(_MARGIN, -_MARGIN), slice(_MARGIN, -_MARGIN))
+    if mixed:
+        registered = np.stack([_resampled(small_signed[..., c], total, 1) for c in range(3)], axis=-1)[inside]
+        target = small_copy[inside].astype(np.float32)
+        dark, light = CLIPPED
+        unclipped = np.all((target > dark) & (target < light) & (registered > dark) & (registered < light), axis=-1)
+        if np.count_nonzero(unclipped) >= 1000:  # else the curves alone
+            design = np.column_stack([registered[unclipped], np.ones(np.count_nonzero(unclipped), np.float32)])
+            colour_map, *_ = np.linalg.lstsq(design, target[unclipped], rcond=None)
+            colour_map = colour_map.astype(np.float32)
+
+            def mapped(rgb: np.ndarray) -> np.ndarray:
+                flat = rgb.reshape(-1, 3).astype(np.float32) @ colour_map[:3] + colour_map[3]
+                return np.clip(flat, 0, 255).round().astype(np.uint8).reshape(rgb.shape)
+
+            signed = mapped(signed)
+            small_signed = np.asarray(Image.fromarray(signed).resize(size, Image.BOX), np.float32)
     toned = np.empty_like(signed)
     for channel in range(3):
         registered = _resampled(small_signed[..., channel], total, 1)
@@ -541,7 +583,7 @@ def _curve(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
 
 # What a process kept of the published pictures it compared last: copies of one official
 # photo come again and again when it goes viral. Their luma planes and clipped pixels
-# (2.3 MB each at 1080p: decoding is a quarter of the comparison's cost), and each brought
+# (2.6 MB each at 1080p: decoding is a quarter of the comparison's cost), and each brought
 # to the sizes its copies were analysed at (a platform serves a few), a resize each.
 PLANES_KEPT = 8
 _planes: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -566,20 +608,20 @@ def _kept(cache: OrderedDict, key, make):
 def _published_plane(
     published: bytes, sha256: str, size: tuple[int, int]
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[int, int]]:
-    """The published picture's luma and _clipped plane at an analysis size, and its own
+    """The published picture's luma and _clipped planes at an analysis size, and its own
     (height, width)."""
     from realmark.media.image import load_photo, luma8
 
     def decoded() -> tuple[np.ndarray, np.ndarray]:
         rgb = load_photo(published).rgb
         high, low = clipped_pixels(rgb)
-        return luma8(rgb), np.packbits(high | low)  # a bit a pixel: an eighth of a bool mask
+        return luma8(rgb), np.packbits(np.stack([high, low]))  # a bit a pixel an end: a quarter of bool masks
 
     luma, clipped = _kept(_planes, sha256, decoded)
 
     def analysed() -> tuple[np.ndarray, np.ndarray]:
-        mask = np.unpackbits(clipped, count=luma.size).reshape(luma.shape).astype(bool)
-        return _read_only(_luma(luma, size)), _read_only(_shares(mask, size))
+        high, low = np.unpackbits(clipped, count=2 * luma.size).reshape(2, *luma.shape).astype(bool)
+        return _read_only(_luma(luma, size)), _read_only(_shares(high, low, size))
 
     return _kept(_analysed, (sha256, size), analysed), luma.shape[:2]
 
@@ -632,13 +674,14 @@ def _compared(
         total = _register(signed, copy)
         if total is None:
             return Changes()
-        signed, signed_clipped = _resampled(signed, total, 1), _resampled(signed_clipped, total, 1)
+        signed = _resampled(signed, total, 1)
+        signed_clipped = np.stack([_resampled(plane, total, 1) for plane in signed_clipped])
         matches = None
     if tone is not None:
         matches = _match(_resampled(tone(total), total, 1), copy, REACH)
     elif matches is None:
         matches = _match(signed, copy, REACH)
-    newly_clipped = np.maximum(copy_clipped - signed_clipped, 0.0)
+    newly_clipped = _newly_clipped(signed_clipped, copy_clipped)
     moved, weakly, shift, replaced, judged = changed_blocks(
         matches, _tonal(signed, copy, newly_clipped), _block_shares(copy_clipped if filter_clips else None, matches)
     )
