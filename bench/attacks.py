@@ -1214,9 +1214,12 @@ def change_text(rgb: np.ndarray, rng: np.random.Generator):
     return np.asarray(im), box
 
 
-def warp_region(rgb: np.ndarray, rng: np.random.Generator):
-    """A subtle expression change: an eye- or mouth-sized region pushed 4-8 px by a smooth
-    displacement (what a face-reenactment model does to a region)."""
+def warp_region(rgb: np.ndarray, rng: np.random.Generator, *, any_direction: bool = False):
+    """A subtle expression change: an eye- or mouth-sized region pushed by a smooth
+    displacement (what a face-reenactment model does to a region), 4-8 px down and half
+    that to the left at its centre (4.5-8.9 px). `any_direction`: as strong, in a direction
+    drawn at random (a model pushes a mouth or a brow any way; the fixed direction is the
+    draw the detectors' limits were measured against)."""
     from scipy import ndimage
 
     h, w = rgb.shape[:2]
@@ -1225,10 +1228,14 @@ def warp_region(rgb: np.ndarray, rng: np.random.Generator):
     cy, cx, r = (top + bottom) / 2, (left + right) / 2, (right - left) / 2
     bump = np.clip(1 - ((x - cx) ** 2 + (y - cy) ** 2) / r**2, 0, 1) ** 2
     shift = rng.uniform(4, 8) * bump
+    down, right_by = 1.0, -0.5
+    if any_direction:
+        angle = rng.uniform(0, 2 * np.pi)
+        down, right_by = np.hypot(1.0, 0.5) * np.sin(angle), np.hypot(1.0, 0.5) * np.cos(angle)
     out = rgb.copy()
     for c in range(3):
         out[top:bottom, left:right, c] = ndimage.map_coordinates(
-            rgb[..., c].astype(np.float64), [y - shift, x + 0.5 * shift], order=1, mode="nearest"
+            rgb[..., c].astype(np.float64), [y - down * shift, x - right_by * shift], order=1, mode="nearest"
         ).round()
     return out, box
 
@@ -1238,6 +1245,7 @@ PHOTO_EDITS = {
     "face_pasted": paste_face,
     "text_changed": lambda rgb, rng, other: change_text(rgb, rng),
     "expression_warped": lambda rgb, rng, other: warp_region(rgb, rng),
+    "expression_warped_any_way": lambda rgb, rng, other: warp_region(rgb, rng, any_direction=True),
 }
 
 
