@@ -4,7 +4,7 @@ a batch (cli/batch.py)."""
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,19 +21,23 @@ def sign_to(signer, source: Path, out: Path, title: str, artists: Sequence[str],
     anything is stored. Returns the SignResult."""
     if out.resolve() == source.resolve():
         raise RealmarkError("the output must not overwrite the input")
+    # Named and registered before it exists, and made inside the block that removes it: a
+    # batch worker told to stop (SystemExit raised at any bytecode, cli/batch.py) between
+    # making the file and registering it left an empty ".part" behind (CI, 2026-12-07).
+    tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.part"
+    partial_files.add(tmp)
     try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".part")
-        os.fchmod(fd, 0o644)  # a published file: readable like any other
-        os.close(fd)
-    except OSError as exc:
-        raise RealmarkError(f"{out}: cannot write there ({exc.strerror})") from None
-    partial_files.add(Path(tmp))
-    try:
-        result = signer.sign(source, Path(tmp), title=title, artists=artists, progress=progress)
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.fchmod(fd, 0o644)  # a published file: readable like any other, whatever the umask
+            os.close(fd)
+        except OSError as exc:
+            raise RealmarkError(f"{out}: cannot write there ({exc.strerror})") from None
+        result = signer.sign(source, tmp, title=title, artists=artists, progress=progress)
         os.replace(tmp, out)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     finally:
-        partial_files.discard(Path(tmp))
+        partial_files.discard(tmp)
     return result
