@@ -530,8 +530,10 @@ def changes_from_file(
     decoded here, and kept a while (below). `luma`: the copy's luma8, when the caller
     has it; `filter_clips`: a tone change over the whole copy clipped it (grid.Fit.clips),
     so blocks it clipped are not judged by their texture (MOVED_CLIPPED_AT_MOST);
-    `colour_boosted`: the copy was made more colourful (grid.COLOUR_BOOST), so its colours
-    are mixed from the signed picture's channels (_toned's `mixed`)."""
+    `colour_boosted`: the copy was made more colourful (grid.COLOUR_BOOST; brightening and
+    strong contrast raise colourfulness too), so its colours are mixed from the signed
+    picture's channels: the signed picture is toned (_toned's `mixed`) even where nothing
+    clipped, and the copy's clipped ends are counted apart (_newly_clipped)."""
     size = _analysis_size(copy)
     (signed, signed_clipped), shape = _published_plane(published, sha256, size)
     tone = None
@@ -705,7 +707,7 @@ def _compared(
     tone: Callable[[np.ndarray], np.ndarray] | None = None,
     full: Callable[[], _FullSize] | None = None,
 ) -> Changes:
-    """changes() of the two planes at the analysis size, each with its _clipped plane
+    """changes() of the two planes at the analysis size, each with its _clipped planes
     (`filter_clips`: a filter clipped the copy, see changes_from_file; `tone`: the signed
     plane through the copy's tone curves given the registration's map, _toned, matched in
     its place; `full`: both pictures at full size, for a closer look around blocks that
