@@ -3,6 +3,7 @@ a batch (cli/batch.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Sequence
@@ -36,7 +37,8 @@ def sign_to(signer, source: Path, out: Path, title: str, artists: Sequence[str],
         result = signer.sign(source, tmp, title=title, artists=artists, progress=progress)
         os.replace(tmp, out)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not made (the folder is a file, say): the first error says why
+            tmp.unlink()
         raise
     finally:
         partial_files.discard(tmp)
