@@ -779,7 +779,7 @@ def _closer(full: _FullSize, lone: np.ndarray, subpixel: np.ndarray, size: tuple
         window = (slice(top, bottom), slice(left, right))
         signed, copy = full.signed[window].astype(np.float32), full.copy[window].astype(np.float32)
         high, low = clipped_pixels(full.copy_rgb[window])
-        newly = ((high | low) & ~full.signed_clipped[window]).astype(np.float32)
+        newly = _newly_clipped(full.signed_clipped[window][None], (high | low)[None].astype(np.float32))
         m = _match(signed, copy, FINE_REACH)
         moved, _, shift, _, _ = changed_blocks(m, _tonal(signed, copy, newly), np.zeros_like(m.texture))
         agreeing = moved & (np.abs(shift - expected).max(axis=-1) <= FINE_AGREE)
