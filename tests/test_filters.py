@@ -172,3 +172,27 @@ def test_a_trimmed_copy_under_a_clipping_filter_is_toned_after_it_is_registered(
     rgb = np.asarray(Image.open(io.BytesIO(copy)).convert("RGB"))
     found = changes_from_file(buffer.getvalue(), f"{name} {trim}", rgb, None, filter_clips=True)
     assert not found.moved and not found.replaced, found
+
+
+def test_a_colour_map_fitted_on_grey_pixels_leaves_the_colours_it_never_saw():
+    """The colour map is fitted where neither picture clips and applied everywhere. On a
+    picture whose fitted pixels are all grey, least squares alone is free along the
+    colours they lack and turned a red shirt grey (85, 85, 85 + the brightening); pulled
+    towards the identity there (published.COLOUR_MAP_PRIOR), red stays red, and the grey
+    pixels are mapped as they were fitted."""
+    from realmark.fingerprint.published import colour_map
+
+    grey = np.repeat(np.random.default_rng(1).uniform(20, 230, (5000, 1)), 3, axis=1)
+    brightened = 1.2 * grey + 5
+    fitted = colour_map(grey, brightened)
+    assert np.allclose(fitted[:, :3] @ grey[:10].T + fitted[:, 3:], brightened[:10].T, atol=0.01)
+    red = fitted[:, :3] @ np.array([255.0, 0.0, 0.0]) + fitted[:, 3]
+    assert red[0] - red[1] > 200 and abs(red[1] - red[2]) < 1
+
+    # Where the pixels span every colour, the map is the least-squares one.
+    rng = np.random.default_rng(2)
+    colours = rng.uniform(0, 255, (20000, 3))
+    boost = np.array([[1.3, -0.2, -0.1, 4.0], [-0.1, 1.25, -0.15, -3.0], [-0.05, -0.3, 1.35, 2.0]])
+    target = colours @ boost[:, :3].T + boost[:, 3] + rng.normal(0, 2, colours.shape)
+    fitted = colour_map(colours, target)
+    assert np.allclose(fitted[:, :3], boost[:, :3], atol=0.005) and np.allclose(fitted[:, 3], boost[:, 3], atol=0.3)

@@ -591,11 +591,9 @@ def _toned(
         pixels = np.flatnonzero(unclipped)
         if len(pixels) >= 1000:  # else the curves alone
             pixels = pixels[:: max(1, len(pixels) // 50_000)]  # 12 unknowns: 50,000 pixels fit them to 0.1 %
-            design = np.column_stack([registered.reshape(-1, 3)[pixels], np.ones(len(pixels), np.float32)])
-            colour_map, *_ = np.linalg.lstsq(design, target.reshape(-1, 3)[pixels], rcond=None)
+            matrix = colour_map(registered.reshape(-1, 3)[pixels], target.reshape(-1, 3)[pixels])
             # PIL applies it per pixel, rounded and clipped: a tenth of numpy's cost at 1080p.
-            matrix = tuple(float(v) for v in colour_map.T.ravel())  # each channel's 3 weights and offset
-            signed = np.asarray(Image.fromarray(signed).convert("RGB", matrix))
+            signed = np.asarray(Image.fromarray(signed).convert("RGB", tuple(float(v) for v in matrix.ravel())))
             small_signed = np.asarray(Image.fromarray(signed).resize(size, Image.BOX), np.float32)
     toned = np.empty_like(signed)
     for channel in range(3):
@@ -607,6 +605,30 @@ def _toned(
 
 
 _MARGIN = int(REGISTER_MAX_OFFSET) + 2  # pixels a registered plane's edge may have left empty
+
+# The colour map is fitted where neither picture clips, and applied everywhere: where
+# those pixels hold one hue only (a grey picture, a blue stage), the colours they lack
+# leave directions the fit cannot see, and an unregularised fit fills them in at random
+# (least squares on grey pixels alone turns a red shirt grey). Each weight is pulled
+# towards leaving the channel as it was, as strongly as pixels varying by a level along
+# that direction would pull it: directions the pixels span are fitted as before.
+COLOUR_MAP_PRIOR = 1.0  # levels² per fitted pixel
+
+
+def colour_map(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The affine colour map (3x4: each output channel's weights of R, G, B and an
+    offset) that takes `source` pixels (n x 3 levels) nearest `target` ones, pulled
+    towards the identity along directions the pixels do not span (COLOUR_MAP_PRIOR)."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    mean_source, mean_target = source.mean(axis=0), target.mean(axis=0)
+    centred = source - mean_source
+    prior = COLOUR_MAP_PRIOR * len(source)
+    # Normal equations of least squares plus prior * |W - I|²: the offset then follows the means.
+    weights = np.linalg.solve(
+        centred.T @ centred + prior * np.eye(3), centred.T @ (target - mean_target) + prior * np.eye(3)
+    )
+    offset = mean_target - mean_source @ weights
+    return np.column_stack([weights.T, offset])
 
 
 def _curve(signed: np.ndarray, copy: np.ndarray) -> np.ndarray:
