@@ -196,3 +196,17 @@ def test_a_colour_map_fitted_on_grey_pixels_leaves_the_colours_it_never_saw():
     target = colours @ boost[:, :3].T + boost[:, 3] + rng.normal(0, 2, colours.shape)
     fitted = colour_map(colours, target)
     assert np.allclose(fitted[:, :3], boost[:, :3], atol=0.005) and np.allclose(fitted[:, 3], boost[:, 3], atol=0.3)
+
+
+def test_a_colour_boosted_copy_trimmed_a_little_is_cropped_not_changed(hd_photos):
+    """A copy made more colourful and trimmed: the colour map is fitted through the
+    registration (not the identity), and the trim is measured (reader._measured), so the
+    verdict is `cropped`, with no region called changed."""
+    from bench.forgeries import _jpeg
+    from verifier import verify
+
+    keyring, store, published = hd_photos
+    for name in ("motorcycle_left 4:5", "astronaut"):
+        copy = attacks.enhance(published[name][12:], "Color", 1.8)
+        result = verify(_jpeg(copy, 85), store=store, trust=keyring.trust())
+        assert [r.value for r in result.reasons] == ["cropped"], result.message()

@@ -19,10 +19,24 @@ from realmark.watermark.codec import TILE, Geometry, PresenceMap, Reading, worki
 
 from .evidence import Placement
 
-# The mapped picture must differ from the frame by more than this share of a side to be
-# cropped (larger) or embedded (smaller): the lattice measures sizes to about 0.3 %, and
-# platforms trim a pixel or two when they round sizes to even numbers.
-SIZE_TOLERANCE = 0.03
+# The mapped picture must differ from the frame by more than this share of a side, and
+# TRIM_PIXELS, to be cropped (larger) or embedded (smaller), and by more than SIZE_SIGMAS
+# standard errors of a measured geometry's sizes (Reading.size_error, reader._measured).
+# Measured, the sizes of a mark read on the working grid as it is were within 0.1 % of
+# the truth on the bench's photos (trims of 0.5-2 %, resizes to 480-2880 px), those of
+# one found along a lattice (on a resampled plane) within 0.25 %; as read, a working-grid
+# reading's are good to a cell (0.45 %), a lattice's to its search's step (0.4 % seen).
+# Platforms trim a pixel or two when they round sizes to even numbers. A copy trimmed by
+# more that is not called cropped is compared with the signed picture as if it were all
+# of it, misaligned: until 2026-12-07 the tolerance was 3 %, and 33 of 44 genuine copies
+# trimmed by 1 % on one side had invented changed regions (tests/test_placement.py).
+SIZE_TOLERANCE = 0.003
+LATTICE_SIZE_TOLERANCE = 0.005
+SIZE_SIGMAS = 4.0
+READ_SIZE_TOLERANCE = 0.008
+TRIM_PIXELS = 1.5
+# Where the whole picture may lie in the frame along an axis it fits in (share of the side).
+PLACE_SLACK = 0.03
 # A block counts toward a placement when its presence z-score is above this: unmarked
 # blocks score about N(0, 1), so each one inside a box costs it about PLACE_Z.
 PLACE_Z = 1.0
@@ -49,8 +63,14 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
     # How large the whole signed picture is in the frame, along the frame's axes.
     corners = _corners(geometry, size_cells, np.zeros((1, 2)))[0]
     extent = corners.max(axis=0) - corners.min(axis=0)
-    cropped = bool(extent[0] > fw * (1 + SIZE_TOLERANCE) or extent[1] > fh * (1 + SIZE_TOLERANCE))
-    embedded = bool(extent[0] < fw * (1 - SIZE_TOLERANCE) or extent[1] < fh * (1 - SIZE_TOLERANCE))
+    if reading.size_error is None:
+        tolerance = READ_SIZE_TOLERANCE
+    else:
+        floor = LATTICE_SIZE_TOLERANCE if reading.synchronised else SIZE_TOLERANCE
+        tolerance = max(floor, SIZE_SIGMAS * reading.size_error)
+    larger = extent - np.array([fw, fh]) * (1 + tolerance) - TRIM_PIXELS
+    smaller = np.array([fw, fh]) * (1 - tolerance) - TRIM_PIXELS - extent
+    cropped, embedded = bool(np.any(larger > 0)), bool(np.any(smaller > 0))
     # Where: the mark repeats every tile, so the picture's top-left corner is the origin
     # plus some whole number of tiles. The placement whose box best matches where the mark
     # is present wins: each block inside it adds its presence z-score less PLACE_Z (so a
@@ -60,8 +80,8 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
     shifts = [(i, j) for i in range(-span[0], span[0] + 1) for j in range(-span[1], span[1] + 1)]
     every = _corners(geometry, size_cells, np.array(shifts))
     boxes = np.concatenate([every.min(axis=1), every.max(axis=1)], axis=1)  # [n, (left, top, right, bottom)]
-    cropped_x, cropped_y = extent[0] > fw * (1 + SIZE_TOLERANCE), extent[1] > fh * (1 + SIZE_TOLERANCE)
-    slack_x, slack_y = fw * SIZE_TOLERANCE, fh * SIZE_TOLERANCE
+    cropped_x, cropped_y = larger > 0
+    slack_x, slack_y = fw * PLACE_SLACK, fh * PLACE_SLACK
     left, top, right, bottom = boxes.T
     in_frame = (right > 0) & (bottom > 0) & (left < fw) & (top < fh)
     # Along an axis where the whole picture fits in the frame, it lies inside it: a
@@ -86,8 +106,8 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
         frame=frame,
         cropped=cropped,
         embedded=embedded,
-        spans_width=bool(extent[0] >= fw * (1 - SIZE_TOLERANCE)),
-        spans_height=bool(extent[1] >= fh * (1 - SIZE_TOLERANCE)),
+        spans_width=bool(extent[0] >= fw * (1 - PLACE_SLACK)),
+        spans_height=bool(extent[1] >= fh * (1 - PLACE_SLACK)),
         fills=round(visible_area / float(fw * fh), 3),
         rotation=round(geometry.rotation, 2),
         stretch=round(geometry.stretch, 4),

@@ -410,6 +410,10 @@ class Reading:
     # Read through a perspective (a photo of a screen, perspective.py): the geometry is
     # the affine map that holds at the picture's middle, not everywhere.
     perspective: bool = False
+    # When the geometry was fitted to where the known tile sits (reader._measured), the
+    # standard error of its cell sizes, relative (about 0.0005); None: as read, good to a
+    # cell of the working grid or the step of a lattice search.
+    size_error: float | None = None
 
     @property
     def synchronised(self) -> bool:
