@@ -290,6 +290,18 @@ def rotate_crop(rgb: np.ndarray, degrees: float) -> np.ndarray:
     return np.asarray(im.crop((left, top, left + cw, top + ch)))
 
 
+def trim_edges(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A little cut off a genuine copy (a platform's crop to its sizes, a screenshot's):
+    0.5-2 % of one side's length off one edge, or off all four, then as often halved as not."""
+    h, w = rgb.shape[:2]
+    share = float(rng.uniform(0.005, 0.02))
+    cut = [0, 0, 0, 0]  # top, right, bottom, left
+    for edge in range(4) if rng.random() < 0.25 else [int(rng.integers(0, 4))]:
+        cut[edge] = round((h if edge % 2 == 0 else w) * share)
+    out = np.ascontiguousarray(rgb[cut[0] : h - cut[2], cut[3] : w - cut[1]])
+    return scale(out, 0.5) if rng.random() < 0.5 else out
+
+
 def crop_anywhere(rgb: np.ndarray, rng: np.random.Generator, area: float = 0.5) -> np.ndarray:
     """A crop keeping `area` of the picture, of a random aspect (0.6 to 1.6 times the
     picture's), at a random place."""

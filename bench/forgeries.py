@@ -67,6 +67,7 @@ def _reposted(rgb: np.ndarray) -> bytes:
     return _encoded("JPEG", 75)(attacks.scale(rgb, REPOSTED_SCALE))
 
 
+TRIMS_PER_PHOTO = 2
 # Genuine copies of a photo: authentic, and no region called changed.
 GENUINE_PHOTO_COPIES = {
     "jpeg_q30": lambda x: _encoded("JPEG", 30)(x),
@@ -168,6 +169,22 @@ def _photo_job(args) -> dict:
                             "passed": result.verdict.value in PASSING,
                         }
                     )
+        # Genuine copies trimmed a little (a platform's crop to a size, a screenshot's):
+        # `cropped`, or whole where the trim is under what the mark measures, and never a
+        # region called changed. A draw of its own, so that the edits' draws stay as above.
+        trims = np.random.default_rng(zlib.crc32(f"trims photo {index} draw {draw}".encode()))
+        rows["copy_trimmed_0.5-2%_q85"] = []
+        for _ in range(TRIMS_PER_PHOTO):
+            result = verify(_encoded("JPEG", 85)(attacks.trim_edges(published, trims)), store=store, trust=keyring.trust())
+            regions = getattr(result.evidence.content, "changed_regions", None) or ()
+            reasons = {r.value for r in result.reasons}
+            rows["copy_trimmed_0.5-2%_q85"].append(
+                {
+                    "verdict": result.verdict.value,
+                    "ok": not regions and (result.verdict.value == "authentic" or reasons <= {"cropped", "mirrored"}),
+                    "invented": len(regions),
+                }
+            )
     return rows
 
 
