@@ -175,7 +175,9 @@ def _photo_job(args) -> dict:
         trims = np.random.default_rng(zlib.crc32(f"trims photo {index} draw {draw}".encode()))
         rows["copy_trimmed_0.5-2%_q85"] = []
         for _ in range(TRIMS_PER_PHOTO):
-            result = verify(_encoded("JPEG", 85)(attacks.trim_edges(published, trims)), store=store, trust=keyring.trust())
+            result = verify(
+                _encoded("JPEG", 85)(attacks.trim_edges(published, trims)), store=store, trust=keyring.trust()
+            )
             regions = getattr(result.evidence.content, "changed_regions", None) or ()
             reasons = {r.value for r in result.reasons}
             rows["copy_trimmed_0.5-2%_q85"].append(
