@@ -19,22 +19,24 @@ from realmark.watermark.codec import TILE, Geometry, PresenceMap, Reading, worki
 
 from .evidence import Placement
 
-# The mapped picture must differ from the frame by more than this share of a side, and
-# TRIM_PIXELS, to be cropped (larger) or embedded (smaller), and by more than SIZE_SIGMAS
-# standard errors of a measured geometry's sizes (Reading.size_error, reader._measured).
-# Measured, the sizes of a mark read on the working grid as it is were within 0.1 % of
-# the truth on the bench's photos (trims of 0.5-2 %, resizes to 480-2880 px), those of
-# one found along a lattice (on a resampled plane) within 0.25 %; as read, a working-grid
-# reading's are good to a cell (0.45 %), a lattice's to its search's step (0.4 % seen).
-# Platforms trim a pixel or two when they round sizes to even numbers. A copy trimmed by
-# more that is not called cropped is compared with the signed picture as if it were all
-# of it, misaligned: until 2026-12-07 the tolerance was 3 %, and 33 of 44 genuine copies
-# trimmed by 1 % on one side had invented changed regions (tests/test_placement.py).
+# A photo's mapped picture must differ from the frame by more than a share of a side and
+# TRIM_PIXELS to be cropped (larger) or embedded (smaller); a photo trimmed by more but
+# called whole is compared with the signed picture misaligned, and had invented changed
+# regions (README "Trimmed copies"). The share is what the geometry's sizes are good to:
+# - measured on a working-grid reading (reader._measured): within 0.1 % of the truth on
+#   the bench's photos (trims of 0.5-2 %, mirrored, resizes to 480-2880 px);
 SIZE_TOLERANCE = 0.003
+# - measured on a lattice's reading, on its resampled plane: within 0.25 %;
 LATTICE_SIZE_TOLERANCE = 0.005
+# - and in any case this many standard errors of the measurement (Reading.size_error);
 SIZE_SIGMAS = 4.0
-READ_SIZE_TOLERANCE = 0.008
+# - as read: to a cell of the working grid (0.45 %), or a lattice search's step (0.4 % seen).
+UNMEASURED_SIZE_TOLERANCE = 0.008
+# Platforms trim a pixel or two when they round sizes to even numbers.
 TRIM_PIXELS = 1.5
+# A clip's: its timeline fingerprints are coarse enough not to mind a trim of a few
+# percent, and encoders round frame sizes to multiples of 8 or 16 (1080 to 1072 or 1088).
+CLIP_SIZE_TOLERANCE = 0.03
 # Where the whole picture may lie in the frame along an axis it fits in (share of the side).
 PLACE_SLACK = 0.03
 # A block counts toward a placement when its presence z-score is above this: unmarked
@@ -52,9 +54,9 @@ def _corners(geometry: Geometry, size_cells: tuple[int, int], shifts: np.ndarray
     return np.array(geometry.origin) + cells @ geometry.m.T
 
 
-def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> Placement | None:
-    """The signed picture (width, height) in a submitted frame (width, height); None when
-    the reading carries no geometry."""
+def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int], clip: bool = False) -> Placement | None:
+    """The signed picture (width, height) in a submitted frame (width, height) of a photo,
+    or of a `clip`; None when the reading carries no geometry."""
     geometry = reading.geometry
     if geometry is None:
         return None
@@ -63,8 +65,10 @@ def place(reading: Reading, frame: tuple[int, int], signed: tuple[int, int]) -> 
     # How large the whole signed picture is in the frame, along the frame's axes.
     corners = _corners(geometry, size_cells, np.zeros((1, 2)))[0]
     extent = corners.max(axis=0) - corners.min(axis=0)
-    if reading.size_error is None:
-        tolerance = READ_SIZE_TOLERANCE
+    if clip:
+        tolerance = CLIP_SIZE_TOLERANCE
+    elif reading.size_error is None:
+        tolerance = UNMEASURED_SIZE_TOLERANCE
     else:
         floor = LATTICE_SIZE_TOLERANCE if reading.synchronised else SIZE_TOLERANCE
         tolerance = max(floor, SIZE_SIGMAS * reading.size_error)

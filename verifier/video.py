@@ -250,7 +250,7 @@ class _Record:
         if manifest is None or not _timed(manifest):
             return Plan(stop=True)
         signed = (manifest.media.width, manifest.media.height)
-        self.mark = replace(WatermarkEvidence.of(reading), placement=place(reading, self._frame, signed))
+        self.mark = replace(WatermarkEvidence.of(reading), placement=place(reading, self._frame, signed, clip=True))
         if not _whole(self.mark):
             return Plan(stop=True)
         return Plan(warp=_warp(self.mark.placement, self._frame, signed) if self.mark.moved else None)

@@ -411,8 +411,9 @@ class Reading:
     # the affine map that holds at the picture's middle, not everywhere.
     perspective: bool = False
     # When the geometry was fitted to where the known tile sits (reader._measured), the
-    # standard error of its cell sizes, relative (about 0.0005); None: as read, good to a
-    # cell of the working grid or the step of a lattice search.
+    # standard error of its cell sizes, relative (about 0.0005); None: as read (too few
+    # windows showed the tile, or read through a perspective), good to a cell of the
+    # working grid or the step of a lattice search.
     size_error: float | None = None
 
     @property

@@ -743,7 +743,7 @@ MEASURE_REACH = 4  # cells: the mark's tile is looked for this near where the ge
 # A window's peak, in standard deviations of its correlation over all 4096 offsets: noise
 # tops it within the reach's 81 offsets about once in 400 windows.
 MEASURE_Z = 4.5
-MEASURE_WINDOWS = 3  # windows that found it; with fewer the geometry stays as read
+MEASURE_WINDOWS = 4  # windows that found it, two at each end of each axis; with fewer the geometry stays as read
 MEASURE_SPAN = TILE  # cells between the outer windows along an axis, to fit a size along it
 MEASURE_MAX_GAIN = 0.03  # a larger size change than this is not a read geometry's error
 MEASURE_MISFIT = 0.1  # cells: a window further than this (and 3x the median) off the fit is left out
@@ -791,27 +791,45 @@ def _measured(
     if len(found) < MEASURE_WINDOWS:
         return None
     at = np.array(found)
-    if np.ptp(at[:, :2], axis=0).min() < MEASURE_SPAN:
-        return None
     # The chips of cell q sit where the geometry puts cell q + shift(q), shift affine in q
     # (a lattice's reading can also be turned or sheared a little); a window off the line
-    # (an edge's) is left out.
+    # (an edge's) is left out, and the fit made again on the others.
     design = np.column_stack([at[:, :2], np.ones(len(at))])
     keep = np.ones(len(at), bool)
-    for _ in range(2):
+    for _ in range(3):
+        if not _spread(at[keep, :2]):
+            return None
         fit, *_ = np.linalg.lstsq(design[keep], at[keep, 2:], rcond=None)
         misfit = np.abs(design @ fit - at[:, 2:]).max(axis=1)
-        keep = misfit <= max(MEASURE_MISFIT, 3 * float(np.median(misfit)))
-        if keep.sum() < MEASURE_WINDOWS:
-            return None
-    change = fit[:2].T  # d shift / d cell
+        kept = misfit <= max(MEASURE_MISFIT, 3 * float(np.median(misfit[keep])))
+        if np.array_equal(kept, keep):
+            break
+        keep = kept
+    else:
+        return None
+    change = fit[:2].T  # d shift / d cell: first order in the geometry's cells, which MEASURE_MAX_GAIN bounds
     if np.abs(change).max() > MEASURE_MAX_GAIN:
         return None
-    # How well the sizes are known: the spread of the kept windows about the fit.
+    # How well the sizes are known: the spread of the kept windows about the fit, with
+    # two degrees of freedom at least (_spread: four windows or more).
     residual = (design[keep] @ fit - at[keep, 2:]).ravel()
-    variance = residual @ residual / max(1, residual.size - 2 * design.shape[1])
+    variance = residual @ residual / (residual.size - 2 * design.shape[1])
     size_error = float(np.sqrt(variance * np.diag(np.linalg.inv(design[keep].T @ design[keep]))[:-1].max()))
     return matrix @ (np.eye(2) + change), origin + matrix @ fit[-1], size_error
+
+
+def _spread(cells: np.ndarray) -> bool:
+    """Whether windows (their middles, in cells) pin an affine fit down: along each axis
+    they span MEASURE_SPAN, with MEASURE_WINDOWS // 2 of them in each half of it (one
+    window alone at an end would decide that axis unchecked)."""
+    if len(cells) < MEASURE_WINDOWS:
+        return False
+    for along in cells.T:
+        low, high = along.min(), along.max()
+        middle = (low + high) / 2
+        if high - low < MEASURE_SPAN or min((along < middle).sum(), (along > middle).sum()) < MEASURE_WINDOWS // 2:
+            return False
+    return True
 
 
 def _vertex(before: float, peak: float, after: float) -> float:
@@ -839,6 +857,8 @@ def _located(reading: Reading, geometry: Geometry, white: np.ndarray, px: tuple[
     measured = None if reading.perspective else _measured(m_plane, origin_plane, white, u, v, tile)
     if measured is not None:
         m_plane, origin_plane, size_error = measured
+        # The reading's lattice and scale stay as read: a clip re-folds its other frames
+        # along the lattice, which a fold's sub-cell phases absorb; the geometry places.
         geometry = Geometry(tuple(map(tuple, (np.diag(px) @ m_plane).tolist())), tuple((origin_plane * px).tolist()))
         u, v = sync.cells_of_pixels((h, w), m_plane, origin_plane)
         reading = replace(reading, size_error=size_error)
