@@ -200,7 +200,7 @@ def test_a_colour_map_fitted_on_grey_pixels_leaves_the_colours_it_never_saw():
 
 def test_a_colour_boosted_copy_trimmed_a_little_is_cropped_not_changed(hd_photos):
     """A copy made more colourful and trimmed: the colour map is fitted through the
-    registration (not the identity), and the trim is measured (reader._measured), so the
+    registration (not the identity), and the trim is measured (measure.fitted), so the
     verdict is `cropped`, with no region called changed."""
     from bench.forgeries import _jpeg
     from verifier import verify

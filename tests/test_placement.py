@@ -166,7 +166,7 @@ def test_a_copy_trimmed_by_a_percent_or_less_is_cropped_with_nothing_invented(
     """A mark read on the working grid decodes though the copy lost up to a few percent of
     a side; as read, its geometry called such a copy the whole picture (within 3 %), and
     compared with the signed picture as a whole, 8-20 px off, it had invented changed
-    regions. Measured (reader._measured), the picture is larger than the frame: cropped."""
+    regions. Measured (measure.fitted), the picture is larger than the frame: cropped."""
     home, pixels, manifest_id = signed_photo
     make, expected = TRIMS[case]
     copy = tmp_path / f"{case}.jpg"

@@ -131,7 +131,7 @@ def _extent(reading, signed: tuple[int, int]) -> np.ndarray:
 def test_a_mark_read_on_the_working_grid_measures_the_picture_to_a_pixel_or_two(marked, copy, extent):
     """The working grid is resampled from the copy whatever its size, so a copy trimmed by
     a percent decodes there as read, and as read its geometry put the whole picture in the
-    frame to a cell (4 px at 1080p). Fitted to where the known tile sits (reader._measured)
+    frame to a cell (4 px at 1080p). Fitted to where the known tile sits (measure.fitted)
     it gives the picture's size to 0.15 %."""
     for name, _, mark, wm_id in marked:
         reading = watermark.extract(attacks.jpeg(copy(mark), 75))

@@ -23,7 +23,7 @@ from .evidence import Placement
 # TRIM_PIXELS to be cropped (larger) or embedded (smaller); a photo trimmed by more but
 # called whole is compared with the signed picture misaligned, and had invented changed
 # regions (README "Trimmed copies"). The share is what the geometry's sizes are good to:
-# - measured on a working-grid reading (reader._measured): within 0.1 % of the truth on
+# - measured on a working-grid reading (measure.fitted): within 0.1 % of the truth on
 #   the bench's photos (trims of 0.5-2 %, mirrored, resizes to 480-2880 px);
 SIZE_TOLERANCE = 0.003
 # - measured on a lattice's reading, on its resampled plane: within 0.25 %;

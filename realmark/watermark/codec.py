@@ -410,7 +410,7 @@ class Reading:
     # Read through a perspective (a photo of a screen, perspective.py): the geometry is
     # the affine map that holds at the picture's middle, not everywhere.
     perspective: bool = False
-    # When the geometry was fitted to where the known tile sits (reader._measured), the
+    # When the geometry was fitted to where the known tile sits (measure.fitted), the
     # standard error of its cell sizes, relative (about 0.0005); None: as read (too few
     # windows showed the tile, or read through a perspective), good to a cell of the
     # working grid or the step of a lattice search.
