@@ -135,6 +135,8 @@ def test_a_plain_resize_stays_authentic(signed_photo, tmp_path, monkeypatch, cap
         "larger": attacks.jpeg(attacks.scale(pixels, 1.5), 85),
         "turned": attacks.jpeg(np.ascontiguousarray(np.rot90(pixels)), 85),
         "two_pixels_trimmed": attacks.jpeg(_trimmed(pixels, bottom=2 / SIGNED_SIZE[1]), 85),  # an even height
+        "squashed_0.5%": attacks.jpeg(attacks.stretch(pixels, 1.0, 0.995), 85),
+        "stretched_1%": attacks.jpeg(attacks.stretch(pixels, 1.01, 1.0), 85),
     }.items():
         copy = tmp_path / f"{name}.jpg"
         copy.write_bytes(photos.encode(copy_pixels, "JPEG", quality=95))
@@ -174,6 +176,27 @@ def test_a_copy_trimmed_by_a_percent_or_less_is_cropped_with_nothing_invented(
     code, body = _verify(home, monkeypatch, capsys, copy)
     assert body["manifest"]["manifest_id"] == manifest_id
     assert (code, body["verdict"], body["reasons"]) == (1, "altered", expected), body["message"]
+
+
+def test_a_copy_squashed_or_stretched_by_a_percent_is_measured_on_the_signed_grid(tmp_path):
+    """A copy of all of the picture whose shape moved a little (a squash of 0.5 %, a
+    stretch of 1 %: a platform's resize to its sizes) is `authentic`, nothing invented.
+    Its maps are measured on the signed picture's working grid: on its own, 2 cells
+    wider, the mark's chips no longer lined up at the far side, whose blocks "lost" it
+    (this photo and id: `regions_changed` both ways)."""
+    from bench.forgeries import _deployment, _jpeg
+    from signer import sign
+    from verifier import verify
+
+    keyring, store = _deployment(tmp_path)
+    with mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: 0x123456789AB)):
+        master = _jpeg(photos.fit(photos.real("rocket"), 1920, 1080), 95)
+        signed = sign(master, title="Stage", artists=["Yena"], key=keyring.signing_key("Bench"), store=store)
+    published = photos.decode(signed.data)
+    for across, down in ((1.0, 0.995), (1.01, 1.0)):
+        result = verify(_jpeg(attacks.stretch(published, across, down), 85), store=store, trust=keyring.trust())
+        assert result.verdict.value == "authentic", (across, down, result.message())
+        assert not result.evidence.content.changed_regions
 
 
 def test_unmarked_screenshots_and_collages_stay_unknown(signed_photo, tmp_path, monkeypatch, capsys):

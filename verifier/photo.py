@@ -25,7 +25,7 @@ from realmark.fingerprint.published import changes_from_file
 from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark import extract
-from realmark.watermark.codec import Reading, orient
+from realmark.watermark.codec import Reading, orient, working_size
 from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions, masking, working
 
 from . import appearance, decide
@@ -123,7 +123,13 @@ def compare(
     width, height = manifest.media.width, manifest.media.height
     changed = changed_regions(differences, width, height)
     scaled = filtered.contrast()
-    work = working(luma) if work is None else work
+    # The maps are the signed picture's blocks: a copy of all of it is measured on the
+    # signed picture's working grid. On its own, a copy squashed or stretched by half a
+    # percent, or short of a pixel or two, had its grid cells drift from the signed ones
+    # by up to 2 across the picture, so the mark's chips no longer lined up at the far
+    # side and its blocks there "lost" the mark.
+    if work is None or work.shape != working_size(width, height)[::-1]:
+        work = working(luma, (width, height))
     details = _details(work, manifest)
     unmarked = _unmarked(work, manifest, reading, scaled, dithered, details)
     redrawn = _redrawn(manifest, details, scaled, dithered)

@@ -155,11 +155,12 @@ def _from_text(value: str, width: int, height: int, what: str) -> np.ndarray:
     return raw.reshape(shape).astype(np.float32)
 
 
-def working(picture: np.ndarray) -> np.ndarray:
+def working(picture: np.ndarray, signed: tuple[int, int] | None = None) -> np.ndarray:
     """A picture's luma on the mark's working grid, from RGB or its 8-bit luma: the plane
-    both maps are measured on."""
+    both maps are measured on; with `signed` (width, height), on that picture's grid (a
+    copy of all of it compared with its maps, whatever its own shape)."""
     height, width = picture.shape[:2]
-    return _work_luma(picture, working_size(width, height))
+    return _work_luma(picture, working_size(*(signed or (width, height))))
 
 
 def _blocks(plane: np.ndarray) -> np.ndarray:
