@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .codec import TILE
+from .sync import parabola_top
 
 MEASURE_WINDOW = 128
 MEASURE_ACROSS = 5  # windows along an axis at most (a large plane's: 25 in all)
@@ -64,8 +65,8 @@ def fitted(
     for k in np.flatnonzero(near.max(axis=1) >= MEASURE_Z):
         dv, du = divmod(int(np.argmax(near[k])), len(reach))
         peak, c = (int(reach[dv]), int(reach[du])), corr[k]
-        sub_v = _vertex(c[peak[0] - 1, peak[1]], c[peak], c[(peak[0] + 1) % TILE, peak[1]])
-        sub_u = _vertex(c[peak[0], peak[1] - 1], c[peak], c[peak[0], (peak[1] + 1) % TILE])
+        sub_v = float(parabola_top(c[peak[0] - 1, peak[1]], c[peak], c[(peak[0] + 1) % TILE, peak[1]]))
+        sub_u = float(parabola_top(c[peak[0], peak[1] - 1], c[peak], c[peak[0], (peak[1] + 1) % TILE]))
         centre = np.array([corners[k][1], corners[k][0]]) + size / 2  # plane (x, y)
         cell = np.linalg.solve(matrix, centre - origin)  # the window's middle, in signed cells
         found.append((cell[0], cell[1], peak[1] + sub_u, peak[0] + sub_v))
@@ -111,9 +112,3 @@ def _spread(cells: np.ndarray) -> bool:
         if high - low < MEASURE_SPAN or min((along < middle).sum(), (along > middle).sum()) < MEASURE_WINDOWS // 2:
             return False
     return True
-
-
-def _vertex(before: float, peak: float, after: float) -> float:
-    """Where a parabola through three samples around a peak tops, -0.5 to 0.5."""
-    curve = before - 2 * peak + after
-    return 0.0 if curve >= 0 else float(np.clip(0.5 * (before - after) / curve, -0.5, 0.5))

@@ -328,6 +328,14 @@ def _z_many(zmax: np.ndarray, points: np.ndarray) -> np.ndarray:
     return out
 
 
+def parabola_top(before, peak, after) -> np.ndarray:
+    """Where a parabola through three samples around a maximum tops, from the middle one:
+    -0.5 to 0.5, and 0 where they do not curve down."""
+    curve = before - 2 * peak + after
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(curve < 0, np.clip(0.5 * (before - after) / np.where(curve < 0, curve, -1.0), -0.5, 0.5), 0.0)
+
+
 def _subpixel_peaks(z: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The peak of z within 2 pixels of each lag ([n, 2]), to a fraction of a pixel (a
     parabola through the maximum and its neighbours, along each axis). Returns (peaks
@@ -348,13 +356,8 @@ def _subpixel_peaks(z: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.nda
     rows = np.arange(len(x))
     c = patch[rows, py, px]
 
-    def vertex(lo, hi):
-        d = lo - 2 * c + hi
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(d < 0, np.clip(0.5 * (lo - hi) / np.where(d < 0, d, -1.0), -0.5, 0.5), 0.0)
-
-    ox = vertex(patch[rows, py, px - 1], patch[rows, py, px + 1])
-    oy = vertex(patch[rows, py - 1, px], patch[rows, py + 1, px])
+    ox = parabola_top(patch[rows, py, px - 1], c, patch[rows, py, px + 1])
+    oy = parabola_top(patch[rows, py - 1, px], c, patch[rows, py + 1, px])
     found = np.column_stack([x - 2 + px + ox, y - 2 + py + oy - dy0])
     peaks[ok] = found * sign[ok, None]
     values[ok] = c
