@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.samples.net import free_port
+from bench.samples.net import free_ports
 
 ACCESS_KEY = "realmark-test"
 SECRET_KEY = "realmark-test-secret"
@@ -26,15 +26,15 @@ def weed_binary() -> str:
 class SeaweedFS:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        self.s3_port = free_port()
+        s3, *others = free_ports(6)
+        self.s3_port = s3
         self.endpoint = f"http://127.0.0.1:{self.s3_port}"
         self.process = None
-        self._ports: dict[str, int] | None = None  # kept, so a restart is the same server
+        # kept, so a restart is the same server
+        self._ports = dict(zip(("master", "volume", "filer", "admin", "webdav"), others, strict=True))
 
     def start(self) -> SeaweedFS:
-        self._ports = ports = self._ports or {
-            name: free_port() for name in ("master", "volume", "filer", "admin", "webdav")
-        }
+        ports = self._ports
         args = [
             weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false",
             f"-s3.port={self.s3_port}", f"-master.port={ports['master']}", f"-volume.port={ports['volume']}",

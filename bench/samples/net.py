@@ -20,3 +20,18 @@ def free_port() -> int:
                 except OSError:
                     continue
     raise RuntimeError("no free port pair")
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` free_port()s, none of them another's +10000 twin: SeaweedFS refuses a port
+    that one of its services' gRPC ports takes (a CI run failed on one such pair)."""
+    ports: list[int] = []
+    taken: set[int] = set()
+    for _ in range(100 * count):
+        port = free_port()
+        if port not in taken and port + 10000 not in taken:
+            ports.append(port)
+            taken |= {port, port + 10000}
+            if len(ports) == count:
+                return ports
+    raise RuntimeError("no free set of ports")
