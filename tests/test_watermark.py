@@ -163,6 +163,22 @@ def test_a_fold_puts_every_pixel_in_the_cell_its_centre_falls_in():
             assert np.allclose(phases[dy, dx], expected, atol=1e-4)
 
 
+def test_a_single_peak_offers_its_square_lattice_even_when_a_lag_suggests_a_finer_one():
+    """A weak mark's strongest autocorrelation peak is often a tile side, and noise lags
+    are many: one above 0.42 of the peak at the square's centre must not hide the square
+    itself (it did: re-encoded half-area crops whose fold reached 11-14 sigma read
+    nothing). The finer lattice is still offered, after it."""
+    from realmark.watermark import sync
+
+    dy0 = 141  # lag (0, 0) at row dy0 of the half-plane
+    z = np.zeros((2 * dy0 + 1, 207))
+    z[dy0, 82] = 4.5  # a tile side: the square lattice (82, 0), (0, 82)
+    z[dy0 + 41, 41] = 2.2  # a noise lag at the square's centre
+    offered = list(sync._singles(z, sync.max_around(z), np.array([[82.0, 0.0]]), np.array([4.5])))
+    sides = [sorted(round(float(np.hypot(*side)), 1) for side in (v1, v2)) for v1, v2, _, _ in offered]
+    assert sides == [[82.0, 82.0], [58.0, 58.0]]
+
+
 def test_the_allocator_keeps_large_buffers_on_this_platform():
     from realmark import allocator
 
