@@ -199,6 +199,47 @@ def test_a_copy_squashed_or_stretched_by_a_percent_is_measured_on_the_signed_gri
         assert not result.evidence.content.changed_regions
 
 
+def test_a_copy_in_a_thin_flat_frame_is_judged_inside_it(tmp_path):
+    """A whole copy in a 1-2 px frame (a screenshot's border, an editor's) is within the
+    sizes a whole copy may differ by; compared with the frame, its sharp inner edge was
+    detail gained along every edge block (this photo: 10 invented regions, black or
+    white). Judged inside the frame, it is `authentic`. A frame the signed picture has
+    itself is kept (judged both ways, fewer changes win), and an edit inside a frame is
+    still found."""
+    from bench.forgeries import _deployment, _jpeg
+    from signer import sign
+    from verifier import verify
+
+    keyring, store = _deployment(tmp_path)
+    cover = photos.fit(photos.real("chelsea"), 1920, 1080)
+    signed_ids = iter((0x2468ACE0135, 0x13579BDF246))
+    with mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: next(signed_ids))):
+        plain = photos.decode(
+            sign(_jpeg(cover, 95), title="Cat", artists=["A"], key=keyring.signing_key("Bench"), store=store).data
+        )
+        framed_cover = np.pad(cover[2:-2, 2:-2], ((2, 2), (2, 2), (0, 0)))
+        own = photos.decode(
+            sign(
+                _jpeg(framed_cover, 95), title="Framed", artists=["A"], key=keyring.signing_key("Bench"), store=store
+            ).data
+        )
+    for width, colour in ((2, 0), (1, 0), (2, 255)):
+        copy = np.pad(plain, ((width, width), (width, width), (0, 0)), constant_values=colour)
+        result = verify(_jpeg(copy, 85), store=store, trust=keyring.trust())
+        assert result.verdict.value == "authentic", (width, colour, result.message())
+        assert not result.evidence.content.changed_regions
+    result = verify(_jpeg(own, 85), store=store, trust=keyring.trust())
+    assert result.verdict.value == "authentic" and not result.evidence.content.changed_regions, result.message()
+    edited = plain.copy()
+    edited[400:560, 800:960] = edited[400:560, 600:760]  # a patch of the picture pasted over another
+    result = verify(_jpeg(np.pad(edited, ((2, 2), (2, 2), (0, 0))), 85), store=store, trust=keyring.trust())
+    assert result.verdict.value == "altered", result.message()
+    assert any(
+        b.x < 960 and 800 < b.x + b.width and b.y < 560 and 400 < b.y + b.height
+        for b in result.evidence.content.changed_regions
+    )
+
+
 def test_unmarked_screenshots_and_collages_stay_unknown(signed_photo, tmp_path, monkeypatch, capsys):
     home, _, _ = signed_photo
     unmarked = photos.fit(photos.real("motorcycle_left"), *SIGNED_SIZE)
