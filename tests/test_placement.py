@@ -240,6 +240,35 @@ def test_a_copy_in_a_thin_flat_frame_is_judged_inside_it(tmp_path):
     )
 
 
+def test_a_flat_edge_of_the_picture_itself_is_not_taken_for_a_frame(tmp_path):
+    """The retina's black surround is flat for 8-12 px along its top and bottom edges. Cut
+    off as a frame, the picture was compared out of register and a warp beside it (an
+    expression pushed 5 px) passed as `authentic`; the mark puts the picture's edges at
+    the copy's, so nothing is cut."""
+    from scipy import ndimage
+
+    from bench.forgeries import _deployment, _jpeg
+    from signer import sign
+    from verifier import verify
+
+    keyring, store = _deployment(tmp_path)
+    with mock.patch.object(Records, "new_watermark_id", staticmethod(lambda: 0x1111111111)):
+        master = _jpeg(photos.fit(photos.real("retina"), 1080, 1350), 95)
+        published = photos.decode(
+            sign(master, title="Eye", artists=["A"], key=keyring.signing_key("Bench"), store=store).data
+        )
+    left, top, right, bottom = 871, 1179, 1023, 1331
+    y, x = np.mgrid[top:bottom, left:right].astype(np.float64)
+    bump = np.clip(1 - ((x - 947) ** 2 + (y - 1255) ** 2) / 76**2, 0, 1) ** 2
+    warped = published.copy()
+    for c in range(3):
+        warped[top:bottom, left:right, c] = ndimage.map_coordinates(
+            published[..., c].astype(np.float64), [y - 5 * bump, x + 2.5 * bump], order=1, mode="nearest"
+        ).round()
+    result = verify(_jpeg(warped), store=store, trust=keyring.trust())
+    assert result.verdict.value == "altered", result.message()
+
+
 def test_unmarked_screenshots_and_collages_stay_unknown(signed_photo, tmp_path, monkeypatch, capsys):
     home, _, _ = signed_photo
     unmarked = photos.fit(photos.real("motorcycle_left"), *SIGNED_SIZE)

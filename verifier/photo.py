@@ -97,16 +97,22 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return content, decision
 
     content, decision = judged(restored, restored_luma, None if turned else work)
-    frame = flat_frame(restored_luma) if content.changed_regions else None
+    flat = flat_frame(luma) if content.changed_regions else None
+    frame = _framing(flat, mark.placement) if flat is not None else None
     if frame is not None:
         # A thin flat frame (a screenshot's, an editor's border) is within the sizes a
         # whole copy may differ by, but compared with the picture, its sharp inner edge
         # is detail gained all along the edge blocks, and content pushed aside in the
-        # published file's comparison. The picture inside it is judged too, and the
-        # judgement with fewer changed regions kept: the frame may be the signed one's.
+        # published file's comparison. The picture inside it (_framing) is judged too,
+        # and the judgement with fewer changed regions kept: the frame may be the signed
+        # picture's own.
         top, right, bottom, left = frame
-        inside = (slice(top, restored.shape[0] - bottom), slice(left, restored.shape[1] - right))
-        framed = judged(np.ascontiguousarray(restored[inside]), np.ascontiguousarray(restored_luma[inside]), None)
+        inside = (slice(top, luma.shape[0] - bottom), slice(left, luma.shape[1] - right))
+        framed = judged(
+            np.ascontiguousarray(orient(photo.rgb[inside], reading.mirrored, reading.turns)),
+            np.ascontiguousarray(orient(luma[inside], reading.mirrored, reading.turns)),
+            None,
+        )
         if len(framed[0].changed_regions or ()) < len(content.changed_regions):
             content, decision = framed
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
@@ -186,36 +192,57 @@ def _against_published(
     )
 
 
-# A flat frame: at most this share of a side (at least FRAME_MIN_PX) of lines along an
+# A flat frame: up to this share of a side (at least FRAME_MIN_PX) of lines along an
 # edge whose neighbouring pixels differ by FRAME_FLATNESS levels or less on average, all
-# within FRAME_COLOUR levels of the outermost line, and then a line that is not. JPEG
-# keeps a 2 px black border on photos within 0.2-0.7 levels of flat; the first line of
-# picture after it differed by 1.0-4.4 on the bench's photos, and by 80-170 in colour.
+# within FRAME_COLOUR levels of the outermost line. JPEG keeps a 2 px black border on
+# photos within 0.2-1.2 levels of flat; the first line of picture after it differed by
+# 1.0-4.4 on the bench's photos, and in colour by 8-170.
 FRAME_SHARE = 0.01
 FRAME_MIN_PX = 4
 FRAME_FLATNESS = 1.5
 FRAME_COLOUR = 6.0
 
 
+# The mark's geometry puts a whole copy's edges within 1.4 px of where they are (22
+# photos in 1-2 px frames, JPEG q85).
+FRAME_AGREEMENT_PX = 2.5
+
+
+def _framing(flat: tuple[int, int, int, int], placement) -> tuple[int, int, int, int] | None:
+    """(top, right, bottom, left) px to cut off a copy, from the flat bands along its
+    edges (flat_frame) and where the mark puts the picture's edges; None when the mark
+    puts an edge beyond a band (the picture is not all inside it) or nothing is cut.
+
+    A band as wide as the picture's margin (within FRAME_AGREEMENT_PX) is a frame, cut
+    exactly. A band running on into the picture (a black frame on the retina's black
+    surround) is cut where the mark puts the edge, and the picture's own flat edge is
+    kept: a band the mark puts inside the picture is the picture's (the retina's
+    surround, 8-12 px), and judged without it, out of register, warps there had passed
+    as `authentic`."""
+    fw, fh = placement.frame
+    left, top, right, bottom = placement.box
+    margins = (top, fw - right, fh - bottom, left)
+    cut = []
+    for band, margin in zip(flat, margins, strict=True):
+        if band < margin - FRAME_AGREEMENT_PX:
+            return None
+        cut.append(band if band <= margin + FRAME_AGREEMENT_PX else max(0, round(margin)))
+    return tuple(cut) if any(cut) else None
+
+
 def flat_frame(luma: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, right, bottom, left) px of a thin flat frame of one colour around an 8-bit
-    luma plane, 0 where a side has none; None when no side has one."""
-    sides = (luma, np.rot90(luma, 1), np.rot90(luma, 2), np.rot90(luma, 3))  # each side on top in turn
-    widths, colours = [], []
-    for plane in sides:
+    """(top, right, bottom, left): how many lines along each edge of an 8-bit luma plane
+    are flat and of the outermost line's colour (one more than the limit where the band
+    runs on: the picture's own flat edge may continue a frame's); None when none is."""
+    widths = []
+    for plane in (luma, np.rot90(luma, 1), np.rot90(luma, 2), np.rot90(luma, 3)):  # each side on top in turn
         limit = max(FRAME_MIN_PX, round(FRAME_SHARE * plane.shape[0]))
         lines = plane[: limit + 1].astype(np.float32)
-        colour = float(np.median(lines[0]))
         flat = (np.abs(np.diff(lines, axis=1)).mean(axis=1) <= FRAME_FLATNESS) & (
-            np.abs(lines.mean(axis=1) - colour) <= FRAME_COLOUR
+            np.abs(lines.mean(axis=1) - float(np.median(lines[0]))) <= FRAME_COLOUR
         )
-        width = int(np.argmin(flat)) if not flat.all() else 0  # a run that does not end is the picture's
-        widths.append(width)
-        colours.append(colour)
-    framed = [c for w, c in zip(widths, colours, strict=True) if w]
-    if not framed or max(framed) - min(framed) > FRAME_COLOUR:
-        return None
-    return widths[0], widths[1], widths[2], widths[3]
+        widths.append(int(np.argmin(flat)) if not flat.all() else limit + 1)
+    return tuple(widths) if any(widths) else None
 
 
 def _details(work: np.ndarray, manifest: Manifest) -> tuple[Detail, Detail] | None:
