@@ -97,7 +97,7 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         return content, decision
 
     content, decision = judged(restored, restored_luma, None if turned else work)
-    flat = flat_frame(luma) if content.changed_regions else None
+    flat = flat_frame(luma) if content.changed_regions and mark.placement is not None else None
     frame = _framing(flat, mark.placement) if flat is not None else None
     if frame is not None:
         # A thin flat frame (a screenshot's, an editor's border) is within the sizes a
