@@ -26,7 +26,15 @@ from realmark.manifest import Manifest
 from realmark.media.image import load_photo, luma8
 from realmark.watermark import extract
 from realmark.watermark.codec import Reading, orient, working_size
-from realmark.watermark.presence import Detail, Presence, detail_regions, lost_regions, masking, working
+from realmark.watermark.presence import (
+    Detail,
+    Presence,
+    blocks_of,
+    detail_regions,
+    lost_regions,
+    masking,
+    working,
+)
 
 from . import appearance, decide
 from .context import Context
@@ -104,8 +112,8 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
         # whole copy may differ by, but compared with the picture, its sharp inner edge
         # is detail gained all along the edge blocks, and content pushed aside in the
         # published file's comparison. The picture inside it (_framing) is judged too,
-        # and the judgement with fewer changed regions kept: the frame may be the signed
-        # picture's own.
+        # and kept where it has fewer changed regions, none dropped away from the edge:
+        # the frame may be the signed picture's own.
         top, right, bottom, left = frame
         inside = (slice(top, luma.shape[0] - bottom), slice(left, luma.shape[1] - right))
         framed = judged(
@@ -113,7 +121,7 @@ def verify_photo(data: bytes, ctx: Context) -> Verification:
             np.ascontiguousarray(orient(luma[inside], reading.mirrored, reading.turns)),
             None,
         )
-        if len(framed[0].changed_regions or ()) < len(content.changed_regions):
+        if _only_edges_dropped(content.changed_regions, framed[0].changed_regions or (), found.manifest):
             content, decision = framed
     return Verification(decision.verdict, decision.reasons, found.manifest, Evidence(mark, found.signature, content))
 
@@ -214,11 +222,13 @@ def _framing(flat: tuple[int, int, int, int], placement) -> tuple[int, int, int,
     puts an edge beyond a band (the picture is not all inside it) or nothing is cut.
 
     A band as wide as the picture's margin (within FRAME_AGREEMENT_PX) is a frame, cut
-    exactly. A band running on into the picture (a black frame on the retina's black
-    surround) is cut where the mark puts the edge, and the picture's own flat edge is
-    kept: a band the mark puts inside the picture is the picture's (the retina's
-    surround, 8-12 px), and judged without it, out of register, warps there had passed
-    as `authentic`."""
+    exactly; so, at a margin of 0, may be a flat line or two of the picture's own edge,
+    which the geometry cannot tell from a 1-2 px frame (the judgement inside it is then
+    kept only where it is better, and only for changes at the edge). A band running on
+    into the picture (a black frame on the retina's black surround) is cut where the
+    mark puts the edge, and the rest kept: a band the mark puts inside the picture is
+    the picture's (the retina's surround, 8-12 px), and judged without it, out of
+    register, warps there had passed as `authentic`."""
     fw, fh = placement.frame
     left, top, right, bottom = placement.box
     margins = (top, fw - right, fh - bottom, left)
@@ -228,6 +238,27 @@ def _framing(flat: tuple[int, int, int, int], placement) -> tuple[int, int, int,
             return None
         cut.append(band if band <= margin + FRAME_AGREEMENT_PX else max(0, round(margin)))
     return tuple(cut) if any(cut) else None
+
+
+def _only_edges_dropped(regions: tuple[Box, ...], framed: tuple[Box, ...], manifest: Manifest) -> bool:
+    """Whether judging inside the frame gave fewer changed regions, each one it no longer
+    has at the picture's edge (within a presence block): a frame's artefacts lie along
+    it, and an edit further in must not be cut away with the frame."""
+    if len(framed) >= len(regions):
+        return False
+    width, height = manifest.media.width, manifest.media.height
+    rows, cols = blocks_of(width, height)
+    reach_x, reach_y = width / cols, height / rows
+
+    def overlaps(a: Box, b: Box) -> bool:
+        return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
+
+    def at_edge(b: Box) -> bool:
+        return (
+            b.x <= reach_x or b.y <= reach_y or b.x + b.width >= width - reach_x or b.y + b.height >= height - reach_y
+        )
+
+    return all(at_edge(b) for b in regions if not any(overlaps(b, kept) for kept in framed))
 
 
 def flat_frame(luma: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -241,7 +272,7 @@ def flat_frame(luma: np.ndarray) -> tuple[int, int, int, int] | None:
         flat = (np.abs(np.diff(lines, axis=1)).mean(axis=1) <= FRAME_FLATNESS) & (
             np.abs(lines.mean(axis=1) - float(np.median(lines[0]))) <= FRAME_COLOUR
         )
-        widths.append(int(np.argmin(flat)) if not flat.all() else limit + 1)
+        widths.append(int(np.argmin(flat)) if not flat.all() else min(limit + 1, plane.shape[0]))
     return tuple(widths) if any(widths) else None
 
 
