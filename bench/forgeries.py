@@ -29,6 +29,7 @@ from PIL import Image
 
 from bench import attacks
 from bench.samples import photos, videos, voices
+from realmark.fingerprint.grid import Box
 
 FORGERY_TARGET = 0.95  # caught, with a range or box on the forgery
 GENUINE_TARGET = 0.99  # clips: authentic, one official range
@@ -90,7 +91,7 @@ def _overlaps(spans, targets) -> bool:
 
 def _box_overlaps(boxes, box) -> bool:
     left, top, right, bottom = box
-    return any(b.x < right and left < b.x + b.width and b.y < bottom and top < b.y + b.height for b in boxes)
+    return any(b.overlaps(Box(left, top, right - left, bottom - top)) for b in boxes)
 
 
 def _jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:

@@ -250,15 +250,12 @@ def _only_edges_dropped(regions: tuple[Box, ...], framed: tuple[Box, ...], manif
     rows, cols = blocks_of(width, height)
     reach_x, reach_y = width / cols, height / rows
 
-    def overlaps(a: Box, b: Box) -> bool:
-        return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
-
     def at_edge(b: Box) -> bool:
         return (
             b.x <= reach_x or b.y <= reach_y or b.x + b.width >= width - reach_x or b.y + b.height >= height - reach_y
         )
 
-    return all(at_edge(b) for b in regions if not any(overlaps(b, kept) for kept in framed))
+    return all(at_edge(b) for b in regions if not any(b.overlaps(kept) for kept in framed))
 
 
 def flat_frame(luma: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -234,6 +234,15 @@ class Box:
     width: int
     height: int
 
+    def overlaps(self, other: Box) -> bool:
+        """Whether the two rectangles share any area."""
+        return (
+            self.x < other.x + other.width
+            and other.x < self.x + self.width
+            and self.y < other.y + other.height
+            and other.y < self.y + self.height
+        )
+
     def to_dict(self) -> dict:
         return asdict(self)
 
