@@ -120,6 +120,34 @@ def test_a_warp_on_faint_texture_or_pushing_a_sharp_edge_is_found(name, seeds):
             assert _overlaps([m.to_dict() for m in moved], box), (seed, moved)
 
 
+def test_a_warp_pushed_further_than_the_search_reaches_is_found_where_its_blocks_no_longer_match():
+    """A bump of 8 px on busy texture (coffee's spoon, 4:5) is 4 px at the analysis size,
+    past the moved test's REACH: its best shift there matches at 0.6-0.8, too poorly to
+    be moved and too well to be replaced. Its blocks still keep their texture but no
+    longer match it in place (published.LOST_MATCH). Found as saved and as re-posted; a
+    genuine copy of each kind gets no box."""
+    from scipy import ndimage
+
+    from bench.forgeries import _jpeg, _reposted
+    from bench.samples import photos
+    from realmark.fingerprint.published import Changes, changes
+
+    published = photos.fit(photos.real("coffee"), 1080, 1350)
+    left, top, right, bottom = box = (274, 999, 369, 1094)
+    y, x = np.mgrid[top:bottom, left:right].astype(np.float64)
+    radius = (right - left) / 2
+    bump = np.clip(1 - ((x - (left + right) / 2) ** 2 + (y - (top + bottom) / 2) ** 2) / radius**2, 0, 1) ** 2
+    warped = published.copy()
+    for c in range(3):
+        warped[top:bottom, left:right, c] = ndimage.map_coordinates(
+            published[..., c].astype(np.float64), [y - 8 * bump, x + 4 * bump], order=1, mode="nearest"
+        ).round()
+    for save in (_jpeg, _reposted):
+        found = changes(published, np.asarray(Image.open(io.BytesIO(save(warped))).convert("RGB")))
+        assert _overlaps([b.to_dict() for b in found.moved + found.replaced], box), (save, found)
+        assert changes(published, np.asarray(Image.open(io.BytesIO(save(published))).convert("RGB"))) == Changes()
+
+
 def test_a_warp_that_moves_blocks_alone_is_found_at_full_size():
     """Warps over smooth shading that move one or two blocks past the moved test at 512 px
     (picked from 120 draws on three 1080p photos, saved at q90: these three differed), too
