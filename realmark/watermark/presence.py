@@ -279,7 +279,9 @@ def detail_regions(
 
 def _rms_windows(plane: np.ndarray) -> np.ndarray:
     """Per window of WINDOW x WINDOW blocks: the RMS over its blocks."""
-    return np.sqrt(ndimage.uniform_filter(plane * plane, WINDOW, mode="constant"))
+    # The filter's running sums can leave a window of zeros beside large values a hair
+    # under zero; one NaN would make the medians the maps are judged by NaN as well.
+    return np.sqrt(np.maximum(ndimage.uniform_filter(plane * plane, WINDOW, mode="constant"), 0.0))
 
 
 def _on_blocks(grid: np.ndarray, rows: int, cols: int) -> np.ndarray:
