@@ -18,8 +18,9 @@ this search
 4. leaves the whole plane's fold to the caller, which decodes it when its pilot stands
    out (MIN_PILOT, as any fold) and counts the attempt like any other.
 
-Steps 1-2 are what every photo that gets this far pays, unmarked ones included: about
-20-25 ms on the working grid (Intel Xeon, 2 cores). On the bench's keystone copies
+Steps 1-2 (sweep()) are what every photo that gets this far pays, unmarked ones
+included: about 10 ms on the working grid (AMD EPYC, 2 cores), in a thread of their own
+beside the reader's panels and finer planes (reader._Search._start_sweep). On the bench's keystone copies
 (22 photos, 3-8 %, JPEG or WebP) the window that led to the mark had a pilot of 6-18.
 """
 
@@ -158,9 +159,15 @@ def _likely(white: np.ndarray) -> np.ndarray:
     return grid[np.argsort(-support)[:SWEEP_KEEP]]
 
 
-def _sweep(white: np.ndarray) -> list[tuple[float, np.ndarray, int]]:
-    """The likely lattices folded on the middle window at once; the best (pilot, params,
-    orientation index), best first, one per scale."""
+def searchable(white: np.ndarray) -> bool:
+    """Whether a plane is large enough to be searched (it holds a SWEEP_WINDOW)."""
+    return min(white.shape) >= SWEEP_WINDOW
+
+
+def sweep(white: np.ndarray) -> list[tuple[float, np.ndarray, int]]:
+    """Steps 1-2: the likely lattices folded on the middle window at once; the best
+    (pilot, params, orientation index), best first, one per scale (search() climbs from
+    them)."""
     top, left, hh, ww = _window(white.shape, SWEEP_WINDOW)
     h, w = white.shape
     x = (np.arange(left, left + ww, dtype=np.float32) + 0.5 - w / 2)[None, None, :]
@@ -234,14 +241,13 @@ def _climb(white: np.ndarray, params: np.ndarray, orientation: int) -> np.ndarra
     return params
 
 
-def search(white: np.ndarray) -> list[Fit]:
+def search(white: np.ndarray, swept: list[tuple[float, np.ndarray, int]]) -> list[Fit]:
     """Perspective fits of a whitened plane worth decoding, best window first (possibly
-    none): the caller decodes those whose pilot reaches its threshold."""
-    if min(white.shape) < SWEEP_WINDOW:
-        return []
+    none), climbed from its sweep(): the caller decodes those whose pilot reaches its
+    threshold."""
     fits = []
     h, w = white.shape
-    for pilot, params, o in _sweep(white):
+    for pilot, params, o in swept:
         if pilot < SWEEP_CLIMB_FROM:
             break
         params = _climb(white, _tilted(white, params, o), o)
