@@ -4,11 +4,12 @@ invisible-watermark's dwtDct and dwtDctSvd on the same inputs.
     python -m bench.robustness [--photos N] [--videos N] [--unmarked N] [--markdown FILE]
 
 - Photos (bench.samples.photos.robustness_set: 22 real photos over 1 MP, landscape and
-  portrait): each method marks every photo, every attack in bench.attacks.ROBUSTNESS and
-  every placement family in bench.attacks.PLACEMENT (screenshots, collages, bars,
-  rotations, crops anywhere, stretches, keystone, perspective warps on a flat fill, each
-  also mirrored; sizes, positions and angles drawn per photo) is applied, and the
-  method reads its payload back.
+  portrait, published at 1080 px, or at 4K with --short-side 2160): each method marks
+  every photo, every attack in bench.attacks.ROBUSTNESS and every placement family in
+  bench.attacks.PLACEMENT (screenshots, collages, bars, rotations, crops anywhere,
+  stretches, keystone, perspective warps on a flat fill, each also mirrored; sizes,
+  positions and angles drawn per photo) is applied, and the method reads its payload
+  back.
   Realmark reads with the same extract() the verifier uses.
 - Videos (1920x1080, 30 fps, over 5 s: animation, camera footage, a pan over a photo):
   Realmark signs each with the real signer and `verifier.verify` reads each attacked copy
@@ -131,7 +132,8 @@ def photo_robustness(covers, pool, methods=METHODS, only: tuple[str, ...] = ()) 
         }
         for m in methods
     }
-    return {"count": len(covers), "attacks": table, "quality": quality}
+    sizes = sorted({f"{c.shape[1]}x{c.shape[0]}" for c in covers}, key=lambda size: -int(size.split("x")[0]))
+    return {"count": len(covers), "sizes": sizes, "attacks": table, "quality": quality}
 
 
 # --- videos ------------------------------------------------------------------------------
@@ -352,7 +354,7 @@ def markdown(r: dict) -> str:
     ]
     if "photos" in r:
         p = r["photos"]
-        lines += [f"**Photos**: {p['count']} real photos over 1 MP (1920x1080 and 1080x1350).", ""]
+        lines += [f"**Photos**: {p['count']} real photos over 1 MP ({' and '.join(p['sizes'])}).", ""]
         lines += ["| method | luma PSNR dB (min / mean) | luma SSIM (min / mean) |", "|---|---|---|"]
         for m, q in p["quality"].items():
             lines.append(f"| {m} | {q['psnr'][0]:.2f} / {q['psnr'][1]:.2f} | {q['ssim'][0]:.4f} / {q['ssim'][1]:.4f} |")
@@ -404,6 +406,15 @@ def main(argv=None) -> int:
         default=0,
         help="place, size and time the edits afresh (0: the draw the detectors were measured against)",
     )
+    parser.add_argument(
+        "--short-side",
+        type=int,
+        default=1080,
+        help="the photos' short side as published: 1080 (1920x1080, 1080x1350), or 2160 for 4K",
+    )
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="Realmark alone in the photo table (the baselines' cells: not run)"
+    )
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args(argv)
@@ -414,9 +425,10 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     report = {"machine": machine()}
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool, tempfile.TemporaryDirectory() as tmp:
-        covers = [rgb for _, rgb in photos.robustness_set()][: args.photos]
+        covers = [rgb for _, rgb in photos.robustness_set(args.short_side)][: args.photos]
         if covers and not args.no_photo_table:
-            report["photos"] = photo_robustness(covers, pool, only=only)
+            methods = ("realmark",) if args.no_baselines else METHODS
+            report["photos"] = photo_robustness(covers, pool, methods, only)
         if args.videos:
             report["videos"] = video_robustness(Path(tmp), args.videos, pool)
         if covers and not only:

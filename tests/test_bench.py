@@ -43,6 +43,15 @@ def test_robustness_benchmark_measures_every_attack_on_every_method():
     assert all(table[a]["realmark"]["recovered"] == 1.0 for a in ("text_bar", "rotate_le5", "stretch"))
     text = robustness.markdown(report)
     assert "| screenshot | >= 99% |" in text and "| collage_2x2 | >= 95% |" in text and "**0 ids found**" in text
+    assert "**Photos**: 1 real photos over 1 MP (1920x1080)." in text
+
+
+def test_the_robustness_photos_can_be_published_at_4k():
+    """`--short-side 2160`: the same photos framed at 3840x2160 and 2160x2700."""
+    from bench.samples import photos
+
+    sizes = {rgb.shape for _, rgb in photos.robustness_set(2160)}
+    assert sizes == {(2160, 3840, 3), (2700, 2160, 3)}
 
 
 def test_service_benchmark_runs_against_a_real_server_process():

@@ -78,13 +78,15 @@ def bunny_frame(seconds: float) -> np.ndarray:
     raise ValueError(f"the clip is shorter than {seconds} s")
 
 
-def robustness_set() -> list[tuple[str, np.ndarray]]:
+def robustness_set(short_side: int = 1080) -> list[tuple[str, np.ndarray]]:
     """The robustness benchmark's photos, all over 1 MP: every real photo framed as a
-    1920x1080 landscape and as a 1080x1350 portrait (the feed format), plus four
-    animation frames at 1920x1080."""
-    out = [(f"{name} 16:9", fit(real(name), 1920, 1080)) for name in REAL]
-    out += [(f"{name} 4:5", fit(real(name), 1080, 1350)) for name in REAL]
-    out += [(f"bunny {t:.0f}s 16:9", fit(bunny_frame(t), 1920, 1080)) for t in (0.5, 2.0, 3.5, 5.0)]
+    16:9 landscape and as a 4:5 portrait (the feed format), plus four animation frames
+    at 16:9; `short_side` is what they are published at: 1080 (1920x1080 and
+    1080x1350), or 2160 for 4K (3840x2160 and 2160x2700)."""
+    wide, tall = (short_side * 16 // 9, short_side), (short_side, short_side * 5 // 4)
+    out = [(f"{name} 16:9", fit(real(name), *wide)) for name in REAL]
+    out += [(f"{name} 4:5", fit(real(name), *tall)) for name in REAL]
+    out += [(f"bunny {t:.0f}s 16:9", fit(bunny_frame(t), *wide)) for t in (0.5, 2.0, 3.5, 5.0)]
     return out
 
 
