@@ -10,7 +10,8 @@ pasted over the picture can also slip past the maps (its cells close to the old 
 the mark faint there); compared with the published file, its blocks match nothing. An
 object blurred away keeps its surroundings' colour; here, its detail is gone.
 
-Both pictures are brought to ANALYSIS_SHORT_SIDE and, unless their blocks already match
+Both pictures are brought to ANALYSIS_SHORT_SIDE (twice that for a 4K copy of a 4K
+photo, ANALYSIS_PER) and, unless their blocks already match
 in place, registered first: a copy that placement calls whole may be trimmed by a few
 pixels, or up to 3 % of a side, which offsets everything, by more at one edge than the
 other. They are compared in blocks of BLOCK pixels (every BLOCK / 2) by normalised
@@ -47,6 +48,11 @@ from .grid import CLIP_HIGH, CLIP_LOW, Box, clipped_pixels
 # blocks are averaged over BLOCK x BLOCK pixels. A REACH of 2 found 79 of the 88 bench
 # warps, 3 found 80 at twice the shifts (49 against 25: most of the cost).
 ANALYSIS_SHORT_SIDE = 512
+# A copy with twice a 1080 px photo's pixels a side or more (a 4K original as saved) is
+# compared at ANALYSIS_SHORT_SIDE for each ANALYSIS_PER of its short side: reduced 2-4x,
+# as a 1080 px copy is at 512, so its noise is averaged alike, and a warp of a few pixels
+# is not shrunk to under one. At 512, a 4K copy's warps of 4-8 px were 1-2 px here.
+ANALYSIS_PER = 1080
 BLOCK = 16
 REACH = 2
 # A block is judged only where both pictures have texture to match (luma levels of
@@ -182,7 +188,11 @@ CHANGED_AT_MOST = 0.25
 FINE_REACH = 4
 FINE_MARGIN = 3
 FINE_AGREE = 1.5
-FINE_FROM = 1.7  # times ANALYSIS_SHORT_SIDE: a copy's short side, for a second look to see more
+FINE_FROM = 1.7  # times the analysis size's short side: a copy's, for a second look to see more
+# A copy analysed at twice ANALYSIS_SHORT_SIDE (a 4K copy, ANALYSIS_PER) is not looked at
+# again at full size: at 2160 px, grain and a sepia's toning made moved groups of 2x2
+# blocks there on 4 of 22 genuine copies (bench photos at 4K), and the analysis size
+# already sees what the closer look was for.
 
 # Registration: an affine map fitted to block matches coarse to fine, (times smaller, reach
 # there): 16 px first (a trim of 3 % of 512), then 4, then 1 twice, to about 0.15 px (two
@@ -545,7 +555,7 @@ def changes_from_file(
     strong contrast raise colourfulness too), so its colours are mixed from the signed
     picture's channels: the signed picture is toned (_toned's `mixed`) even where nothing
     clipped, and the copy's clipped ends are counted apart (_newly_clipped)."""
-    size = _analysis_size(copy)
+    size = _analysis_size(copy, _published_full(published, sha256)[0].shape)
     (signed, signed_clipped), shape = _published_plane(published, sha256, size)
     tone = None
     if (filter_clips or colour_boosted) and copy.ndim == 3:
@@ -558,7 +568,8 @@ def changes_from_file(
     copy_plane = _luma(copy if luma is None else luma, size)
     copy_clipped = _clipped(copy, size, ends=colour_boosted)
     full = None
-    if tone is None and copy.ndim == 3 and copy.shape[:2] == shape and min(shape) >= FINE_FROM * ANALYSIS_SHORT_SIDE:
+    closer = FINE_FROM * min(size) <= min(shape) < 2 * ANALYSIS_PER
+    if tone is None and copy.ndim == 3 and copy.shape[:2] == shape and closer:
 
         def full() -> _FullSize:
             from realmark.media.image import luma8
@@ -712,11 +723,14 @@ def _read_only(plane: np.ndarray) -> np.ndarray:
     return plane
 
 
-def _analysis_size(copy: np.ndarray) -> tuple[int, int]:
+def _analysis_size(copy: np.ndarray, signed: tuple[int, ...]) -> tuple[int, int]:
     """(width, height) both pictures are compared at: the copy's, its short side at most
-    ANALYSIS_SHORT_SIDE."""
+    ANALYSIS_SHORT_SIDE for each whole ANALYSIS_PER of the smaller of its own and the
+    `signed` picture's (height, width): a 1080 px photo's copy enlarged to 4K has no more
+    detail to compare than the photo."""
     ch, cw = copy.shape[:2]
-    f = min(1.0, ANALYSIS_SHORT_SIDE / min(ch, cw))
+    per = max(1, min(ch, cw, *signed[:2]) // ANALYSIS_PER)
+    f = min(1.0, ANALYSIS_SHORT_SIDE * per / min(ch, cw))
     return max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f))
 
 
@@ -724,7 +738,7 @@ def changes(signed: np.ndarray, copy: np.ndarray) -> Changes:
     """A copy, oriented and sized as signed up to a uniform resize and a trim, against the
     published picture (each RGB, or its 8-bit luma); nothing when the two cannot be
     registered."""
-    size = _analysis_size(copy)
+    size = _analysis_size(copy, signed.shape)
     signed_planes = _luma(signed, size), _clipped(signed, size)
     return _compared(*signed_planes, signed.shape[:2], _luma(copy, size), _clipped(copy, size, ends=False), False, size)
 
