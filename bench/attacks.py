@@ -1229,9 +1229,11 @@ def change_text(rgb: np.ndarray, rng: np.random.Generator):
 def warp_region(rgb: np.ndarray, rng: np.random.Generator, *, any_direction: bool = False):
     """A subtle expression change: an eye- or mouth-sized region pushed by a smooth
     displacement (what a face-reenactment model does to a region), 4-8 px down and half
-    that to the left at its centre (4.5-8.9 px). `any_direction`: as strong, in a direction
-    drawn at random (a model pushes a mouth or a brow any way; the fixed direction is the
-    draw the detectors' limits were measured against)."""
+    that to the left at its centre (4.5-8.9 px) on a 1080 px short side, and in
+    proportion on larger pictures (a 4K photo's eye is twice as many pixels: so is the
+    push), as the region's size is. `any_direction`: as strong, in a direction drawn at
+    random (a model pushes a mouth or a brow any way; the fixed direction is the draw the
+    detectors' limits were measured against)."""
     from scipy import ndimage
 
     h, w = rgb.shape[:2]
@@ -1239,7 +1241,7 @@ def warp_region(rgb: np.ndarray, rng: np.random.Generator, *, any_direction: boo
     y, x = np.mgrid[top:bottom, left:right].astype(np.float64)
     cy, cx, r = (top + bottom) / 2, (left + right) / 2, (right - left) / 2
     bump = np.clip(1 - ((x - cx) ** 2 + (y - cy) ** 2) / r**2, 0, 1) ** 2
-    shift = rng.uniform(4, 8) * bump
+    shift = rng.uniform(4, 8) * max(1.0, min(h, w) / 1080) * bump
     down, right_by = 1.0, -0.5
     if any_direction:
         angle = rng.uniform(0, 2 * np.pi)
