@@ -172,6 +172,22 @@ def test_a_4k_copy_is_compared_at_twice_the_size_and_an_enlarged_one_as_its_orig
     assert _analysis_size(np.zeros((2160, 3840)), (1080, 1920)) == (910, 512)
 
 
+def test_a_4k_copy_under_sepia_gets_no_moved_box_on_a_highlight_s_edge():
+    """Compared at 1024, a sepia with a vignette moved the edge of the cup's highlight
+    (coffee at 4K) by a pixel or two: a moved group, on a genuine copy. Blocks that are
+    almost all highlight are not judged moved at that size (LARGE_MOVED_TONAL)."""
+    from bench.forgeries import _jpeg
+    from bench.samples import photos
+    from realmark.fingerprint.published import changes
+    from realmark.watermark import codec
+
+    def decoded(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+    published = decoded(_jpeg(codec.embed(photos.fit(photos.real("coffee"), 3840, 2160), 11), 95))
+    assert changes(published, decoded(_jpeg(attacks.FILTERS["sepia_vignette"](published)))).moved == ()
+
+
 def test_a_warp_that_moves_blocks_alone_is_found_at_full_size():
     """Warps over smooth shading that move one or two blocks past the moved test at 512 px
     (picked from 120 draws on three 1080p photos, saved at q90: these three differed), too
