@@ -172,6 +172,26 @@ def test_a_4k_copy_is_compared_at_twice_the_size_and_an_enlarged_one_as_its_orig
     assert _analysis_size(np.zeros((2160, 3840)), (1080, 1920)) == (910, 512)
 
 
+def test_a_4k_copy_trimmed_along_its_long_side_is_registered_and_judged():
+    """A 4K copy with 90 px cut off one side is still compared at 1024, where that trim is
+    twice the offset the registration's reach and limits were set for at 512: it is
+    registered on half-size planes first (a warp in it was missed before). A genuine
+    copy trimmed the same way gets no box."""
+    from bench.forgeries import _jpeg
+    from bench.samples import photos
+    from realmark.fingerprint.published import Changes, changes
+    from realmark.watermark import codec
+
+    def decoded(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+    published = decoded(_jpeg(codec.embed(photos.fit(photos.real("coffee"), 3840, 2160), 77), 95))
+    warped, box = attacks.warp_region(published, np.random.default_rng(3))
+    found = changes(published, decoded(_jpeg(warped[:, 90:], 90)))
+    assert _overlaps([b.to_dict() for b in found.moved + found.replaced], box), found
+    assert changes(published, decoded(_jpeg(published[:, 90:], 90))) == Changes()
+
+
 def test_a_4k_copy_under_sepia_gets_no_moved_box_on_a_highlight_s_edge():
     """Compared at 1024, a sepia with a vignette moved the edge of the cup's highlight
     (coffee at 4K) by a pixel or two: a moved group, on a genuine copy. Blocks that are

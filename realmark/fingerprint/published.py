@@ -411,7 +411,16 @@ def _register(signed: np.ndarray, copy: np.ndarray) -> np.ndarray | None:
     within 3 % of a side, so the two can be offset by up to 15 px here, and more at one
     edge than the other): an affine map fitted coarse to fine (REGISTER_LEVELS), each
     level on its own reduced planes. None when too few blocks match or the map is not
-    such a copy's."""
+    such a copy's. A plane of twice ANALYSIS_SHORT_SIDE (a 4K copy's) is registered as
+    its half-size planes are, whose reach and limits these are, then refined on itself."""
+    half = min(signed.shape) // ANALYSIS_SHORT_SIDE >= 2
+    if half:
+        coarse = _register(_reduced(signed, 2), _reduced(copy, 2))
+        if coarse is None:
+            return None
+        coarse[:2, 2] *= 2  # the same map in the plane's own pixels
+        step = _fit(_resampled(signed, coarse, 1), copy, 1, 1)
+        return None if step is None else step @ coarse
     total = np.eye(3)
     for factor, reach in REGISTER_LEVELS:
         if factor == 1 and _near(total, np.eye(3), REGISTER_SETTLED):
@@ -490,7 +499,8 @@ def changed_blocks(
     registered luma planes of one size (their matches up to REACH, their _tonal, and each
     block's share of the copy's clipped pixels), per block of BLOCK every BLOCK / 2:
     weakly moved blocks count in larger groups only (WEAK_BLOCKS); replaced blocks match
-    nothing near or were flattened; judged blocks could be any."""
+    nothing near, no longer match in place (LOST_MATCH) or were flattened; judged blocks
+    could be any."""
     still, top, kept_still = m.still, m.top, m.kept_still
     kept_moved = np.take_along_axis(m.kept, m.best_index[None], axis=0)[0]
     least = np.maximum(np.minimum(m.texture, kept_moved), 1e-3)
@@ -517,8 +527,8 @@ def changed_blocks(
     flattened = lost & (tonal <= TONAL_AT_MOST)
     judgeable = textured & ((clipped < REPLACED_CLIPPED_AT_MOST) | (clipped >= CLIPPED_WHOLE))
     unmatched = judgeable & (top < REPLACED_MATCH)
-    lost = judgeable & (still < LOST_MATCH) & (tonal <= TONAL_AT_MOST) & ~moved
-    return moved, weakly, m.best, unmatched | lost | flattened, textured | flattened
+    unplaced = judgeable & (still < LOST_MATCH) & (tonal <= TONAL_AT_MOST) & ~moved
+    return moved, weakly, m.best, unmatched | unplaced | flattened, textured | flattened
 
 
 def _agreeing(moved: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -540,7 +550,9 @@ class Changes:
     """Where a copy differs from its published file, in the signed picture's pixels."""
 
     moved: tuple[Box, ...] = ()  # content pushed aside by a few pixels (a warp)
-    replaced: tuple[Box, ...] = ()  # textured content that matches nothing near, or smoothed away (a paste, a fill)
+    # textured content that matches nothing near or no longer matches in place (a paste, a
+    # push past the search's reach), or smoothed away (a fill)
+    replaced: tuple[Box, ...] = ()
 
 
 def changes_from_file(
@@ -729,11 +741,11 @@ def _read_only(plane: np.ndarray) -> np.ndarray:
 
 def _analysis_size(copy: np.ndarray, signed: tuple[int, ...]) -> tuple[int, int]:
     """(width, height) both pictures are compared at: the copy's, its short side at most
-    ANALYSIS_SHORT_SIDE for each whole ANALYSIS_PER of the smaller of its own and the
-    `signed` picture's (height, width): a 1080 px photo's copy enlarged to 4K has no more
-    detail to compare than the photo."""
+    ANALYSIS_SHORT_SIDE for each whole ANALYSIS_PER (up to two) of the smaller of its own
+    and the `signed` picture's (height, width): a 1080 px photo's copy enlarged to 4K has
+    no more detail to compare than the photo."""
     ch, cw = copy.shape[:2]
-    per = max(1, min(ch, cw, *signed[:2]) // ANALYSIS_PER)
+    per = min(2, max(1, min(ch, cw, *signed[:2]) // ANALYSIS_PER))  # measured at 512 and 1024 only
     f = min(1.0, ANALYSIS_SHORT_SIDE * per / min(ch, cw))
     return max(BLOCK * 2, round(cw * f)), max(BLOCK * 2, round(ch * f))
 

@@ -344,20 +344,29 @@ class _Beside:
     asks: a daemon thread that ends with its computation."""
 
     def __init__(self, work: Callable, *args):
+        self._work, self._args = work, args
         self._result, self._error = None, None
-        self._thread = threading.Thread(target=self._run, args=(work, args), name="realmark-beside", daemon=True)
-        self._thread.start()
-
-    def _run(self, work: Callable, args) -> None:
+        self._thread: threading.Thread | None = threading.Thread(target=self._run, name="realmark-beside", daemon=True)
         try:
-            self._result = work(*args)
+            self._thread.start()
+        except RuntimeError:  # no thread to be had (the interpreter shutting down): done when asked
+            self._thread = None
+
+    def _run(self) -> None:
+        try:
+            self._result = self._work(*self._args)
         except BaseException as error:  # raised where the result is asked for
             self._error = error
 
     def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+        if self._thread is None:
+            self._run()
+        else:
+            self._thread.join()
+        # handed over once: the error's traceback holds this object, which would hold it back
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
         return self._result
 
 
