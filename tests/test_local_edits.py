@@ -39,6 +39,10 @@ def verify(signed_photos, cli, monkeypatch, tmp_path):
     return run
 
 
+def _decoded(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
 def _overlaps(regions: list[dict], box: tuple[int, int, int, int]) -> bool:
     left, top, right, bottom = box
     return any(
@@ -158,16 +162,13 @@ def test_a_4k_copy_is_compared_at_twice_the_size_and_an_enlarged_one_as_its_orig
     from realmark.fingerprint.published import Changes, _analysis_size, changes
     from realmark.watermark import codec
 
-    def decoded(data: bytes) -> np.ndarray:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
     for name, seeds in (("coffee", (1, 6)), ("astronaut", (8,))):
         published = codec.embed(photos.fit(photos.real(name), 3840, 2160), 4242)
         for seed in seeds:
             warped, box = attacks.warp_region(published, np.random.default_rng(seed))
-            found = changes(published, decoded(_jpeg(warped, 90)))
+            found = changes(published, _decoded(_jpeg(warped, 90)))
             assert _overlaps([b.to_dict() for b in found.moved + found.replaced], box), (name, seed, found)
-        assert changes(published, decoded(_jpeg(published, 90))) == Changes()
+        assert changes(published, _decoded(_jpeg(published, 90))) == Changes()
     assert _analysis_size(np.zeros((2160, 3840)), (2160, 3840)) == (1820, 1024)
     assert _analysis_size(np.zeros((2160, 3840)), (1080, 1920)) == (910, 512)
 
@@ -182,14 +183,11 @@ def test_a_4k_copy_trimmed_along_its_long_side_is_registered_and_judged():
     from realmark.fingerprint.published import Changes, changes
     from realmark.watermark import codec
 
-    def decoded(data: bytes) -> np.ndarray:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
-    published = decoded(_jpeg(codec.embed(photos.fit(photos.real("coffee"), 3840, 2160), 77), 95))
+    published = _decoded(_jpeg(codec.embed(photos.fit(photos.real("coffee"), 3840, 2160), 77), 95))
     warped, box = attacks.warp_region(published, np.random.default_rng(3))
-    found = changes(published, decoded(_jpeg(warped[:, 90:], 90)))
+    found = changes(published, _decoded(_jpeg(warped[:, 90:], 90)))
     assert _overlaps([b.to_dict() for b in found.moved + found.replaced], box), found
-    assert changes(published, decoded(_jpeg(published[:, 90:], 90))) == Changes()
+    assert changes(published, _decoded(_jpeg(published[:, 90:], 90))) == Changes()
 
 
 def test_a_4k_copy_under_sepia_gets_no_moved_box_on_a_highlight_s_edge():
@@ -201,11 +199,8 @@ def test_a_4k_copy_under_sepia_gets_no_moved_box_on_a_highlight_s_edge():
     from realmark.fingerprint.published import changes
     from realmark.watermark import codec
 
-    def decoded(data: bytes) -> np.ndarray:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
-    published = decoded(_jpeg(codec.embed(photos.fit(photos.real("coffee"), 3840, 2160), 11), 95))
-    assert changes(published, decoded(_jpeg(attacks.FILTERS["sepia_vignette"](published)))).moved == ()
+    published = _decoded(_jpeg(codec.embed(photos.fit(photos.real("coffee"), 3840, 2160), 11), 95))
+    assert changes(published, _decoded(_jpeg(attacks.FILTERS["sepia_vignette"](published)))).moved == ()
 
 
 def test_a_warp_that_moves_blocks_alone_is_found_at_full_size():
@@ -219,20 +214,17 @@ def test_a_warp_that_moves_blocks_alone_is_found_at_full_size():
     from realmark.fingerprint.published import Changes, changes, changes_from_file
     from realmark.watermark import codec
 
-    def decoded(data: bytes) -> np.ndarray:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
     for name, seed in (("coffee", 6), ("coffee", 14), ("retina", 1)):
         published = codec.embed(photos.fit(photos.real(name), 1920, 1080), 777)
         buffer = io.BytesIO()
         Image.fromarray(published).save(buffer, "PNG")
         warped, box = attacks.warp_region(published, np.random.default_rng(seed))
-        copy = decoded(_jpeg(warped, 90))
+        copy = _decoded(_jpeg(warped, 90))
         at_analysis_size = changes(published, copy)
         assert not _overlaps([b.to_dict() for b in at_analysis_size.moved + at_analysis_size.replaced], box)
         found = changes_from_file(buffer.getvalue(), f"{name} {seed}", copy)
         assert _overlaps([b.to_dict() for b in found.moved], box), (name, seed, found)
-        assert changes_from_file(buffer.getvalue(), f"{name} {seed}", decoded(_jpeg(published, 90))) == Changes()
+        assert changes_from_file(buffer.getvalue(), f"{name} {seed}", _decoded(_jpeg(published, 90))) == Changes()
 
 
 def test_an_object_blurred_away_is_found_where_its_detail_is_gone():
