@@ -48,10 +48,11 @@ from .grid import CLIP_HIGH, CLIP_LOW, Box, clipped_pixels
 # blocks are averaged over BLOCK x BLOCK pixels. A REACH of 2 found 79 of the 88 bench
 # warps, 3 found 80 at twice the shifts (49 against 25: most of the cost).
 ANALYSIS_SHORT_SIDE = 512
-# A copy with twice a 1080 px photo's pixels a side or more (a 4K original as saved) is
-# compared at ANALYSIS_SHORT_SIDE for each ANALYSIS_PER of its short side: reduced 2-4x,
-# as a 1080 px copy is at 512, so its noise is averaged alike, and a warp of a few pixels
-# is not shrunk to under one. At 512, a 4K copy's warps of 4-8 px were 1-2 px here.
+# A copy with twice a 1080 px photo's pixels a side or more, of a photo as large (a 4K
+# original as saved), is compared at twice ANALYSIS_SHORT_SIDE (_analysis_size; larger
+# sizes were not measured): reduced about 2x, as a 1080 px copy is at 512, so its noise is
+# averaged alike, and a warp of a few pixels is not shrunk to under one. At 512, a 4K
+# copy's warps of 4-8 px were 1-2 px here.
 ANALYSIS_PER = 1080
 # There, a block almost all highlights or clipped ends (_tonal) is not judged moved: a
 # sepia's toning moved the edge of a cup's highlight by a pixel or two at 1024 (coffee at
