@@ -152,6 +152,50 @@ def test_a_warp_pushed_further_than_the_search_reaches_is_found_where_its_blocks
         assert changes(published, np.asarray(Image.open(io.BytesIO(save(published))).convert("RGB"))) == Changes()
 
 
+def test_a_warp_over_faint_texture_is_found_where_stirred_blocks_and_a_faded_mark_agree():
+    """A warp on the astronaut's faint suit and dark surround (these draws) moves too few
+    blocks of the published file's comparison for a group, and fades the mark there by
+    too little to call it lost. Together, in one presence window, they find it
+    (presence.FADED_SIGMAS); genuine copies, as saved and as re-posted, get no box."""
+    from bench.forgeries import _jpeg, _reposted
+    from bench.samples import photos
+    from realmark.fingerprint.published import changes
+    from realmark.media.image import luma8
+    from realmark.watermark import codec, extract
+    from realmark.watermark.presence import Detail, Presence, fading, masking, working
+
+    published = codec.embed(photos.fit(photos.real("astronaut"), 1920, 1080), 4242)
+    height, width = published.shape[:2]
+    signed_work = working(luma8(published))
+    signed, signed_detail = Presence.of(signed_work, 4242), Detail.of(signed_work)
+
+    def judged(data: bytes):
+        copy = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        found = changes(published, copy)
+        work = working(luma8(copy), (width, height))
+        reading = extract(luma8(copy))
+        assert reading.wm_id == 4242
+        faded = fading(
+            signed,
+            Presence.of(work, 4242, reading.offset),
+            width,
+            height,
+            None,
+            masking(signed_detail, Detail.of(work)),
+        )
+        return found, faded.regions_with(found.stirred)
+
+    for save in (_jpeg, _reposted):
+        found, corroborated = judged(save(published))
+        assert (found.moved, found.replaced, corroborated) == ((), (), [])
+    for seed, saves in ((8, (_jpeg, _reposted)), (25, (_reposted,))):
+        warped, box = attacks.warp_region(published, np.random.default_rng(seed), any_direction=True)
+        for save in saves:
+            found, corroborated = judged(save(warped))
+            assert not _overlaps([b.to_dict() for b in found.moved + found.replaced], box), (seed, save)
+            assert _overlaps([b.to_dict() for b in corroborated], box), (seed, save, corroborated)
+
+
 def test_a_4k_copy_is_compared_at_twice_the_size_and_an_enlarged_one_as_its_original():
     """A 4K photo's warp of a few pixels, as saved, was under a pixel or two at 512 px and
     missed (these draws); compared at 1024 (published.ANALYSIS_PER) it is found, and a

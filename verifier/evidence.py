@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from realmark import watermark
 from realmark.fingerprint.grid import Box, Filter
 from realmark.manifest import Manifest
 from realmark.watermark.codec import CHECK_BITS, Reading
+from realmark.watermark.presence import Fading
 from realmark.watermark.reader import MAX_ATTEMPTS
 
 from .sound import SoundCheck
@@ -197,6 +198,9 @@ class PhotoContent:
     replaced_regions: tuple[Box, ...] | None = None  # and where it matches nothing near (the published file)
     matching_share: float | None = None  # of the signed grid's textured blocks the copy still shows
     look: Filter | None = None  # the whole-picture filter between the signed picture and the copy
+    # where the mark faded without being lost: read with the published file's comparison
+    # (verifier/photo.py), not reported itself
+    fading: Fading | None = field(default=None, compare=False, repr=False)
 
     @property
     def compared(self) -> bool:

@@ -28,9 +28,11 @@ from realmark.watermark import extract
 from realmark.watermark.codec import Reading, orient, working_size
 from realmark.watermark.presence import (
     Detail,
+    Fading,
     Presence,
     blocks_of,
     detail_regions,
+    fading,
     lost_regions,
     masking,
     working,
@@ -160,7 +162,7 @@ def compare(
     if work is None or work.shape != working_size(width, height)[::-1]:
         work = working(luma, (width, height))
     details = _details(work, manifest)
-    unmarked = _unmarked(work, manifest, reading, scaled, dithered, details)
+    unmarked, faded = _unmarked(work, manifest, reading, scaled, dithered, details)
     redrawn = _redrawn(manifest, details, scaled, dithered)
     return PhotoContent(
         exact,
@@ -174,6 +176,7 @@ def compare(
         detail_regions=tuple(redrawn),
         matching_share=round(matching_share(signed, copy), 2),
         look=filtered.look(colour),
+        fading=faded,
     )
 
 
@@ -192,10 +195,15 @@ def _against_published(
     clipped = look is not None and look.clipped
     boosted = look is not None and (look.colourfulness_change or 0) >= COLOUR_BOOST
     found = changes_from_file(published, manifest.media.sha256, rgb, luma, filter_clips=clipped, colour_boosted=boosted)
+    # Blocks pushed a pixel or two, too few for a region, where the mark faded too: a warp
+    # over faint texture (realmark.watermark.presence, FADED_SIGMAS).
+    moved = found.moved
+    if content.fading is not None and not found.moved:
+        moved += tuple(content.fading.regions_with(found.stirred))
     return replace(
         content,
-        changed_regions=(content.changed_regions or ()) + found.moved + found.replaced,
-        moved_regions=found.moved,
+        changed_regions=(content.changed_regions or ()) + moved + found.replaced,
+        moved_regions=moved,
         replaced_regions=found.replaced,
     )
 
@@ -299,9 +307,10 @@ def _unmarked(
     scaled: np.ndarray,
     dithered: bool,
     details: tuple[Detail, Detail] | None,
-) -> list[Box]:
+) -> tuple[list[Box], Fading | None]:
     """Where the signed picture carried its mark and this copy does not (none when the
-    manifest predates presence maps, and none in a dithered copy).
+    manifest predates presence maps, and none in a dithered copy), and where it faded
+    (presence.fading).
 
     A palette copy (a GIF) is not judged by where its mark went: 256 colours draw a dark
     or smooth area with a few of them, and the dither there replaces the mark's shading
@@ -310,10 +319,10 @@ def _unmarked(
     dark edge: a false "altered" (tests/test_cli_photo.py keeps that id). The grid and
     the lost detail still judge such a copy."""
     if dithered or manifest.watermark_presence is None or reading.wm_id is None:
-        return []
+        return [], None
     width, height = manifest.media.width, manifest.media.height
     signed = Presence.decode(manifest.watermark_presence, width, height)
     copy = Presence.of(work, reading.wm_id, reading.offset)
     # Noise the copy added (grain) lowers the mark's z most where the picture was smooth.
     noise = masking(*details) if details is not None else None
-    return lost_regions(signed, copy, width, height, scaled, noise)
+    return lost_regions(signed, copy, width, height, scaled, noise), fading(signed, copy, width, height, scaled, noise)

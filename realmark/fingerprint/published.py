@@ -36,7 +36,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -554,6 +554,10 @@ class Changes:
     # textured content that matches nothing near or no longer matches in place (a paste, a
     # push past the search's reach), or smoothed away (a fill)
     replaced: tuple[Box, ...] = ()
+    # (x, y) centres of blocks that moved or weakly moved in no group: too few to call a
+    # region, evidence where the mark corroborates them (realmark.watermark.presence.Fading);
+    # not a finding, so two Changes with the same regions are equal
+    stirred: tuple[tuple[float, float], ...] = field(default=(), compare=False, repr=False)
 
 
 def changes_from_file(
@@ -810,7 +814,11 @@ def _compared(
     lone = moved & ~pushed
     if full is not None and lone.any() and np.array_equal(total, np.eye(3)):
         found += _closer(full(), lone, _subpixel(matches), size)
-    return Changes(found, _boxes(replaced, MIN_REPLACED, scale))
+    rows, cols = np.nonzero((moved | weakly) & ~pushed)
+    step = BLOCK // 2
+    xs, ys = ((cols * step + BLOCK / 2) * scale[0]).tolist(), ((rows * step + BLOCK / 2) * scale[1]).tolist()
+    stirred = tuple(zip(xs, ys, strict=True))
+    return Changes(found, _boxes(replaced, MIN_REPLACED, scale), stirred)
 
 
 @dataclass(frozen=True)
