@@ -196,6 +196,40 @@ def test_a_warp_over_faint_texture_is_found_where_stirred_blocks_and_a_faded_mar
             assert _overlaps([b.to_dict() for b in corroborated], box), (seed, save, corroborated)
 
 
+def _mark_lost(published: np.ndarray, wm_id: int, data: bytes) -> list:
+    """presence.lost_regions of a copy (its bytes) against the picture it was signed as."""
+    from realmark.media.image import luma8
+    from realmark.watermark import extract
+    from realmark.watermark.presence import Detail, Presence, lost_regions, masking, working
+
+    height, width = published.shape[:2]
+    signed_work = working(luma8(published))
+    copy = luma8(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    work, reading = working(copy, (width, height)), extract(copy)
+    assert reading.wm_id == wm_id
+    noise = masking(Detail.of(signed_work), Detail.of(work))
+    return lost_regions(
+        Presence.of(signed_work, wm_id), Presence.of(work, wm_id, reading.offset), width, height, None, noise
+    )
+
+
+def test_a_warp_that_takes_the_mark_from_one_window_deeply_is_a_lost_region():
+    """A warp of a few pixels moves an eye-sized region's mark out of register, often in a
+    single presence window: one window 5 sigmas short or more (presence.DEEP_SIGMAS) is
+    a lost region by itself, where three were needed. These draws lost one window each;
+    genuine copies, as saved and as re-posted, lose none."""
+    from bench.forgeries import _jpeg, _reposted
+    from bench.samples import photos
+    from realmark.watermark import codec
+
+    for name, size, seed, save in (("retina", (1080, 1350), 1, _jpeg), ("astronaut", (1920, 1080), 4, _reposted)):
+        published = codec.embed(photos.fit(photos.real(name), *size), 4242)
+        assert _mark_lost(published, 4242, _jpeg(published)) == _mark_lost(published, 4242, _reposted(published)) == []
+        warped, box = attacks.warp_region(published, np.random.default_rng(seed), any_direction=True)
+        found = _mark_lost(published, 4242, save(warped))
+        assert len(found) == 1 and _overlaps([found[0].to_dict()], box), (name, found)
+
+
 def test_a_4k_copy_is_compared_at_twice_the_size_and_an_enlarged_one_as_its_original():
     """A 4K photo's warp of a few pixels, as saved, was under a pixel or two at 512 px and
     missed (these draws); compared at 1024 (published.ANALYSIS_PER) it is found, and a
