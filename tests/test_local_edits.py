@@ -152,6 +152,22 @@ def test_a_warp_pushed_further_than_the_search_reaches_is_found_where_its_blocks
         assert changes(published, np.asarray(Image.open(io.BytesIO(save(published))).convert("RGB"))) == Changes()
 
 
+def _mark_loss(published: np.ndarray, wm_id: int, copy: np.ndarray):
+    """presence.MarkLoss of a copy (RGB) against the picture it was signed as (RGB)."""
+    from realmark.media.image import luma8
+    from realmark.watermark import extract
+    from realmark.watermark.presence import Detail, MarkLoss, Presence, masking, working
+
+    height, width = published.shape[:2]
+    signed_work, luma = working(luma8(published)), luma8(copy)
+    work, reading = working(luma, (width, height)), extract(luma)
+    assert reading.wm_id == wm_id
+    noise = masking(Detail.of(signed_work), Detail.of(work))
+    return MarkLoss.of(
+        Presence.of(signed_work, wm_id), Presence.of(work, wm_id, reading.offset), width, height, None, noise
+    )
+
+
 def test_a_warp_over_faint_texture_is_found_where_stirred_blocks_and_a_faded_mark_agree():
     """A warp on the astronaut's faint suit and dark surround (these draws) moves too few
     blocks of the published file's comparison for a group, and fades the mark there by
@@ -160,30 +176,14 @@ def test_a_warp_over_faint_texture_is_found_where_stirred_blocks_and_a_faded_mar
     from bench.forgeries import _jpeg, _reposted
     from bench.samples import photos
     from realmark.fingerprint.published import changes
-    from realmark.media.image import luma8
-    from realmark.watermark import codec, extract
-    from realmark.watermark.presence import Detail, Presence, fading, masking, working
+    from realmark.watermark import codec
 
     published = codec.embed(photos.fit(photos.real("astronaut"), 1920, 1080), 4242)
-    height, width = published.shape[:2]
-    signed_work = working(luma8(published))
-    signed, signed_detail = Presence.of(signed_work, 4242), Detail.of(signed_work)
 
     def judged(data: bytes):
-        copy = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        copy = _decoded(data)
         found = changes(published, copy)
-        work = working(luma8(copy), (width, height))
-        reading = extract(luma8(copy))
-        assert reading.wm_id == 4242
-        faded = fading(
-            signed,
-            Presence.of(work, 4242, reading.offset),
-            width,
-            height,
-            None,
-            masking(signed_detail, Detail.of(work)),
-        )
-        return found, faded.regions_with(found.stirred)
+        return found, _mark_loss(published, 4242, copy).fading().regions_with(found.stirred)
 
     for save in (_jpeg, _reposted):
         found, corroborated = judged(save(published))
@@ -194,23 +194,6 @@ def test_a_warp_over_faint_texture_is_found_where_stirred_blocks_and_a_faded_mar
             found, corroborated = judged(save(warped))
             assert not _overlaps([b.to_dict() for b in found.moved + found.replaced], box), (seed, save)
             assert _overlaps([b.to_dict() for b in corroborated], box), (seed, save, corroborated)
-
-
-def _mark_lost(published: np.ndarray, wm_id: int, data: bytes) -> list:
-    """presence.lost_regions of a copy (its bytes) against the picture it was signed as."""
-    from realmark.media.image import luma8
-    from realmark.watermark import extract
-    from realmark.watermark.presence import Detail, Presence, lost_regions, masking, working
-
-    height, width = published.shape[:2]
-    signed_work = working(luma8(published))
-    copy = luma8(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    work, reading = working(copy, (width, height)), extract(copy)
-    assert reading.wm_id == wm_id
-    noise = masking(Detail.of(signed_work), Detail.of(work))
-    return lost_regions(
-        Presence.of(signed_work, wm_id), Presence.of(work, wm_id, reading.offset), width, height, None, noise
-    )
 
 
 def test_a_warp_that_takes_the_mark_from_one_window_deeply_is_a_lost_region():
@@ -224,9 +207,10 @@ def test_a_warp_that_takes_the_mark_from_one_window_deeply_is_a_lost_region():
 
     for name, size, seed, save in (("retina", (1080, 1350), 1, _jpeg), ("astronaut", (1920, 1080), 4, _reposted)):
         published = codec.embed(photos.fit(photos.real(name), *size), 4242)
-        assert _mark_lost(published, 4242, _jpeg(published)) == _mark_lost(published, 4242, _reposted(published)) == []
+        for genuine in (_jpeg(published), _reposted(published)):
+            assert _mark_loss(published, 4242, _decoded(genuine)).lost_regions() == []
         warped, box = attacks.warp_region(published, np.random.default_rng(seed), any_direction=True)
-        found = _mark_lost(published, 4242, save(warped))
+        found = _mark_loss(published, 4242, _decoded(save(warped))).lost_regions()
         assert len(found) == 1 and _overlaps([found[0].to_dict()], box), (name, found)
 
 

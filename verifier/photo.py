@@ -29,11 +29,10 @@ from realmark.watermark.codec import Reading, orient, working_size
 from realmark.watermark.presence import (
     Detail,
     Fading,
+    MarkLoss,
     Presence,
     blocks_of,
     detail_regions,
-    fading,
-    lost_regions,
     masking,
     working,
 )
@@ -325,4 +324,5 @@ def _unmarked(
     copy = Presence.of(work, reading.wm_id, reading.offset)
     # Noise the copy added (grain) lowers the mark's z most where the picture was smooth.
     noise = masking(*details) if details is not None else None
-    return lost_regions(signed, copy, width, height, scaled, noise), fading(signed, copy, width, height, scaled, noise)
+    loss = MarkLoss.of(signed, copy, width, height, scaled, noise)
+    return ([], None) if loss is None else (loss.lost_regions(), loss.fading())

@@ -211,58 +211,31 @@ def _windows(plane: np.ndarray) -> np.ndarray:
     return ndimage.uniform_filter(plane, WINDOW, mode="constant") * WINDOW
 
 
-def lost_regions(
-    signed: Presence,
-    copy: Presence,
-    width: int,
-    height: int,
-    contrast: np.ndarray | None = None,
-    masking: np.ndarray | None = None,
-) -> list[Box]:
-    """Boxes, in pixels of the width x height signed picture, where the signed picture
-    carried its mark clearly and the copy carries none of it. `contrast`: how much the
-    copy's filter scaled detail, on any grid over the picture (None: evenly). `masking`:
-    per window, how much of the mark's z the copy's added noise leaves (masking(); None:
-    all of it)."""
-    deficit = _Deficit.of(signed, copy, contrast, masking)
-    if deficit is None:
-        return []
-    expected, kept = deficit.expected, deficit.kept
-    short = (expected - kept) / deficit.sigma
-    lost = (expected >= JUDGED_Z) & (kept <= LOST_SHARE * expected) & (short >= LOST_SIGMAS) & ~deficit.clipped
-    return _boxes(lost, LOST_WINDOWS, signed.z.shape, width, height, deep=lost & (short >= DEEP_SIGMAS))
+class MarkLoss:
+    """What a copy kept of the mark, window by window, against its signed picture's map:
+    the z it should keep there (`expected`: the signed z times the copy's attenuation,
+    its added noise allowed for), the z it kept, the spread a genuine copy's windows show
+    around that (`sigma`), and the windows not judged (`clipped`), for a width x height
+    picture. Read as lost regions, or as where the mark faded."""
 
-
-def fading(
-    signed: Presence,
-    copy: Presence,
-    width: int,
-    height: int,
-    contrast: np.ndarray | None = None,
-    masking: np.ndarray | None = None,
-) -> Fading | None:
-    """Where the copy's mark is fainter than its attenuation says, by less than a lost
-    region's (lost_regions' arguments); None when there is too little mark to tell."""
-    deficit = _Deficit.of(signed, copy, contrast, masking)
-    if deficit is None:
-        return None
-    expected, kept = deficit.expected, deficit.kept
-    faded = (expected - kept >= FADED_SIGMAS * deficit.sigma) & (kept <= FADED_SHARE * expected) & ~deficit.clipped
-    return Fading(faded, signed.z.shape, width, height)
-
-
-class _Deficit:
-    """Per window, the mark's z a copy should keep (`expected`: the signed z times the
-    copy's attenuation), the z it kept, the spread a genuine copy's windows show around
-    it (`sigma`), and the windows not judged (`clipped`)."""
-
-    def __init__(self, expected: np.ndarray, kept: np.ndarray, sigma: np.ndarray, clipped: np.ndarray):
+    def __init__(self, expected, kept, sigma, clipped, blocks: tuple[int, int], width: int, height: int):
         self.expected, self.kept, self.sigma, self.clipped = expected, kept, sigma, clipped
+        self.blocks, self.width, self.height = blocks, width, height
 
     @classmethod
     def of(
-        cls, signed: Presence, copy: Presence, contrast: np.ndarray | None, masking: np.ndarray | None
-    ) -> _Deficit | None:
+        cls,
+        signed: Presence,
+        copy: Presence,
+        width: int,
+        height: int,
+        contrast: np.ndarray | None = None,
+        masking: np.ndarray | None = None,
+    ) -> MarkLoss | None:
+        """`contrast`: how much the copy's filter scaled detail, on any grid over the
+        picture (None: evenly). `masking`: per window, how much of the mark's z the copy's
+        added noise leaves (masking(); None: all of it). None when there is too little
+        mark to compare (a flat or dark picture)."""
         rows = min(signed.z.shape[0], copy.z.shape[0])
         cols = min(signed.z.shape[1], copy.z.shape[1])
         s, c = _windows(signed.z[:rows, :cols]), _windows(copy.z[:rows, :cols])
@@ -271,7 +244,7 @@ class _Deficit:
         clipped = _unjudged(copy.clipped[:rows, :cols], contrast)
         strong = (s > ATTENUATION_FROM_Z) & ~clipped
         if strong.sum() < 4 * LOST_WINDOWS:
-            return None  # too little mark to compare (a flat or dark picture)
+            return None
         # The copy's attenuation: a median, which the few windows of an edit do not move; and
         # how much it varies from window to window beyond the noise (z has unit variance).
         ratio = c[strong] / s[strong]
@@ -279,12 +252,30 @@ class _Deficit:
         spread = 1.4826 * float(np.median(np.abs(ratio - np.median(ratio))))
         noise = float(np.median(1.0 / s[strong]))
         variation = np.sqrt(max(0.0, spread**2 - noise**2))
-        return cls(attenuation * s, c, np.sqrt(1.0 + (variation * s) ** 2), clipped)
+        sigma = np.sqrt(1.0 + (variation * s) ** 2)
+        return cls(attenuation * s, c, sigma, clipped, signed.z.shape, width, height)
+
+    def lost_regions(self) -> list[Box]:
+        """Boxes, in pixels of the picture, where the signed picture carried its mark
+        clearly and the copy carries none of it."""
+        short = (self.expected - self.kept) / self.sigma
+        lost = (
+            (self.expected >= JUDGED_Z) & (self.kept <= LOST_SHARE * self.expected) & (short >= LOST_SIGMAS)
+        ) & ~self.clipped
+        deep = lost & (short >= DEEP_SIGMAS)
+        return _boxes(lost, LOST_WINDOWS, self.blocks, self.width, self.height, deep=deep)
+
+    def fading(self) -> Fading:
+        """Where the copy's mark is fainter than its attenuation says, by less than a lost
+        region's (FADED_SIGMAS)."""
+        short = self.expected - self.kept
+        faded = (short >= FADED_SIGMAS * self.sigma) & (self.kept <= FADED_SHARE * self.expected) & ~self.clipped
+        return Fading(faded, self.blocks, self.width, self.height)
 
 
 class Fading:
     """The windows of a presence map (of `blocks`, for a width x height picture) where a
-    copy's mark faded (fading()): on its own, what re-encoding leaves here and there;
+    copy's mark faded (MarkLoss.fading): on its own, what re-encoding leaves here and there;
     beside blocks the published file saw pushed aside, a warp's trace."""
 
     def __init__(self, faded: np.ndarray, blocks: tuple[int, int], width: int, height: int):
@@ -307,7 +298,7 @@ class Fading:
 
 
 def masking(signed: Detail, copy: Detail) -> np.ndarray:
-    """Per window (as lost_regions'), the share of the mark's z that the noise the copy
+    """Per window (as MarkLoss's), the share of the mark's z that the noise the copy
     added everywhere leaves there. A block's z is its correlation with the mark over its
     whitened energy, so grain or JPEG noise lowers z most where the picture was smooth:
     grain of 6 levels on one photo's smooth background tripled the detail there and took
@@ -334,7 +325,7 @@ def detail_regions(
     signed picture's fine detail (a blur fill, a flat panel), or gained detail where it
     had little (text or drawing on a wall or sky). Judged against what the copy did
     everywhere (a median) and what its filter's slope does there (`contrast`, as for
-    lost_regions). A `dithered` copy (drawn from a palette: a GIF) gains grain in smooth
+    MarkLoss). A `dithered` copy (drawn from a palette: a GIF) gains grain in smooth
     areas by itself, so only lost detail counts there; the grid and the mark still see
     what was added."""
     rows = min(signed.rms.shape[0], copy.rms.shape[0])
