@@ -196,6 +196,26 @@ def test_a_warp_over_faint_texture_is_found_where_stirred_blocks_and_a_faded_mar
             assert _overlaps([b.to_dict() for b in corroborated], box), (seed, save, corroborated)
 
 
+def test_points_are_counted_in_the_window_they_fall_in_whatever_the_ragged_edge():
+    """Fading.regions_with places a point by the map's own block size (BLOCK working
+    cells: 33.8 px wide at 1920 px, where 1920 px over the map's 56 columns would be
+    34.3, a block off at the right). A window counts the points of its 2x2 blocks."""
+    from realmark.watermark.presence import Fading, block_pixels, blocks_of
+
+    width, height = 1920, 1080
+    rows, cols = blocks_of(width, height)
+    cell_x, cell_y = block_pixels(width, height)
+    faded = np.zeros((rows, cols), bool)
+    faded[10, 50] = True  # window (10, 50): blocks 9-10 x 49-50
+    inside = [((c + 0.5) * cell_x, (r + 0.5) * cell_y) for r, c in ((9, 49), (10, 50), (10, 49))]
+    found = Fading(faded, width, height).regions_with(tuple(inside))
+    assert len(found) == 1
+    assert all(b.x <= x < b.x + b.width and b.y <= y < b.y + b.height for b in found for x, y in inside)
+    assert Fading(faded, width, height).regions_with(tuple(inside[:2])) == []  # two points: not enough
+    beside = tuple((x + 2 * cell_x, y) for x, y in inside)  # blocks 51-52: another window
+    assert Fading(faded, width, height).regions_with(beside) == []
+
+
 def test_a_warp_that_takes_the_mark_from_one_window_deeply_is_a_lost_region():
     """A warp of a few pixels moves an eye-sized region's mark out of register, often in a
     single presence window: one window 5 sigmas short or more (presence.DEEP_SIGMAS) is

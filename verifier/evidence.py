@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from realmark import watermark
 from realmark.fingerprint.grid import Box, Filter
 from realmark.manifest import Manifest
 from realmark.watermark.codec import CHECK_BITS, Reading
-from realmark.watermark.presence import Fading
 from realmark.watermark.reader import MAX_ATTEMPTS
 
 from .sound import SoundCheck
 from .timeline import Range
+
+if TYPE_CHECKING:  # a type only
+    from realmark.watermark.presence import Fading
 
 # Per reading: each decoding attempt matches a random check with probability 2^-CHECK_BITS.
 FALSE_POSITIVE_BOUND = MAX_ATTEMPTS * 2.0**-CHECK_BITS

@@ -195,7 +195,8 @@ def _against_published(
     boosted = look is not None and (look.colourfulness_change or 0) >= COLOUR_BOOST
     found = changes_from_file(published, manifest.media.sha256, rgb, luma, filter_clips=clipped, colour_boosted=boosted)
     # Blocks pushed a pixel or two, too few for a region, where the mark faded too: a warp
-    # over faint texture (realmark.watermark.presence, FADED_SIGMAS).
+    # over faint texture (realmark.watermark.presence, FADED_SIGMAS). Looked at only where
+    # the comparison found no moved region: with one, the copy is altered already.
     moved = found.moved
     if content.fading is not None and not found.moved:
         moved += tuple(content.fading.regions_with(found.stirred))

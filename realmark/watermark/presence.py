@@ -9,7 +9,7 @@ none are where it was edited. This finds edits the luma grid misses: a blur fill
 region's mean brightness, so its grid cells barely move.
 
 The map is the mark's correlation z-score in blocks of BLOCK x BLOCK working-grid cells
-(a 1080p photo: 34 px blocks, 57 x 32 of them, 1.8 kB), kept to a sixteenth.
+(a 1080p photo: 34 px blocks, 56 x 32 of them, 1.8 kB), kept to a sixteenth.
 
 The detail map (fingerprint.detail) is the picture's own fine detail in the same blocks:
 the RMS of the working grid's luma less its 3x3 mean. A blur fill smooths what it
@@ -67,14 +67,16 @@ DEEP_SIGMAS = 5.0
 # pixel or two (realmark.fingerprint.published: "stirred"), too few for a group of its
 # own. Neither is evidence alone; together, in one window, they are: a window where the
 # mark kept at most FADED_SHARE of what the copy keeps elsewhere, FADED_SIGMAS short of
-# it, and that holds CORROBORATING_POINTS stirred blocks. Measured (2026-12-07) on the
-# 22 bench photos with two watermark ids each: 1,298 genuine copies that reach that
-# comparison (JPEG q30-90, WebP, 480-2880 px, halved and re-posted, brightness, contrast,
-# grain, sharpening, trims, nine filters) and 528 warps (4.5-8.9 px, saved at q90 and
-# re-posted halved at q75, half in any direction): no genuine copy had such a window at
-# these values, nor at 0.5 sigmas and a share of 1; 3 stirred blocks alone made 28 false
-# regions, 2 with the mark made 49. Of the 30 warps the verifier passed as authentic,
-# 12 have such a window on the warp.
+# it, and that holds CORROBORATING_POINTS stirred blocks (a window the signed picture
+# marked by at least FADED_SIGMAS). Measured (2026-12-07) on the 22 bench photos, two
+# watermark ids each: 1,298 genuine copies that reach that comparison (JPEG q30-90, WebP,
+# 480-2880 px, halved and re-posted, brightness, contrast, grain, sharpening, trims,
+# nine filters) and 528 warps (4.5-8.9 px, saved at q90 and re-posted halved at q75,
+# half in any direction): no genuine copy had such a window at these values, nor at 1
+# sigma and a share of 1; 3 stirred blocks alone made 28 false regions, 2 with the mark
+# made 49. Of the 30 warps the verifier passed as authentic, 10 have such a window on
+# the warp. On two more ids each (held out), no genuine copy had one either (at 0.5
+# sigmas and a share of 1, two vignettes would have).
 FADED_SIGMAS = 1.5
 FADED_SHARE = 0.85
 CORROBORATING_POINTS = 3
@@ -200,6 +202,13 @@ def _clipped(work: np.ndarray) -> np.ndarray:
     return _blocks(((work <= CLIPPED_LOW) | (work >= CLIPPED_HIGH)).astype(np.float32)) / (BLOCK * BLOCK)
 
 
+def block_pixels(width: int, height: int) -> tuple[float, float]:
+    """(x, y) pixels of a width x height picture a map's block spans: BLOCK working cells,
+    whatever the ragged edge the map leaves out."""
+    cols, rows = working_size(width, height)
+    return BLOCK * width / cols, BLOCK * height / rows
+
+
 def blocks_of(width: int, height: int) -> tuple[int, int]:
     """(rows, columns) of a width x height picture's presence map."""
     cols, rows = working_size(width, height)
@@ -218,9 +227,9 @@ class MarkLoss:
     around that (`sigma`), and the windows not judged (`clipped`), for a width x height
     picture. Read as lost regions, or as where the mark faded."""
 
-    def __init__(self, expected, kept, sigma, clipped, blocks: tuple[int, int], width: int, height: int):
+    def __init__(self, expected, kept, sigma, clipped, width: int, height: int):
         self.expected, self.kept, self.sigma, self.clipped = expected, kept, sigma, clipped
-        self.blocks, self.width, self.height = blocks, width, height
+        self.width, self.height = width, height
 
     @classmethod
     def of(
@@ -253,7 +262,7 @@ class MarkLoss:
         noise = float(np.median(1.0 / s[strong]))
         variation = np.sqrt(max(0.0, spread**2 - noise**2))
         sigma = np.sqrt(1.0 + (variation * s) ** 2)
-        return cls(attenuation * s, c, sigma, clipped, signed.z.shape, width, height)
+        return cls(attenuation * s, c, sigma, clipped, width, height)
 
     def lost_regions(self) -> list[Box]:
         """Boxes, in pixels of the picture, where the signed picture carried its mark
@@ -263,23 +272,30 @@ class MarkLoss:
             (self.expected >= JUDGED_Z) & (self.kept <= LOST_SHARE * self.expected) & (short >= LOST_SIGMAS)
         ) & ~self.clipped
         deep = lost & (short >= DEEP_SIGMAS)
-        return _boxes(lost, LOST_WINDOWS, self.blocks, self.width, self.height, deep=deep)
+        return _boxes(lost, LOST_WINDOWS, self.width, self.height, deep=deep)
 
     def fading(self) -> Fading:
         """Where the copy's mark is fainter than its attenuation says, by less than a lost
         region's (FADED_SIGMAS)."""
+        # A window the signed picture barely marked has nothing to fade: noise takes it below
+        # its small or negative z as often as above.
         short = self.expected - self.kept
-        faded = (short >= FADED_SIGMAS * self.sigma) & (self.kept <= FADED_SHARE * self.expected) & ~self.clipped
-        return Fading(faded, self.blocks, self.width, self.height)
+        faded = (
+            (self.expected >= FADED_SIGMAS * self.sigma)
+            & (short >= FADED_SIGMAS * self.sigma)
+            & (self.kept <= FADED_SHARE * self.expected)
+            & ~self.clipped
+        )
+        return Fading(faded, self.width, self.height)
 
 
 class Fading:
-    """The windows of a presence map (of `blocks`, for a width x height picture) where a
+    """The windows of a presence map (of a width x height picture) where a
     copy's mark faded (MarkLoss.fading): on its own, what re-encoding leaves here and there;
     beside blocks the published file saw pushed aside, a warp's trace."""
 
-    def __init__(self, faded: np.ndarray, blocks: tuple[int, int], width: int, height: int):
-        self.faded, self.blocks, self.width, self.height = faded, blocks, width, height
+    def __init__(self, faded: np.ndarray, width: int, height: int):
+        self.faded, self.width, self.height = faded, width, height
 
     def regions_with(self, points: tuple[tuple[float, float], ...]) -> list[Box]:
         """Boxes around faded windows that hold at least CORROBORATING_POINTS of `points`
@@ -288,13 +304,14 @@ class Fading:
             return []
         rows, cols = self.faded.shape
         xy = np.asarray(points, np.float64)
-        at_x = np.clip((xy[:, 0] * self.blocks[1] / self.width).astype(np.intp), 0, cols - 1)
-        at_y = np.clip((xy[:, 1] * self.blocks[0] / self.height).astype(np.intp), 0, rows - 1)
+        cell_x, cell_y = block_pixels(self.width, self.height)
+        at_x, at_y = (xy[:, 0] // cell_x).astype(np.intp), (xy[:, 1] // cell_y).astype(np.intp)
+        inside = (at_x >= 0) & (at_x < cols) & (at_y >= 0) & (at_y < rows)  # not in the ragged edge left out
         per_block = np.zeros((rows, cols), np.float32)
-        np.add.at(per_block, (at_y, at_x), 1.0)
+        np.add.at(per_block, (at_y[inside], at_x[inside]), 1.0)
         per_window = _windows(per_block) * WINDOW  # _windows divides a window's sum by WINDOW
         held = self.faded & (per_window >= CORROBORATING_POINTS - 0.5)
-        return _boxes(held, 1, self.blocks, self.width, self.height)
+        return _boxes(held, 1, self.width, self.height)
 
 
 def masking(signed: Detail, copy: Detail) -> np.ndarray:
@@ -351,7 +368,7 @@ def detail_regions(
         & (added - floor >= max(GAINED_LEVELS, GAINED_SIGMAS * spread))
         & (c >= GAINED_TIMES * np.maximum(expected, GAINED_FROM))
     )
-    return _boxes(lost if dithered else lost | gained, DETAIL_WINDOWS, signed.rms.shape, width, height)
+    return _boxes(lost if dithered else lost | gained, DETAIL_WINDOWS, width, height)
 
 
 def _rms_windows(plane: np.ndarray) -> np.ndarray:
@@ -378,15 +395,12 @@ def _unjudged(clipped: np.ndarray, contrast: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _boxes(
-    lost: np.ndarray, least: int, blocks: tuple[int, int], width: int, height: int, deep: np.ndarray | None = None
-) -> list[Box]:
+def _boxes(lost: np.ndarray, least: int, width: int, height: int, deep: np.ndarray | None = None) -> list[Box]:
     """Boxes, in pixels of the width x height picture, around groups of at least `least`
-    touching windows of a map of `blocks` (rows, columns), or holding a `deep` one,
-    largest first."""
+    touching windows of its map, or holding a `deep` one, largest first."""
     labels, _ = ndimage.label(lost, np.ones((3, 3)))
     boxes = []
-    cell_x, cell_y = width / blocks[1], height / blocks[0]
+    cell_x, cell_y = block_pixels(width, height)
     for found in ndimage.find_objects(labels):
         if found is None:
             continue
