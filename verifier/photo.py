@@ -310,7 +310,7 @@ def _unmarked(
 ) -> tuple[list[Box], Fading | None]:
     """Where the signed picture carried its mark and this copy does not (none when the
     manifest predates presence maps, and none in a dithered copy), and where it faded
-    (presence.fading).
+    (presence.MarkLoss.fading).
 
     A palette copy (a GIF) is not judged by where its mark went: 256 colours draw a dark
     or smooth area with a few of them, and the dither there replaces the mark's shading

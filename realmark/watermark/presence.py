@@ -268,9 +268,8 @@ class MarkLoss:
         """Boxes, in pixels of the picture, where the signed picture carried its mark
         clearly and the copy carries none of it."""
         short = (self.expected - self.kept) / self.sigma
-        lost = (
-            (self.expected >= JUDGED_Z) & (self.kept <= LOST_SHARE * self.expected) & (short >= LOST_SIGMAS)
-        ) & ~self.clipped
+        lost = (self.expected >= JUDGED_Z) & (self.kept <= LOST_SHARE * self.expected) & (short >= LOST_SIGMAS)
+        lost &= ~self.clipped
         deep = lost & (short >= DEEP_SIGMAS)
         return _boxes(lost, LOST_WINDOWS, self.width, self.height, deep=deep)
 
@@ -290,9 +289,9 @@ class MarkLoss:
 
 
 class Fading:
-    """The windows of a presence map (of a width x height picture) where a
-    copy's mark faded (MarkLoss.fading): on its own, what re-encoding leaves here and there;
-    beside blocks the published file saw pushed aside, a warp's trace."""
+    """The windows of a width x height picture's presence map where a copy's mark faded
+    (MarkLoss.fading): on its own, what re-encoding leaves here and there; beside blocks
+    the published file saw pushed aside, a warp's trace."""
 
     def __init__(self, faded: np.ndarray, width: int, height: int):
         self.faded, self.width, self.height = faded, width, height
