@@ -79,23 +79,26 @@ def test_local_edits_are_altered_with_a_box_on_them(signed_photos, verify, edit,
 
 def test_an_expression_warped_by_a_few_pixels_is_altered_with_a_box_on_it(signed_photos, verify):
     """Twelve warps (three photos, four places and strengths of 4-8 px), as saved (q90) and
-    as a platform re-posts them (halved, q75): the maps see none of them (a warp keeps cell
-    means, detail and, nearly, the mark: 0 of 12 either way without it); compared with
-    the published file, at least ten of each twelve are `altered` with a moved region on
-    the warp (11 and 11 here; 85 of 88 on the bench photos)."""
+    as a platform re-posts them (halved, q75): a warp keeps cell means and detail, and the
+    mark but for a window or so (0 of 12 either way before the comparison with the
+    published file; a window that lost its mark deeply, presence.DEEP_SIGMAS, now finds
+    some first). At least ten of each twelve are `altered` with a region on the warp,
+    most of them moved regions from that comparison (11 and 11 here, 8-11 and 11 of them
+    moved; 85 of 88 on the bench photos)."""
     from bench.forgeries import REPOSTED_SCALE
 
-    caught = {"saved": 0, "reposted": 0}
+    caught, moved = {"saved": 0, "reposted": 0}, {"saved": 0, "reposted": 0}
     for name in NAMES:
         for seed in (1, 2, 3, 4):
             warped, box = attacks.warp_region(signed_photos[1][name], np.random.default_rng(seed))
             for kind, rgb, quality in (("saved", warped, 90), ("reposted", attacks.scale(warped, REPOSTED_SCALE), 75)):
                 code, body = verify(rgb, quality)
                 content = body["evidence"]["content"]
-                on_it = _overlaps(content["moved_regions"] or [], box) and _overlaps(content["changed_regions"], box)
                 altered = (code, body["verdict"], body["reasons"]) == (1, "altered", ["regions_changed"])
-                caught[kind] += on_it and altered
+                caught[kind] += altered and _overlaps(content["changed_regions"], box)
+                moved[kind] += altered and _overlaps(content["moved_regions"] or [], box)
     assert caught["saved"] >= 10 and caught["reposted"] >= 10, caught
+    assert moved["saved"] >= 6 and moved["reposted"] >= 6, moved  # 8-11 and 11 in four runs here
 
 
 @pytest.mark.parametrize(
