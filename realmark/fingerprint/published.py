@@ -814,13 +814,14 @@ def _compared(
     lone = moved & ~pushed
     if full is not None and lone.any() and np.array_equal(total, np.eye(3)):
         found += _closer(full(), lone, _subpixel(matches), size)
+    stirred: tuple[tuple[float, float], ...] = ()
     # Measured at ANALYSIS_SHORT_SIDE only: a presence window holds four times the blocks
     # at twice it, so a count of them there would ask for less.
-    alone = (moved | weakly) & ~pushed if min(size) <= ANALYSIS_SHORT_SIDE else np.zeros_like(moved)
-    rows, cols = np.nonzero(alone)
-    step = BLOCK // 2
-    xs, ys = ((cols * step + BLOCK / 2) * scale[0]).tolist(), ((rows * step + BLOCK / 2) * scale[1]).tolist()
-    stirred = tuple(zip(xs, ys, strict=True))
+    if min(size) <= ANALYSIS_SHORT_SIDE:
+        rows, cols = np.nonzero((moved | weakly) & ~pushed)
+        step = BLOCK // 2
+        xs, ys = ((cols * step + BLOCK / 2) * scale[0]).tolist(), ((rows * step + BLOCK / 2) * scale[1]).tolist()
+        stirred = tuple(zip(xs, ys, strict=True))
     return Changes(found, _boxes(replaced, MIN_REPLACED, scale), stirred)
 
 

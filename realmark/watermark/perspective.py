@@ -20,8 +20,9 @@ this search
 
 Steps 1-2 (sweep()) are what every photo that gets this far pays, unmarked ones
 included: about 10 ms on the working grid (AMD EPYC, 2 cores), in a thread of their own
-beside the reader's panels and finer planes (reader._Search._start_sweep). On the bench's keystone copies
-(22 photos, 3-8 %, JPEG or WebP) the window that led to the mark had a pilot of 6-18.
+beside the reader's panels and finer planes (reader._Search._start_sweep). On the
+bench's keystone copies (22 photos, 3-8 %, JPEG or WebP) the window that led to the mark
+had a pilot of 6-18.
 """
 
 from __future__ import annotations
